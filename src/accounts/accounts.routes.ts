@@ -1,0 +1,179 @@
+import { createRoute } from '@hono/zod-openapi';
+import { getConfig } from '../config';
+import { AppError } from '../errors';
+import { requireAuth } from '../middleware/auth';
+import { createRouter } from '../middleware/validate';
+import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { limitByIp } from '../security/rate-limit';
+import { clientInfo, issueAccessToken } from '../sessions/sessions.issue';
+import { deleteSessionCopies } from '../sessions/sessions.kv';
+import { toUser } from './accounts.present';
+import {
+  LoginBody,
+  PasswordResetBody,
+  PasswordResetConfirmBody,
+  RegisterBody,
+  StatusResponse,
+  UpdateUserBody,
+  UserResponse,
+  VerifyEmailBody,
+} from './accounts.schemas';
+import {
+  confirmPasswordReset,
+  findUserById,
+  loginUser,
+  registerUser,
+  requestPasswordReset,
+  updateUser,
+  verifyEmail,
+} from './accounts.service';
+
+export const accountsRouter = createRouter();
+const tags = ['User and Authentication'];
+
+accountsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/users',
+    tags,
+    summary: 'Register',
+    middleware: limitByIp('register'),
+    request: jsonBody(RegisterBody),
+    responses: { 201: jsonResponse(UserResponse, 'Registered and signed in'), 409: errors[409], 422: errors[422], 429: errors[429] },
+  }),
+  async (c) => {
+    const now = new Date();
+    const config = getConfig(c.env);
+    const { user, session } = await registerUser(
+      c.var.db,
+      c.req.valid('json').user,
+      { client: clientInfo(c), refreshTtlSeconds: config.refreshTokenTtlSeconds, appUrl: config.appUrl },
+      now,
+    );
+    const token = await issueAccessToken(c, { userId: user.id, ...session }, now);
+    return c.json({ user: toUser(user, token, session.refreshToken) }, 201);
+  },
+);
+
+accountsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/users/login',
+    tags,
+    summary: 'Log in',
+    middleware: limitByIp('login'),
+    request: jsonBody(LoginBody),
+    responses: { 200: jsonResponse(UserResponse, 'Signed in'), 401: errors[401], 422: errors[422], 429: errors[429] },
+  }),
+  async (c) => {
+    const now = new Date();
+    const config = getConfig(c.env);
+    const { user, session } = await loginUser(
+      c.var.db,
+      c.req.valid('json').user,
+      { client: clientInfo(c), refreshTtlSeconds: config.refreshTokenTtlSeconds, appUrl: config.appUrl },
+      now,
+    );
+    const token = await issueAccessToken(c, { userId: user.id, ...session }, now);
+    return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
+  },
+);
+
+accountsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/user',
+    tags,
+    summary: 'Current user',
+    security: tokenAuth,
+    middleware: requireAuth,
+    responses: { 200: jsonResponse(UserResponse, 'The signed-in user'), 401: errors[401] },
+  }),
+  async (c) => {
+    const user = await findUserById(c.var.db, c.var.auth.userId);
+    if (!user) throw AppError.unauthorized();
+    return c.json({ user: toUser(user, c.var.auth.token) }, 200);
+  },
+);
+
+accountsRouter.openapi(
+  createRoute({
+    method: 'put',
+    path: '/user',
+    tags,
+    summary: 'Update current user',
+    description: 'Changing the password revokes every other session; changing the email asks for a new confirmation.',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: jsonBody(UpdateUserBody),
+    responses: { 200: jsonResponse(UserResponse, 'Updated'), 401: errors[401], 409: errors[409], 422: errors[422] },
+  }),
+  async (c) => {
+    const now = new Date();
+    const current = await findUserById(c.var.db, c.var.auth.userId);
+    if (!current) throw AppError.unauthorized();
+    const { user, revokedSessionIds } = await updateUser(
+      c.var.db,
+      current,
+      c.var.auth.sessionId,
+      c.req.valid('json').user,
+      getConfig(c.env).appUrl,
+      now,
+    );
+    await deleteSessionCopies(c.var.sessionsKv, revokedSessionIds);
+    return c.json({ user: toUser(user, c.var.auth.token) }, 200);
+  },
+);
+
+accountsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/users/verify',
+    tags,
+    summary: 'Confirm an email address',
+    description: 'Consumes the single-use token from the verification email.',
+    middleware: limitByIp('verify'),
+    request: jsonBody(VerifyEmailBody),
+    responses: { 200: jsonResponse(StatusResponse, 'Email confirmed'), 422: errors[422], 429: errors[429] },
+  }),
+  async (c) => {
+    await verifyEmail(c.var.db, c.req.valid('json').token, new Date());
+    return c.json({ status: 'verified' }, 200);
+  },
+);
+
+accountsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/users/password-reset',
+    tags,
+    summary: 'Request a password reset email',
+    description: 'Always answers 202, whether or not the email is registered.',
+    middleware: limitByIp('password-reset'),
+    request: jsonBody(PasswordResetBody),
+    responses: { 202: jsonResponse(StatusResponse, 'Accepted'), 422: errors[422], 429: errors[429] },
+  }),
+  async (c) => {
+    await requestPasswordReset(c.var.db, c.req.valid('json').email, getConfig(c.env).appUrl, new Date());
+    return c.json({ status: 'accepted' }, 202);
+  },
+);
+
+accountsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/users/password-reset/confirm',
+    tags,
+    summary: 'Set a new password with a reset token',
+    description: 'Consumes the single-use token and signs the account out everywhere.',
+    middleware: limitByIp('password-reset'),
+    request: jsonBody(PasswordResetConfirmBody),
+    responses: { 200: jsonResponse(StatusResponse, 'Password changed'), 422: errors[422], 429: errors[429] },
+  }),
+  async (c) => {
+    const { token, password } = c.req.valid('json');
+    const revoked = await confirmPasswordReset(c.var.db, token, password, new Date());
+    await deleteSessionCopies(c.var.sessionsKv, revoked);
+    return c.json({ status: 'password_reset' }, 200);
+  },
+);

@@ -1,0 +1,268 @@
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { isUniqueViolation } from '../db/errors';
+import { outbox, rateLimits, sessions, users, userTokens } from '../db/schema';
+import { passwordResetEmail, verificationEmail } from '../email/email.templates';
+import { enqueueEmailStatement } from '../email/outbox.service';
+import { AppError } from '../errors';
+import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, verifyPassword } from '../lib/password';
+import { hashToken, newId, randomToken } from '../lib/tokens';
+import {
+  assertNotLocked,
+  clearFailuresStatement,
+  hitStatement,
+  lockoutKey,
+  lockoutStatement,
+  recordFailureStatement,
+  type WindowLimit,
+} from '../security/rate-limit';
+import { prepareSession, revokeOtherSessionsStatement, type ClientInfo, type NewSession } from '../sessions/sessions.service';
+
+export type UserRow = typeof users.$inferSelect;
+
+const VERIFY_TOKEN_TTL_MS = 48 * 60 * 60 * 1000;
+const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
+/** Per-account limits (per-IP limits sit in front of the routes). */
+export const REGISTER_LIMIT: WindowLimit = { limit: 5, windowSeconds: 3600 };
+export const RESET_LIMIT: WindowLimit = { limit: 3, windowSeconds: 3600 };
+
+export interface SignInOptions {
+  client: ClientInfo;
+  refreshTtlSeconds: number;
+  appUrl: string;
+}
+
+export interface SignedIn {
+  user: UserRow;
+  session: NewSession;
+}
+
+const byEmail = (email: string) => sql`lower(${users.email}) = lower(${email})`;
+const byUsername = (username: string) => sql`lower(${users.username}) = lower(${username})`;
+
+export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
+  return db.query.users.findFirst({ where: eq(users.id, id) });
+}
+
+/** Reports which of email/username are taken, for a clear 409 after a unique-index failure. */
+async function conflictFor(db: Database, email: string | undefined, username: string | undefined, exceptId?: string) {
+  const [emailTaken, usernameTaken] = await db.batch([
+    db.select({ id: users.id }).from(users).where(email ? byEmail(email) : sql`0`).limit(1),
+    db.select({ id: users.id }).from(users).where(username ? byUsername(username) : sql`0`).limit(1),
+  ]);
+  const errors: Record<string, string[]> = {};
+  if (emailTaken[0] && emailTaken[0].id !== exceptId) errors.email = ['has already been taken'];
+  if (usernameTaken[0] && usernameTaken[0].id !== exceptId) errors.username = ['has already been taken'];
+  if (Object.keys(errors).length === 0) errors.body = ['conflicts with another account, try again'];
+  return AppError.conflict(errors);
+}
+
+async function verificationStatements(db: Database, user: { id: string; email: string; username: string }, appUrl: string, now: Date) {
+  const token = randomToken();
+  return [
+    db.insert(userTokens).values({
+      tokenHash: await hashToken(token),
+      userId: user.id,
+      purpose: 'verify_email',
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + VERIFY_TOKEN_TTL_MS),
+    }),
+    enqueueEmailStatement(db, user.email, verificationEmail(appUrl, user.username, token), now),
+  ] as const;
+}
+
+/**
+ * Creates the account, its first session and its verification email in one batch. Uniqueness is the
+ * indexes' job: two parallel registrations cannot both insert, and the loser gets a 409.
+ */
+export async function registerUser(
+  db: Database,
+  input: { username: string; email: string; password: string },
+  options: SignInOptions,
+  now: Date,
+): Promise<SignedIn> {
+  const [hit] = await hitStatement(db, `register:${input.email.toLowerCase()}`, REGISTER_LIMIT, now);
+  if (hit && hit.hits > REGISTER_LIMIT.limit) throw AppError.tooManyRequests(REGISTER_LIMIT.windowSeconds);
+
+  const user: UserRow = {
+    id: newId('usr'),
+    email: input.email,
+    username: input.username,
+    passwordHash: await hashPassword(input.password),
+    bio: null,
+    image: null,
+    emailVerifiedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const session = await prepareSession(db, user.id, options.client, options.refreshTtlSeconds, now);
+  try {
+    await db.batch([
+      db.insert(users).values(user),
+      ...session.statements,
+      ...(await verificationStatements(db, user, options.appUrl, now)),
+    ]);
+  } catch (err) {
+    if (isUniqueViolation(err, 'users')) throw await conflictFor(db, input.email, input.username);
+    throw err;
+  }
+  return { user, session };
+}
+
+/**
+ * Two D1 round trips: read the account and its lockout state together, then write the session (or
+ * the failure). Unknown emails are checked against a dummy hash so timing does not reveal accounts.
+ */
+export async function loginUser(
+  db: Database,
+  input: { email: string; password: string },
+  options: SignInOptions,
+  now: Date,
+): Promise<SignedIn> {
+  const key = lockoutKey(input.email);
+  const [found, lock] = await db.batch([
+    db.select().from(users).where(byEmail(input.email)).limit(1),
+    lockoutStatement(db, key),
+  ]);
+  assertNotLocked(lock[0], now);
+  const user = found[0];
+  const valid = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  if (!user || !valid) {
+    await recordFailureStatement(db, key, now);
+    throw AppError.unauthorized('credentials', 'invalid');
+  }
+
+  const session = await prepareSession(db, user.id, options.client, options.refreshTtlSeconds, now);
+  const rehash = needsRehash(user.passwordHash)
+    ? [db.update(users).set({ passwordHash: await hashPassword(input.password) }).where(eq(users.id, user.id))]
+    : [];
+  await db.batch([...session.statements, clearFailuresStatement(db, key), ...rehash]);
+  return { user, session };
+}
+
+export interface UserPatch {
+  email?: string;
+  username?: string;
+  password?: string;
+  bio?: string | null;
+  image?: string | null;
+}
+
+/**
+ * Applies a profile update. Changing the email un-verifies it and queues a new confirmation;
+ * changing the password revokes every other session (returned, so the caller can drop their KV copies).
+ */
+export async function updateUser(
+  db: Database,
+  current: UserRow,
+  currentSessionId: string,
+  patch: UserPatch,
+  appUrl: string,
+  now: Date,
+): Promise<{ user: UserRow; revokedSessionIds: string[] }> {
+  const emailChanged = patch.email !== undefined && patch.email.toLowerCase() !== current.email.toLowerCase();
+  const changes: Partial<UserRow> = { updatedAt: now };
+  if (patch.email !== undefined) changes.email = patch.email;
+  if (patch.username !== undefined) changes.username = patch.username;
+  if (patch.bio !== undefined) changes.bio = patch.bio;
+  if (patch.image !== undefined) changes.image = patch.image;
+  if (emailChanged) changes.emailVerifiedAt = null;
+  if (patch.password !== undefined) changes.passwordHash = await hashPassword(patch.password);
+  const user: UserRow = { ...current, ...changes };
+
+  const extra = emailChanged ? await verificationStatements(db, user, appUrl, now) : [];
+  try {
+    const [, revoked] = await db.batch([
+      db.update(users).set(changes).where(eq(users.id, current.id)),
+      patch.password !== undefined
+        ? revokeOtherSessionsStatement(db, current.id, currentSessionId, now)
+        : db.select({ id: users.id }).from(users).where(sql`0`),
+      ...extra,
+    ]);
+    return { user, revokedSessionIds: patch.password !== undefined ? revoked.map((r) => r.id) : [] };
+  } catch (err) {
+    if (isUniqueViolation(err, 'users')) throw await conflictFor(db, patch.email, patch.username, current.id);
+    throw err;
+  }
+}
+
+const invalidToken = () => AppError.validation({ token: ['is invalid or has expired'] });
+
+/** Marks a single-use token used (only if valid) and returns the statement plus the matching subquery. */
+function consumeTokenStatements(db: Database, tokenHash: string, purpose: 'verify_email' | 'password_reset', now: Date) {
+  const consume = db
+    .update(userTokens)
+    .set({ usedAt: now })
+    .where(
+      and(
+        eq(userTokens.tokenHash, tokenHash),
+        eq(userTokens.purpose, purpose),
+        isNull(userTokens.usedAt),
+        gt(userTokens.expiresAt, now),
+      ),
+    )
+    .returning({ userId: userTokens.userId });
+  // Matches only the row the statement above just consumed (same batch, same transaction).
+  const consumedUser = sql`(SELECT ${userTokens.userId} FROM ${userTokens} WHERE ${userTokens.tokenHash} = ${tokenHash} AND ${userTokens.usedAt} = ${now.getTime()})`;
+  return { consume, consumedUser };
+}
+
+export async function verifyEmail(db: Database, token: string, now: Date): Promise<void> {
+  const { consume, consumedUser } = consumeTokenStatements(db, await hashToken(token), 'verify_email', now);
+  const [consumed] = await db.batch([
+    consume,
+    db
+      .update(users)
+      .set({ emailVerifiedAt: sql`COALESCE(${users.emailVerifiedAt}, ${now.getTime()})` })
+      .where(sql`${users.id} = ${consumedUser}`),
+  ]);
+  if (consumed.length === 0) throw invalidToken();
+}
+
+/**
+ * Queues a reset email if the account exists and is under its hourly limit, in one batch whose work
+ * is the same either way, so neither the answer nor its timing reveals whether the email is registered.
+ */
+export async function requestPasswordReset(db: Database, email: string, appUrl: string, now: Date): Promise<void> {
+  const token = randomToken();
+  const tokenHash = await hashToken(token);
+  const key = `reset:${email.toLowerCase()}`;
+  const hit = hitStatement(db, key, RESET_LIMIT, now);
+  const windowStart = Math.floor(now.getTime() / 1000 / RESET_LIMIT.windowSeconds) * RESET_LIMIT.windowSeconds;
+  const underLimit = sql`(SELECT ${rateLimits.hits} FROM ${rateLimits} WHERE ${rateLimits.key} = ${key} AND ${rateLimits.windowStart} = ${windowStart}) <= ${RESET_LIMIT.limit}`;
+  // The email greets by address rather than username, so its text is known before the lookup.
+  const content = passwordResetEmail(appUrl, email, token);
+  const messageId = newId('msg');
+  await db.batch([
+    hit,
+    db.run(sql`INSERT INTO ${userTokens} (token_hash, user_id, purpose, created_at, expires_at)
+      SELECT ${tokenHash}, ${users.id}, 'password_reset', ${now.getTime()}, ${now.getTime() + RESET_TOKEN_TTL_MS}
+      FROM ${users} WHERE ${byEmail(email)} AND ${underLimit}`),
+    db.run(sql`INSERT INTO ${outbox} (id, kind, recipient, subject, body, status, attempts, next_attempt_at, created_at)
+      SELECT ${messageId}, ${content.kind}, ${users.email}, ${content.subject}, ${content.body}, 'pending', 0, ${now.getTime()}, ${now.getTime()}
+      FROM ${users} WHERE ${byEmail(email)} AND ${underLimit}`),
+  ]);
+}
+
+/** Sets the new password and revokes every session of the account; returns the revoked session ids. */
+export async function confirmPasswordReset(db: Database, token: string, password: string, now: Date): Promise<string[]> {
+  const passwordHash = await hashPassword(password);
+  const { consume, consumedUser } = consumeTokenStatements(db, await hashToken(token), 'password_reset', now);
+  const [consumed, , revoked] = await db.batch([
+    consume,
+    db.update(users).set({ passwordHash, updatedAt: now }).where(sql`${users.id} = ${consumedUser}`),
+    db
+      .update(sessions)
+      .set({ revokedAt: now })
+      .where(and(sql`${sessions.userId} = ${consumedUser}`, isNull(sessions.revokedAt)))
+      .returning({ id: sessions.id }),
+  ]);
+  if (consumed.length === 0) throw invalidToken();
+  return revoked.map((r) => r.id);
+}
+
+/** Purges verification and reset tokens that can no longer be used. */
+export async function purgeExpiredUserTokens(db: Database, now: Date): Promise<number> {
+  const rows = await db.delete(userTokens).where(sql`${userTokens.expiresAt} < ${now.getTime()}`).returning({ hash: userTokens.tokenHash });
+  return rows.length;
+}

@@ -1,0 +1,48 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { accountsRouter } from './accounts/accounts.routes';
+import { getConfig } from './config';
+import type { AppEnv } from './env';
+import { AppError, handleError } from './errors';
+import { corsFromConfig } from './middleware/cors';
+import { requestContext } from './middleware/request-context';
+import { validationHook } from './middleware/validate';
+import { mountDocs } from './openapi';
+import { jwksRouter } from './sessions/jwks.routes';
+import { sessionsRouter } from './sessions/sessions.routes';
+import { systemRouter } from './system/system.routes';
+
+/** Builds the fully configured app: global middleware, every feature router, docs, 404 and the one onError. */
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use('*', requestId({ limitLength: 64 }));
+  app.use('*', requestContext);
+  app.use('*', corsFromConfig);
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use('/api/*', async (c, next) =>
+    bodyLimit({
+      maxSize: getConfig(c.env).maxBodyBytes,
+      onError: () => {
+        throw new AppError(413, { body: ['is too large'] });
+      },
+    })(c, next),
+  );
+
+  // Feature routers, all under /api.
+  app.route('/api', systemRouter);
+  app.route('/api', accountsRouter);
+  app.route('/api', sessionsRouter);
+  app.route('/', jwksRouter);
+
+  mountDocs(app);
+  app.notFound(() => {
+    throw AppError.notFound('route');
+  });
+  app.onError(handleError);
+  return app;
+}
+
+export const app = createApp();

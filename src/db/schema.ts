@@ -1,0 +1,130 @@
+/**
+ * Every D1 table, in one file. Timestamps are integer milliseconds since the epoch (`timestamp_ms`),
+ * presented as ISO 8601 strings. Uniqueness is enforced by indexes, never by check-then-insert.
+ */
+import { sql } from 'drizzle-orm';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
+
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull(),
+    username: text('username').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    bio: text('bio'),
+    image: text('image'),
+    emailVerifiedAt: timestamp('email_verified_at'),
+    createdAt: timestamp('created_at').notNull(),
+    updatedAt: timestamp('updated_at').notNull(),
+  },
+  (t) => [
+    // Case-insensitive uniqueness; lookups use the same lower(...) expression so they hit these indexes.
+    uniqueIndex('users_email_lower_unique').on(sql`lower(${t.email})`),
+    uniqueIndex('users_username_lower_unique').on(sql`lower(${t.username})`),
+  ],
+);
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at').notNull(),
+    lastSeenAt: timestamp('last_seen_at').notNull(),
+    expiresAt: timestamp('expires_at').notNull(),
+    revokedAt: timestamp('revoked_at'),
+    userAgent: text('user_agent'),
+    country: text('country'),
+  },
+  (t) => [index('sessions_user_id_created_at_idx').on(t.userId, t.createdAt), index('sessions_expires_at_idx').on(t.expiresAt)],
+);
+
+/** One row per refresh token ever issued; a session's rows form its rotation family. */
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at').notNull(),
+    expiresAt: timestamp('expires_at').notNull(),
+    usedAt: timestamp('used_at'),
+    replacedBy: text('replaced_by'),
+  },
+  (t) => [index('refresh_tokens_session_id_idx').on(t.sessionId), index('refresh_tokens_expires_at_idx').on(t.expiresAt)],
+);
+
+/** Single-use email verification and password reset tokens, stored hashed. */
+export const userTokens = sqliteTable(
+  'user_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text('purpose', { enum: ['verify_email', 'password_reset'] }).notNull(),
+    createdAt: timestamp('created_at').notNull(),
+    expiresAt: timestamp('expires_at').notNull(),
+    usedAt: timestamp('used_at'),
+  },
+  (t) => [
+    check('user_tokens_purpose_check', sql`${t.purpose} IN ('verify_email', 'password_reset')`),
+    index('user_tokens_user_id_purpose_idx').on(t.userId, t.purpose),
+    index('user_tokens_expires_at_idx').on(t.expiresAt),
+  ],
+);
+
+/** Side effects (email) written in the same batch as the change that caused them; cron delivers them. */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    recipient: text('recipient').notNull(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    status: text('status', { enum: ['pending', 'sending', 'sent', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at').notNull(),
+    leaseUntil: timestamp('lease_until'),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at').notNull(),
+    sentAt: timestamp('sent_at'),
+  },
+  (t) => [
+    check('outbox_status_check', sql`${t.status} IN ('pending', 'sending', 'sent', 'failed')`),
+    index('outbox_status_next_attempt_idx').on(t.status, t.nextAttemptAt),
+    index('outbox_created_at_idx').on(t.createdAt),
+  ],
+);
+
+/** Fixed-window counters for per-account limits, incremented with one upsert (never read-modify-write). */
+export const rateLimits = sqliteTable(
+  'rate_limits',
+  {
+    key: text('key').notNull(),
+    windowStart: integer('window_start').notNull(),
+    hits: integer('hits').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] }), index('rate_limits_window_start_idx').on(t.windowStart)],
+);
+
+/** Consecutive failed logins per account, with a lockout that doubles after each further failure. */
+export const loginLockouts = sqliteTable(
+  'login_lockouts',
+  {
+    key: text('key').primaryKey(),
+    failures: integer('failures').notNull(),
+    lastFailureAt: integer('last_failure_at').notNull(),
+    lockedUntil: integer('locked_until').notNull(),
+  },
+  (t) => [index('login_lockouts_last_failure_at_idx').on(t.lastFailureAt)],
+);

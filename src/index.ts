@@ -1,0 +1,10 @@
+import { app } from './app';
+import type { Env } from './env';
+import { runScheduled } from './maintenance/scheduled';
+
+export default {
+  fetch: app.fetch,
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(runScheduled(controller, env));
+  },
+} satisfies ExportedHandler<Env>;

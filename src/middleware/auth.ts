@@ -1,0 +1,79 @@
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { getConfig } from '../config';
+import type { AppEnv } from '../env';
+import { AppError } from '../errors';
+import { verifyAccessToken } from '../sessions/jwt';
+import { readSessionCopy, writeSessionCopy } from '../sessions/sessions.kv';
+import { findActiveSession, LAST_SEEN_INTERVAL_MS, touchSession } from '../sessions/sessions.service';
+
+/** Who is calling, set by `requireAuth` (always) and `optionalAuth` (when a valid token is sent). */
+export interface AuthContext {
+  userId: string;
+  sessionId: string;
+  token: string;
+}
+
+export type AuthEnv = { Variables: { auth: AuthContext } };
+export type OptionalAuthEnv = { Variables: { auth?: AuthContext } };
+
+/** Accepts RealWorld's `Token <jwt>` and the standard `Bearer <jwt>`. */
+function readToken(header: string | undefined): string | null {
+  const match = header?.match(/^(?:Token|Bearer)\s+([A-Za-z0-9._~+/=-]+)\s*$/i);
+  return match?.[1] ?? null;
+}
+
+/** Per-isolate memory of recent last-seen writes, so the hot path rarely touches D1. */
+const lastSeenWrites = new Map<string, number>();
+
+function scheduleLastSeen(c: Context<AppEnv>, sessionId: string, now: Date): void {
+  const previous = lastSeenWrites.get(sessionId) ?? 0;
+  if (now.getTime() - previous < LAST_SEEN_INTERVAL_MS) return;
+  if (lastSeenWrites.size > 10_000) lastSeenWrites.clear();
+  lastSeenWrites.set(sessionId, now.getTime());
+  c.executionCtx.waitUntil(touchSession(c.var.db, sessionId, now).catch(() => undefined));
+}
+
+/**
+ * Verifies the token (pinned algorithms, issuer, audience, expiry) and then the session: one KV read
+ * on the hot path; on a KV miss, one D1 read and a KV repopulate after the response.
+ */
+async function authenticate(c: Context<AppEnv>): Promise<AuthContext | null> {
+  const token = readToken(c.req.header('Authorization'));
+  if (!token) return null;
+  const now = new Date();
+  const config = getConfig(c.env);
+  const claims = await verifyAccessToken(c.env, config, token, now);
+  if (!claims) return null;
+
+  const copy = await readSessionCopy(c.var.sessionsKv, claims.sessionId);
+  if (copy) {
+    if (copy.userId !== claims.userId || copy.expiresAt <= now.getTime()) return null;
+  } else {
+    const session = await findActiveSession(c.var.db, claims.sessionId, now);
+    if (!session || session.userId !== claims.userId) return null;
+    c.executionCtx.waitUntil(
+      writeSessionCopy(c.var.sessionsKv, session.id, { userId: session.userId, expiresAt: session.expiresAt.getTime() }, now),
+    );
+  }
+  scheduleLastSeen(c, claims.sessionId, now);
+  return { userId: claims.userId, sessionId: claims.sessionId, token };
+}
+
+/** Requires a valid token and live session, else 401 `{"errors":{"token":["is missing"]}}`. */
+export const requireAuth = createMiddleware<AppEnv & AuthEnv>(async function requireAuth(c, next) {
+  const auth = await authenticate(c as unknown as Context<AppEnv>);
+  if (!auth) throw AppError.unauthorized();
+  c.set('auth', auth);
+  await next();
+});
+
+/**
+ * Sets `auth` when a valid token is sent (verified exactly like `requireAuth`). An invalid or expired
+ * token on a public read is treated as anonymous, so a front end holding a stale token can still browse.
+ */
+export const optionalAuth = createMiddleware<AppEnv & OptionalAuthEnv>(async function optionalAuth(c, next) {
+  const auth = await authenticate(c as unknown as Context<AppEnv>);
+  if (auth) c.set('auth', auth);
+  await next();
+});

@@ -1,0 +1,27 @@
+import { cors } from 'hono/cors';
+import { createMiddleware } from 'hono/factory';
+import { getConfig, type AppConfig } from '../config';
+import type { AppEnv } from '../env';
+
+const LOCALHOST = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+
+export function isAllowedOrigin(origin: string, config: AppConfig): boolean {
+  if (config.corsOrigins.includes('*') && !config.isProduction) return true;
+  if (config.corsOrigins.includes(origin)) return true;
+  return config.corsOrigins.length === 0 && !config.isProduction && LOCALHOST.test(origin);
+}
+
+/**
+ * CORS from config (CORS_ORIGINS; in development with none set, any localhost origin). Runs before
+ * routing, so preflights are answered before any auth check, and its headers stay on error responses.
+ */
+export const corsFromConfig = createMiddleware<AppEnv>(async function corsFromConfig(c, next) {
+  const config = getConfig(c.env);
+  return cors({
+    origin: (origin) => (origin && isAllowedOrigin(origin, config) ? origin : null),
+    allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    allowHeaders: ['authorization', 'content-type', 'if-none-match', 'x-request-id', 'idempotency-key'],
+    exposeHeaders: ['x-request-id', 'retry-after', 'etag'],
+    maxAge: 600,
+  })(c, next);
+});

@@ -1,0 +1,30 @@
+/**
+ * The edge copy of active sessions in KV. D1 is the record; this copy lets an authenticated request
+ * be checked with one KV read. KV is eventually consistent (~60 s across locations), which bounds
+ * how long a revoked session can still be accepted elsewhere (see README.md).
+ */
+export interface SessionCopy {
+  userId: string;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+}
+
+/** KV refuses TTLs below 60 seconds. */
+const KV_MIN_TTL_SECONDS = 60;
+
+export function sessionKey(sessionId: string): string {
+  return `session:${sessionId}`;
+}
+
+export async function readSessionCopy(kv: KVNamespace, sessionId: string): Promise<SessionCopy | null> {
+  return kv.get<SessionCopy>(sessionKey(sessionId), 'json');
+}
+
+export async function writeSessionCopy(kv: KVNamespace, sessionId: string, copy: SessionCopy, now: Date): Promise<void> {
+  const ttl = Math.max(KV_MIN_TTL_SECONDS, Math.ceil((copy.expiresAt - now.getTime()) / 1000));
+  await kv.put(sessionKey(sessionId), JSON.stringify(copy), { expirationTtl: ttl });
+}
+
+export async function deleteSessionCopies(kv: KVNamespace, sessionIds: string[]): Promise<void> {
+  await Promise.all(sessionIds.map((id) => kv.delete(sessionKey(id))));
+}

@@ -1,0 +1,139 @@
+import { createRoute } from '@hono/zod-openapi';
+import { toUser } from '../accounts/accounts.present';
+import { UserResponse } from '../accounts/accounts.schemas';
+import { findUserById } from '../accounts/accounts.service';
+import { getConfig } from '../config';
+import { AppError } from '../errors';
+import { requireAuth } from '../middleware/auth';
+import { createRouter } from '../middleware/validate';
+import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { limitByIp } from '../security/rate-limit';
+import { issueAccessToken } from './sessions.issue';
+import { deleteSessionCopies } from './sessions.kv';
+import { RefreshBody, RevokedResponse, SessionIdParam, SessionsResponse } from './sessions.schemas';
+import {
+  listActiveSessions,
+  revokeOtherSessionsStatement,
+  revokeSession,
+  rotateRefreshToken,
+} from './sessions.service';
+
+export const sessionsRouter = createRouter();
+const tags = ['Sessions'];
+
+sessionsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/users/logout',
+    tags,
+    summary: 'Log out (revoke the current session)',
+    security: tokenAuth,
+    middleware: requireAuth,
+    responses: { 204: { description: 'Logged out' }, 401: errors[401] },
+  }),
+  async (c) => {
+    const { userId, sessionId } = c.var.auth;
+    await revokeSession(c.var.db, userId, sessionId, new Date());
+    await deleteSessionCopies(c.var.sessionsKv, [sessionId]);
+    return c.body(null, 204);
+  },
+);
+
+sessionsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/users/refresh',
+    tags,
+    summary: 'Exchange a refresh token for a new access token',
+    description:
+      'Rotates the refresh token: the one presented stops working. Presenting a used refresh token again revokes its session.',
+    middleware: limitByIp('refresh'),
+    request: jsonBody(RefreshBody),
+    responses: { 200: jsonResponse(UserResponse, 'New tokens'), 401: errors[401], 422: errors[422], 429: errors[429] },
+  }),
+  async (c) => {
+    const now = new Date();
+    const config = getConfig(c.env);
+    const outcome = await rotateRefreshToken(c.var.db, c.req.valid('json').refreshToken, config.refreshTokenTtlSeconds, now);
+    if (outcome.kind === 'reused') {
+      // A stolen token and its legitimate twin cannot be told apart: end the whole family.
+      await revokeSession(c.var.db, outcome.userId, outcome.sessionId, now);
+      await deleteSessionCopies(c.var.sessionsKv, [outcome.sessionId]);
+    }
+    if (outcome.kind !== 'rotated') throw AppError.unauthorized('refreshToken', 'is invalid or has expired');
+    const user = await findUserById(c.var.db, outcome.userId);
+    if (!user) throw AppError.unauthorized('refreshToken', 'is invalid or has expired');
+    const token = await issueAccessToken(c, outcome, now);
+    return c.json({ user: toUser(user, token, outcome.refreshToken) }, 200);
+  },
+);
+
+sessionsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/user/sessions',
+    tags,
+    summary: "List the current user's active sessions",
+    security: tokenAuth,
+    middleware: requireAuth,
+    responses: { 200: jsonResponse(SessionsResponse, 'Active sessions, newest first'), 401: errors[401] },
+  }),
+  async (c) => {
+    const rows = await listActiveSessions(c.var.db, c.var.auth.userId, new Date());
+    return c.json(
+      {
+        sessions: rows.map((s) => ({
+          id: s.id,
+          createdAt: s.createdAt.toISOString(),
+          lastSeenAt: s.lastSeenAt.toISOString(),
+          expiresAt: s.expiresAt.toISOString(),
+          userAgent: s.userAgent,
+          country: s.country,
+          current: s.id === c.var.auth.sessionId,
+        })),
+      },
+      200,
+    );
+  },
+);
+
+sessionsRouter.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/user/sessions/{id}',
+    tags,
+    summary: 'Revoke one session',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: { params: SessionIdParam },
+    responses: { 204: { description: 'Revoked' }, 401: errors[401], 404: errors[404] },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const revoked = await revokeSession(c.var.db, c.var.auth.userId, id, new Date());
+    if (!revoked) throw AppError.notFound('session');
+    await deleteSessionCopies(c.var.sessionsKv, [id]);
+    return c.body(null, 204);
+  },
+);
+
+sessionsRouter.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/user/sessions',
+    tags,
+    summary: 'Revoke every session except the current one',
+    security: tokenAuth,
+    middleware: requireAuth,
+    responses: { 200: jsonResponse(RevokedResponse, 'How many sessions were revoked'), 401: errors[401] },
+  }),
+  async (c) => {
+    const { userId, sessionId } = c.var.auth;
+    const revoked = await revokeOtherSessionsStatement(c.var.db, userId, sessionId, new Date());
+    await deleteSessionCopies(
+      c.var.sessionsKv,
+      revoked.map((r) => r.id),
+    );
+    return c.json({ revoked: revoked.length }, 200);
+  },
+);

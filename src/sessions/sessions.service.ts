@@ -1,0 +1,165 @@
+import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import type { Database } from '../db/client';
+import { refreshTokens, sessions, users } from '../db/schema';
+import { hashToken, newId, randomToken } from '../lib/tokens';
+
+/** How often, at most, a session's last-seen time is written to D1. */
+export const LAST_SEEN_INTERVAL_MS = 5 * 60 * 1000;
+
+export interface NewSession {
+  sessionId: string;
+  refreshToken: string;
+  expiresAt: Date;
+  /** Statements to run in the caller's batch, next to whatever else the sign-in writes. */
+  statements: [BatchItem<'sqlite'>, BatchItem<'sqlite'>];
+}
+
+export interface ClientInfo {
+  userAgent: string | null;
+  country: string | null;
+}
+
+export async function prepareSession(
+  db: Database,
+  userId: string,
+  client: ClientInfo,
+  refreshTtlSeconds: number,
+  now: Date,
+): Promise<NewSession> {
+  const sessionId = newId('ses');
+  const refreshToken = randomToken();
+  const expiresAt = new Date(now.getTime() + refreshTtlSeconds * 1000);
+  return {
+    sessionId,
+    refreshToken,
+    expiresAt,
+    statements: [
+      db.insert(sessions).values({
+        id: sessionId,
+        userId,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt,
+        userAgent: client.userAgent?.slice(0, 256) ?? null,
+        country: client.country,
+      }),
+      db.insert(refreshTokens).values({ tokenHash: await hashToken(refreshToken), sessionId, createdAt: now, expiresAt }),
+    ],
+  };
+}
+
+/** The D1 fallback when KV has no copy (not yet propagated, or evicted). */
+export async function findActiveSession(db: Database, sessionId: string, now: Date) {
+  return db.query.sessions.findFirst({
+    columns: { id: true, userId: true, expiresAt: true },
+    where: and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)),
+  });
+}
+
+/** Conditional, so concurrent isolates write last-seen at most once per interval. */
+export async function touchSession(db: Database, sessionId: string, now: Date): Promise<void> {
+  await db
+    .update(sessions)
+    .set({ lastSeenAt: now })
+    .where(and(eq(sessions.id, sessionId), lt(sessions.lastSeenAt, new Date(now.getTime() - LAST_SEEN_INTERVAL_MS))));
+}
+
+export async function listActiveSessions(db: Database, userId: string, now: Date) {
+  return db
+    .select({
+      id: sessions.id,
+      createdAt: sessions.createdAt,
+      lastSeenAt: sessions.lastSeenAt,
+      expiresAt: sessions.expiresAt,
+      userAgent: sessions.userAgent,
+      country: sessions.country,
+    })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+    .orderBy(desc(sessions.createdAt));
+}
+
+/** Revokes one of the user's sessions. Returns false when it is not theirs or not active. */
+export async function revokeSession(db: Database, userId: string, sessionId: string, now: Date): Promise<boolean> {
+  const rows = await db
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return rows.length > 0;
+}
+
+/** A statement revoking every active session of a user except `keepSessionId`; returns the revoked ids. */
+export function revokeOtherSessionsStatement(db: Database, userId: string, keepSessionId: string | null, now: Date) {
+  const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)];
+  if (keepSessionId) conditions.push(ne(sessions.id, keepSessionId));
+  return db
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(...conditions))
+    .returning({ id: sessions.id });
+}
+
+export type RefreshOutcome =
+  | { kind: 'rotated'; userId: string; sessionId: string; refreshToken: string; expiresAt: Date }
+  | { kind: 'reused'; userId: string; sessionId: string }
+  | { kind: 'invalid' };
+
+/**
+ * Rotates a refresh token in one atomic batch: mark the presented token used (only if unused), insert
+ * its successor (only if that mark was ours), extend the session, then read back what happened. Two
+ * parallel refreshes with one token cannot both win; a token presented again after use is reuse, and
+ * the caller revokes the whole session (the token family).
+ */
+export async function rotateRefreshToken(
+  db: Database,
+  presented: string,
+  refreshTtlSeconds: number,
+  now: Date,
+): Promise<RefreshOutcome> {
+  const oldHash = await hashToken(presented);
+  const nextToken = randomToken();
+  const nextHash = await hashToken(nextToken);
+  const expiresAt = new Date(now.getTime() + refreshTtlSeconds * 1000);
+  const nowMs = now.getTime();
+
+  const [, , , state] = await db.batch([
+    db
+      .update(refreshTokens)
+      .set({ usedAt: now, replacedBy: nextHash })
+      .where(
+        and(
+          eq(refreshTokens.tokenHash, oldHash),
+          isNull(refreshTokens.usedAt),
+          gt(refreshTokens.expiresAt, now),
+          sql`EXISTS (SELECT 1 FROM ${sessions} WHERE ${sessions.id} = ${refreshTokens.sessionId}
+                AND ${sessions.revokedAt} IS NULL AND ${sessions.expiresAt} > ${nowMs})`,
+        ),
+      ),
+    db.run(sql`INSERT INTO ${refreshTokens} (token_hash, session_id, created_at, expires_at)
+               SELECT ${nextHash}, session_id, ${nowMs}, ${expiresAt.getTime()} FROM ${refreshTokens}
+               WHERE token_hash = ${oldHash} AND replaced_by = ${nextHash}`),
+    db.run(sql`UPDATE ${sessions} SET expires_at = ${expiresAt.getTime()}, last_seen_at = ${nowMs}
+               WHERE id = (SELECT session_id FROM ${refreshTokens} WHERE token_hash = ${nextHash})`),
+    db
+      .select({ sessionId: refreshTokens.sessionId, replacedBy: refreshTokens.replacedBy, userId: sessions.userId })
+      .from(refreshTokens)
+      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(eq(refreshTokens.tokenHash, oldHash)),
+  ]);
+  const row = state[0];
+  if (!row) return { kind: 'invalid' };
+  if (row.replacedBy === nextHash) {
+    return { kind: 'rotated', userId: row.userId, sessionId: row.sessionId, refreshToken: nextToken, expiresAt };
+  }
+  if (row.replacedBy !== null) return { kind: 'reused', userId: row.userId, sessionId: row.sessionId };
+  return { kind: 'invalid' };
+}
+
+/** Purges sessions (and, by cascade, their refresh tokens) that expired before `cutoff`. */
+export async function purgeExpiredSessions(db: Database, cutoff: Date): Promise<number> {
+  const rows = await db.delete(sessions).where(lt(sessions.expiresAt, cutoff)).returning({ id: sessions.id });
+  return rows.length;
+}
