@@ -128,3 +128,118 @@ export const loginLockouts = sqliteTable(
   },
   (t) => [index('login_lockouts_last_failure_at_idx').on(t.lastFailureAt)],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Content: profiles (follows), articles, tags, favorites, comments.
+
+export const follows = sqliteTable(
+  'follows',
+  {
+    followerId: text('follower_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    followeeId: text('followee_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.followerId, t.followeeId] }),
+    index('follows_followee_id_idx').on(t.followeeId),
+    check('follows_not_self_check', sql`${t.followerId} <> ${t.followeeId}`),
+  ],
+);
+
+export const articles = sqliteTable(
+  'articles',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    slug: text('slug').notNull(),
+    title: text('title').notNull(),
+    description: text('description').notNull(),
+    body: text('body').notNull(),
+    authorId: text('author_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: ['draft', 'published', 'scheduled'] })
+      .notNull()
+      .default('published'),
+    visibility: text('visibility', { enum: ['public', 'members', 'paid'] })
+      .notNull()
+      .default('public'),
+    /** For `scheduled`: when the cron job publishes it. */
+    publishAt: timestamp('publish_at'),
+    /** Set when the article becomes published; the sort key of every public list. */
+    publishedAt: timestamp('published_at'),
+    /** Tags in the order the author gave them (article_tags is the filterable copy). */
+    tagList: text('tag_list', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** Denormalized for list speed; the maintenance job recomputes it and logs drift. */
+    favoritesCount: integer('favorites_count').notNull().default(0),
+    createdAt: timestamp('created_at').notNull(),
+    updatedAt: timestamp('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('articles_slug_unique').on(t.slug),
+    index('articles_status_published_at_idx').on(t.status, t.publishedAt, t.id),
+    index('articles_author_status_published_at_idx').on(t.authorId, t.status, t.publishedAt, t.id),
+    index('articles_status_publish_at_idx').on(t.status, t.publishAt),
+    check('articles_status_check', sql`${t.status} IN ('draft', 'published', 'scheduled')`),
+    check('articles_visibility_check', sql`${t.visibility} IN ('public', 'members', 'paid')`),
+  ],
+);
+
+export const tags = sqliteTable(
+  'tags',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    /** Published articles carrying the tag (denormalized; recomputed by maintenance). */
+    articlesCount: integer('articles_count').notNull().default(0),
+  },
+  (t) => [uniqueIndex('tags_name_unique').on(t.name), index('tags_articles_count_idx').on(t.articlesCount)],
+);
+
+export const articleTags = sqliteTable(
+  'article_tags',
+  {
+    articleId: integer('article_id')
+      .notNull()
+      .references(() => articles.id, { onDelete: 'cascade' }),
+    tagId: integer('tag_id')
+      .notNull()
+      .references(() => tags.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.articleId, t.tagId] }), index('article_tags_tag_id_article_id_idx').on(t.tagId, t.articleId)],
+);
+
+export const favorites = sqliteTable(
+  'favorites',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    articleId: integer('article_id')
+      .notNull()
+      .references(() => articles.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.articleId] }), index('favorites_article_id_idx').on(t.articleId)],
+);
+
+export const comments = sqliteTable(
+  'comments',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    articleId: integer('article_id')
+      .notNull()
+      .references(() => articles.id, { onDelete: 'cascade' }),
+    authorId: text('author_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    body: text('body').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+    updatedAt: timestamp('updated_at').notNull(),
+  },
+  (t) => [index('comments_article_id_created_at_idx').on(t.articleId, t.createdAt), index('comments_author_id_idx').on(t.authorId)],
+);
