@@ -37,6 +37,7 @@ export type AppEnv = {
 type FolioEnv = Env;
 
 declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- augmenting the runtime's global namespace
   namespace Cloudflare {
     // Lets `import { env } from 'cloudflare:workers'` (used by tests) see our bindings.
     // eslint-disable-next-line @typescript-eslint/no-empty-object-type

@@ -72,7 +72,8 @@ export async function deliverOutbox(db: Database, send: EmailSender, from: strin
       );
     } catch (err) {
       const giveUp = message.attempts >= MAX_ATTEMPTS;
-      giveUp ? report.failed++ : report.retried++;
+      if (giveUp) report.failed++;
+      else report.retried++;
       const lastError = (err instanceof Error ? err.message : 'send failed').slice(0, 200);
       logError('email delivery failed', { outboxId: message.id, attempts: message.attempts, giveUp, error: lastError });
       updates.push(

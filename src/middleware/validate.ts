@@ -12,7 +12,8 @@ export function toErrorFields(error: z.ZodError): ErrorFields {
     const key = [...issue.path].reverse().find((p) => typeof p === 'string') ?? 'body';
     const missing = issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined;
     const message = missing ? "can't be blank" : issue.message;
-    (fields[key] ??= []).includes(message) || fields[key].push(message);
+    const list = (fields[key] ??= []);
+    if (!list.includes(message)) list.push(message);
   }
   return fields;
 }
