@@ -233,14 +233,43 @@ export async function requestPasswordReset(db: Database, email: string, appUrl: 
   // The email greets by address rather than username, so its text is known before the lookup.
   const content = passwordResetEmail(appUrl, email, token);
   const messageId = newId('msg');
+  const value = <T>(v: T, as: string) => sql<T>`${v}`.as(as);
+  const nowMs = now.getTime();
+  const matchingUser = and(byEmail(email), underLimit);
   await db.batch([
     hit,
-    db.run(sql`INSERT INTO ${userTokens} (token_hash, user_id, purpose, created_at, expires_at)
-      SELECT ${tokenHash}, ${users.id}, 'password_reset', ${now.getTime()}, ${now.getTime() + RESET_TOKEN_TTL_MS}
-      FROM ${users} WHERE ${byEmail(email)} AND ${underLimit}`),
-    db.run(sql`INSERT INTO ${outbox} (id, kind, recipient, subject, body, status, attempts, next_attempt_at, created_at)
-      SELECT ${messageId}, ${content.kind}, ${users.email}, ${content.subject}, ${content.body}, 'pending', 0, ${now.getTime()}, ${now.getTime()}
-      FROM ${users} WHERE ${byEmail(email)} AND ${underLimit}`),
+    db.insert(userTokens).select(
+      db
+        .select({
+          tokenHash: value(tokenHash, 'token_hash'),
+          userId: users.id,
+          purpose: value('password_reset' as const, 'purpose'),
+          createdAt: value(nowMs, 'created_at'),
+          expiresAt: value(nowMs + RESET_TOKEN_TTL_MS, 'expires_at'),
+          usedAt: value(null, 'used_at'),
+        })
+        .from(users)
+        .where(matchingUser),
+    ),
+    db.insert(outbox).select(
+      db
+        .select({
+          id: value(messageId, 'id'),
+          kind: value(content.kind, 'kind'),
+          recipient: users.email,
+          subject: value(content.subject, 'subject'),
+          body: value(content.body, 'body'),
+          status: value('pending' as const, 'status'),
+          attempts: value(0, 'attempts'),
+          nextAttemptAt: value(nowMs, 'next_attempt_at'),
+          leaseUntil: value(null, 'lease_until'),
+          lastError: value(null, 'last_error'),
+          createdAt: value(nowMs, 'created_at'),
+          sentAt: value(null, 'sent_at'),
+        })
+        .from(users)
+        .where(matchingUser),
+    ),
   ]);
 }
 

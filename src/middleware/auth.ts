@@ -26,8 +26,8 @@ function readToken(header: string | undefined): string | null {
 /** Per-isolate memory of recent last-seen writes, so the hot path rarely touches D1. */
 const lastSeenWrites = new Map<string, number>();
 
-function scheduleLastSeen(c: Context<AppEnv>, sessionId: string, now: Date): void {
-  const previous = lastSeenWrites.get(sessionId) ?? 0;
+function scheduleLastSeen(c: Context<AppEnv>, sessionId: string, seenAt: number, now: Date): void {
+  const previous = Math.max(seenAt, lastSeenWrites.get(sessionId) ?? 0);
   if (now.getTime() - previous < LAST_SEEN_INTERVAL_MS) return;
   if (lastSeenWrites.size > 10_000) lastSeenWrites.clear();
   lastSeenWrites.set(sessionId, now.getTime());
@@ -49,14 +49,15 @@ async function authenticate(c: Context<AppEnv>): Promise<AuthContext | null> {
   const copy = await readSessionCopy(c.var.sessionsKv, claims.sessionId);
   if (copy) {
     if (copy.userId !== claims.userId || copy.expiresAt <= now.getTime()) return null;
+    scheduleLastSeen(c, claims.sessionId, copy.seenAt ?? 0, now);
   } else {
     const session = await findActiveSession(c.var.db, claims.sessionId, now);
     if (!session || session.userId !== claims.userId) return null;
     c.executionCtx.waitUntil(
       writeSessionCopy(c.var.sessionsKv, session.id, { userId: session.userId, expiresAt: session.expiresAt.getTime() }, now),
     );
+    scheduleLastSeen(c, claims.sessionId, session.lastSeenAt.getTime(), now);
   }
-  scheduleLastSeen(c, claims.sessionId, now);
   return { userId: claims.userId, sessionId: claims.sessionId, token };
 }
 

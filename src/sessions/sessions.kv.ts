@@ -7,6 +7,8 @@ export interface SessionCopy {
   userId: string;
   /** Milliseconds since the epoch. */
   expiresAt: number;
+  /** When this copy was written: the session was in use then, so last-seen need not be recorded again soon. */
+  seenAt: number;
 }
 
 /** KV refuses TTLs below 60 seconds. */
@@ -20,7 +22,13 @@ export async function readSessionCopy(kv: KVNamespace, sessionId: string): Promi
   return kv.get<SessionCopy>(sessionKey(sessionId), 'json');
 }
 
-export async function writeSessionCopy(kv: KVNamespace, sessionId: string, copy: SessionCopy, now: Date): Promise<void> {
+export async function writeSessionCopy(
+  kv: KVNamespace,
+  sessionId: string,
+  session: { userId: string; expiresAt: number },
+  now: Date,
+): Promise<void> {
+  const copy: SessionCopy = { ...session, seenAt: now.getTime() };
   const ttl = Math.max(KV_MIN_TTL_SECONDS, Math.ceil((copy.expiresAt - now.getTime()) / 1000));
   await kv.put(sessionKey(sessionId), JSON.stringify(copy), { expirationTtl: ttl });
 }

@@ -52,7 +52,7 @@ export async function prepareSession(
 /** The D1 fallback when KV has no copy (not yet propagated, or evicted). */
 export async function findActiveSession(db: Database, sessionId: string, now: Date) {
   return db.query.sessions.findFirst({
-    columns: { id: true, userId: true, expiresAt: true },
+    columns: { id: true, userId: true, expiresAt: true, lastSeenAt: true },
     where: and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)),
   });
 }
@@ -137,11 +137,24 @@ export async function rotateRefreshToken(
                 AND ${sessions.revokedAt} IS NULL AND ${sessions.expiresAt} > ${nowMs})`,
         ),
       ),
-    db.run(sql`INSERT INTO ${refreshTokens} (token_hash, session_id, created_at, expires_at)
-               SELECT ${nextHash}, session_id, ${nowMs}, ${expiresAt.getTime()} FROM ${refreshTokens}
-               WHERE token_hash = ${oldHash} AND replaced_by = ${nextHash}`),
-    db.run(sql`UPDATE ${sessions} SET expires_at = ${expiresAt.getTime()}, last_seen_at = ${nowMs}
-               WHERE id = (SELECT session_id FROM ${refreshTokens} WHERE token_hash = ${nextHash})`),
+    // Insert-select: the successor exists only if the mark above was this request's.
+    db.insert(refreshTokens).select(
+      db
+        .select({
+          tokenHash: sql<string>`${nextHash}`.as('token_hash'),
+          sessionId: refreshTokens.sessionId,
+          createdAt: sql<number>`${nowMs}`.as('created_at'),
+          expiresAt: sql<number>`${expiresAt.getTime()}`.as('expires_at'),
+          usedAt: sql<null>`NULL`.as('used_at'),
+          replacedBy: sql<null>`NULL`.as('replaced_by'),
+        })
+        .from(refreshTokens)
+        .where(and(eq(refreshTokens.tokenHash, oldHash), eq(refreshTokens.replacedBy, nextHash))),
+    ),
+    db
+      .update(sessions)
+      .set({ expiresAt, lastSeenAt: now })
+      .where(sql`${sessions.id} = (SELECT session_id FROM ${refreshTokens} WHERE token_hash = ${nextHash})`),
     db
       .select({ sessionId: refreshTokens.sessionId, replacedBy: refreshTokens.replacedBy, userId: sessions.userId })
       .from(refreshTokens)

@@ -30,6 +30,31 @@ export interface CallResult<T = any> {
 
 let counter = 0;
 
+/** Request log lines by request id, captured from the Worker's structured logging. */
+const requestLogs = new Map<string, Record<string, unknown>>();
+let capturing = false;
+
+/** One console.log spy for the whole file, so parallel calls each find their own line. */
+function captureRequestLogs(): void {
+  if (capturing) return;
+  capturing = true;
+  const original = console.log.bind(console);
+  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].startsWith('{')) {
+      try {
+        const line = JSON.parse(args[0]) as Record<string, unknown>;
+        if (line.message === 'request' && typeof line.requestId === 'string') {
+          requestLogs.set(line.requestId, line);
+          return;
+        }
+      } catch {
+        // not one of ours
+      }
+    }
+    original(...args);
+  });
+}
+
 export function randomIp(): string {
   const b = crypto.getRandomValues(new Uint8Array(3));
   return `10.${b[0]}.${b[1]}.${b[2]}`;
@@ -49,30 +74,13 @@ export async function call<T = any>(method: string, path: string, options: CallO
   }
   const request = new Request(`http://folio.test${path}`, { method, headers, body });
 
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
-    lines.push(String(args[0]));
-  });
+  captureRequestLogs();
   const ctx = createExecutionContext();
-  let response: Response;
-  try {
-    const workerEnv = options.env ? { ...env, ...options.env } : env;
-    response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, workerEnv, ctx);
-  } finally {
-    spy.mockRestore();
-  }
+  const workerEnv = options.env ? { ...env, ...options.env } : env;
+  const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, workerEnv, ctx);
   await waitOnExecutionContext(ctx);
-
-  const log =
-    lines
-      .map((l) => {
-        try {
-          return JSON.parse(l) as Record<string, unknown>;
-        } catch {
-          return {};
-        }
-      })
-      .find((l) => l.message === 'request' && l.requestId === requestId) ?? {};
+  const log = requestLogs.get(requestId) ?? {};
+  requestLogs.delete(requestId);
   const text = await response.text();
   return {
     status: response.status,
