@@ -65,6 +65,7 @@ export function handleError(err: Error, c: Context): Response {
     const status = err.status;
     if (status === 413) return c.json({ errors: { body: ['is too large'] } }, 413);
     if (status === 400) return c.json({ errors: { body: ['is not valid JSON'] } }, 400);
+    if (status === 415) return c.json({ errors: { body: ['must be sent as application/json'] } }, 415);
     return c.json({ errors: { request: [err.message || 'failed'] } }, status);
   }
   const requestId = c.get('requestId') as string | undefined;

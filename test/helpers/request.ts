@@ -62,8 +62,8 @@ export function randomIp(): string {
 
 /** Sends a request through the Worker's own fetch handler and waits for its `waitUntil` work. */
 export async function call<T = any>(method: string, path: string, options: CallOptions = {}): Promise<CallResult<T>> {
-  const requestId = `test-${Date.now()}-${++counter}`;
   const headers = new Headers(options.headers);
+  const requestId = headers.get('X-Request-Id') ?? `test-${Date.now()}-${++counter}`;
   headers.set('X-Request-Id', requestId);
   if (!headers.has('CF-Connecting-IP')) headers.set('CF-Connecting-IP', options.ip ?? randomIp());
   if (options.token) headers.set('Authorization', `${options.scheme ?? 'Token'} ${options.token}`);
