@@ -16,6 +16,8 @@ export interface CallOptions {
   env?: Partial<Env>;
   /** Client IP; a fresh random one per call unless given, so per-IP limits never leak between tests. */
   ip?: string;
+  /** What Cloudflare would attach as `request.cf` (e.g. `{ country: 'PT' }`). */
+  cf?: Record<string, unknown>;
 }
 
 export interface CallResult<T = any> {
@@ -72,7 +74,7 @@ export async function call<T = any>(method: string, path: string, options: CallO
     body = JSON.stringify(options.body);
     if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   }
-  const request = new Request(`http://folio.test${path}`, { method, headers, body });
+  const request = new Request(`http://folio.test${path}`, { method, headers, body, cf: options.cf } as RequestInit);
 
   captureRequestLogs();
   const ctx = createExecutionContext();

@@ -30,6 +30,35 @@ describe('session checks on authenticated requests', () => {
     expect(hit.kv).toBe(1);
   });
 
+  it('records last-seen in D1 after the response, at most every few minutes, never in KV', async () => {
+    const user = await registerUser();
+    const sid = sessionIdOf(user.token);
+    const key = sessionKey(sid);
+    const tenMinutesAgo = Date.now() - 10 * 60_000;
+    // An old session: last seen ten minutes ago, its KV copy written then.
+    await env.DB.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ?').bind(tenMinutesAgo, sid).run();
+    const copy = (await env.SESSIONS.get<Record<string, number>>(key, 'json'))!;
+    await env.SESSIONS.put(key, JSON.stringify({ ...copy, seenAt: tenMinutesAgo }), { expirationTtl: 3600 });
+
+    const first = await call('GET', '/api/user', { token: user.token });
+    expect(first.kv).toBe(1); // the read; last-seen never goes to KV
+    const seen = async () =>
+      (await env.DB.prepare('SELECT last_seen_at AS t FROM sessions WHERE id = ?').bind(sid).first<{ t: number }>())!.t;
+    const afterFirst = await seen();
+    expect(afterFirst).toBeGreaterThan(tenMinutesAgo);
+
+    const second = await call('GET', '/api/user', { token: user.token });
+    expect(second.d1).toBe(1);
+    expect(await seen()).toBe(afterFirst);
+  });
+
+  it('records the country Cloudflare reports for the client', async () => {
+    const user = await registerUser();
+    const res = await call('POST', '/api/users/login', { cf: { country: 'PT' }, body: { user: { email: user.email, password: user.password } } });
+    const list = await call('GET', '/api/user/sessions', { token: res.body.user.token });
+    expect(list.body.sessions.find((s: { current: boolean }) => s.current).country).toBe('PT');
+  });
+
   it('refuses a token whose session expired, even if its JWT has not', async () => {
     const user = await registerUser();
     const sid = sessionIdOf(user.token);
