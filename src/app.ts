@@ -3,6 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { accountsRouter } from './accounts/accounts.routes';
+import { articlesRouter } from './articles/articles.routes';
+import { commentsRouter } from './comments/comments.routes';
 import { getConfig } from './config';
 import type { AppEnv } from './env';
 import { AppError, handleError } from './errors';
@@ -10,9 +12,11 @@ import { corsFromConfig } from './middleware/cors';
 import { requestContext } from './middleware/request-context';
 import { validationHook } from './middleware/validate';
 import { mountDocs } from './openapi';
+import { profilesRouter } from './profiles/profiles.routes';
 import { jwksRouter } from './sessions/jwks.routes';
 import { sessionsRouter } from './sessions/sessions.routes';
 import { systemRouter } from './system/system.routes';
+import { tagsRouter } from './tags/tags.routes';
 
 /** Builds the fully configured app: global middleware, every feature router, docs, 404 and the one onError. */
 export function createApp() {
@@ -35,6 +39,10 @@ export function createApp() {
   app.route('/api', systemRouter);
   app.route('/api', accountsRouter);
   app.route('/api', sessionsRouter);
+  app.route('/api', articlesRouter);
+  app.route('/api', tagsRouter);
+  app.route('/api', profilesRouter);
+  app.route('/api', commentsRouter);
   app.route('/', jwksRouter);
 
   mountDocs(app);

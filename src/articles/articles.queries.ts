@@ -1,0 +1,240 @@
+/**
+ * SQL of the article reads. Each builder returns one drizzle query (not yet run), so a service can put
+ * several in one `db.batch` (one D1 round trip) and the index tests can read their SQL (`.toSQL()`).
+ * The viewer-specific flags (favorited, following) are correlated subqueries on primary keys, so a
+ * page of 100 costs the same round trips as a page of 1.
+ */
+import { and, desc, eq, or, sql, type SQL } from 'drizzle-orm';
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import type { Database } from '../db/client';
+import { articles, articleTags, favorites, follows, tags, users } from '../db/schema';
+import type { ArticleStatus } from './articles.schemas';
+
+/**
+ * The FTS5 table of migration 0002 (`rowid` = articles.id), described here rather than in
+ * db/schema.ts because drizzle-kit cannot generate virtual tables.
+ */
+export const articlesFts = sqliteTable('articles_fts', {
+  rowid: integer('rowid').notNull(),
+  title: text('title').notNull(),
+  description: text('description').notNull(),
+  body: text('body').notNull(),
+});
+
+/** Filters of `GET /api/articles` and the feed, already validated. */
+export interface ArticleFilters {
+  tag?: string;
+  author?: string;
+  favorited?: string;
+  /** Articles by authors this user follows (the feed). */
+  followedBy?: string;
+  /** `published` unless the viewer asks for their own drafts or scheduled articles. */
+  status: ArticleStatus;
+  /** Restricts to one author id (used for the viewer's own drafts). */
+  authorId?: string;
+  /** An FTS5 MATCH expression built by `toMatchExpression`. */
+  match?: string;
+}
+
+/*
+ * Computed columns carry an alias: inside db.batch, drizzle maps D1's row objects by position
+ * (Object.values), so two unnamed `0` columns (one key) or any numeric-looking column name (which
+ * JS orders first) would shift every field after it.
+ */
+function favoritedBy(viewerId: string | null) {
+  const value = viewerId
+    ? sql`EXISTS (SELECT 1 FROM ${favorites} WHERE ${favorites.userId} = ${viewerId} AND ${favorites.articleId} = ${articles.id})`
+    : sql`0`;
+  return sql<boolean>`${value}`.mapWith(Boolean).as('favorited');
+}
+
+function followingAuthor(viewerId: string | null) {
+  const value = viewerId
+    ? sql`EXISTS (SELECT 1 FROM ${follows} WHERE ${follows.followerId} = ${viewerId} AND ${follows.followeeId} = ${articles.authorId})`
+    : sql`0`;
+  return sql<boolean>`${value}`.mapWith(Boolean).as('following');
+}
+
+/** Columns of a list item: everything but the body, plus the author and the viewer's flags. */
+function listFields(viewerId: string | null) {
+  return {
+    id: articles.id,
+    slug: articles.slug,
+    title: articles.title,
+    description: articles.description,
+    tagList: articles.tagList,
+    status: articles.status,
+    visibility: articles.visibility,
+    publishAt: articles.publishAt,
+    publishedAt: articles.publishedAt,
+    favoritesCount: articles.favoritesCount,
+    createdAt: articles.createdAt,
+    updatedAt: articles.updatedAt,
+    authorId: articles.authorId,
+    authorUsername: users.username,
+    authorBio: users.bio,
+    authorImage: users.image,
+    favorited: favoritedBy(viewerId),
+    following: followingAuthor(viewerId),
+  };
+}
+
+function detailFields(viewerId: string | null) {
+  return { ...listFields(viewerId), body: articles.body };
+}
+
+export type ArticleListRow = Awaited<ReturnType<typeof listPageQuery>>[number];
+export type ArticleDetailRow = Awaited<ReturnType<typeof articleBySlugQuery>>[number];
+
+/** Published articles, plus the viewer's own drafts and scheduled ones. */
+export function readableBy(viewerId: string | null): SQL {
+  return viewerId ? or(eq(articles.status, 'published'), eq(articles.authorId, viewerId))! : eq(articles.status, 'published');
+}
+
+const newestFirst = [desc(articles.publishedAt), desc(articles.id)] as const;
+
+const userIdByUsername = (username: string) => sql`(SELECT ${users.id} FROM ${users} WHERE lower(${users.username}) = lower(${username}))`;
+const tagIdByName = (name: string) => sql`(SELECT ${tags.id} FROM ${tags} WHERE ${tags.name} = ${name})`;
+
+type Driver = 'search' | 'tag' | 'favorited' | 'feed' | null;
+
+/**
+ * Which table a list starts from. A search, tag, favorites or feed list starts from that (smaller,
+ * indexed) set and sorts it, so its cost is bounded by the set's size rather than by the whole
+ * published list; the others walk an index of articles already in list order.
+ */
+function driverOf(filters: ArticleFilters): Driver {
+  if (filters.match !== undefined) return 'search';
+  if (filters.tag !== undefined) return 'tag';
+  if (filters.favorited !== undefined) return 'favorited';
+  if (filters.followedBy !== undefined) return 'feed';
+  return null;
+}
+
+/**
+ * `FROM` and join conditions of a page or count. CROSS JOIN fixes the join order in SQLite, so the
+ * plan does not depend on table statistics D1 may not have.
+ */
+function listSource(filters: ArticleFilters): { from: SQL; joins: SQL[] } {
+  switch (driverOf(filters)) {
+    case 'search':
+      return {
+        from: sql`${articlesFts} CROSS JOIN ${articles}`,
+        joins: [sql`${articlesFts} MATCH ${filters.match!}`, sql`${articles.id} = ${articlesFts.rowid}`],
+      };
+    case 'tag':
+      return {
+        from: sql`${articleTags} CROSS JOIN ${articles}`,
+        joins: [sql`${articleTags.tagId} = ${tagIdByName(filters.tag!)}`, sql`${articles.id} = ${articleTags.articleId}`],
+      };
+    case 'favorited':
+      return {
+        from: sql`${favorites} CROSS JOIN ${articles}`,
+        joins: [sql`${favorites.userId} = ${userIdByUsername(filters.favorited!)}`, sql`${articles.id} = ${favorites.articleId}`],
+      };
+    case 'feed':
+      return {
+        from: sql`${follows} CROSS JOIN ${articles}`,
+        joins: [sql`${follows.followerId} = ${filters.followedBy!}`, sql`${articles.authorId} = ${follows.followeeId}`],
+      };
+    default:
+      return { from: sql`${articles}`, joins: [] };
+  }
+}
+
+/** The filter conditions on `articles` that the list's driving table does not already apply. */
+export function filterCondition(filters: ArticleFilters, driver: Driver = null): SQL {
+  const conditions: SQL[] = [eq(articles.status, filters.status)];
+  if (filters.authorId) conditions.push(eq(articles.authorId, filters.authorId));
+  if (filters.author) conditions.push(sql`${articles.authorId} = ${userIdByUsername(filters.author)}`);
+  if (filters.tag && driver !== 'tag') {
+    conditions.push(
+      sql`${articles.id} IN (SELECT ${articleTags.articleId} FROM ${articleTags} WHERE ${articleTags.tagId} = ${tagIdByName(filters.tag)})`,
+    );
+  }
+  if (filters.favorited && driver !== 'favorited') {
+    conditions.push(sql`${articles.id} IN (SELECT ${favorites.articleId} FROM ${favorites} WHERE ${favorites.userId} = ${userIdByUsername(filters.favorited)})`);
+  }
+  if (filters.followedBy && driver !== 'feed') {
+    conditions.push(sql`${articles.authorId} IN (SELECT ${follows.followeeId} FROM ${follows} WHERE ${follows.followerId} = ${filters.followedBy})`);
+  }
+  if (filters.match !== undefined && driver !== 'search') {
+    conditions.push(sql`${articles.id} IN (SELECT ${articlesFts.rowid} FROM ${articlesFts} WHERE ${articlesFts} MATCH ${filters.match})`);
+  }
+  return and(...conditions)!;
+}
+
+function listWhere(filters: ArticleFilters) {
+  const { from, joins } = listSource(filters);
+  return { from, where: and(...joins, filterCondition(filters, driverOf(filters)))! };
+}
+
+/**
+ * One page, newest first. A deferred join: the inner query picks the page's ids (from indexes only
+ * for the plain, author and draft lists, so skipping `offset` rows walks index entries), the outer
+ * one fetches at most `limit` rows with their author and the viewer's flags.
+ */
+export function listPageQuery(db: Database, filters: ArticleFilters, viewerId: string | null, limit: number, offset: number) {
+  const { from, where } = listWhere(filters);
+  const pageIds = sql`SELECT ${articles.id} FROM ${from} WHERE ${where}
+    ORDER BY ${articles.publishedAt} DESC, ${articles.id} DESC LIMIT ${limit} OFFSET ${offset}`;
+  return db
+    .select(listFields(viewerId))
+    .from(articles)
+    .innerJoin(users, eq(users.id, articles.authorId))
+    .where(sql`${articles.id} IN (${pageIds})`)
+    .orderBy(...newestFirst);
+}
+
+/**
+ * One page of search results, best match first (bm25 via FTS5's `rank`, newest first on ties).
+ * Only published articles are in the index (see `ftsInsertStatement`), so drafts cannot match.
+ */
+export function searchPageQuery(db: Database, filters: ArticleFilters & { match: string }, viewerId: string | null, limit: number, offset: number) {
+  const ranked = sql`(SELECT ${articlesFts.rowid} AS id, rank FROM ${articlesFts} WHERE ${articlesFts} MATCH ${filters.match})`;
+  return db
+    .select(listFields(viewerId))
+    .from(articles)
+    .innerJoin(sql`${ranked} AS hits`, sql`hits.id = ${articles.id}`)
+    .innerJoin(users, eq(users.id, articles.authorId))
+    .where(filterCondition(filters, 'search'))
+    .orderBy(sql`hits.rank`, ...newestFirst)
+    .limit(limit)
+    .offset(offset);
+}
+
+/** Total matches for the same filters: counts index entries only for the plain, author, feed and draft lists. */
+export function listCountQuery(db: Database, filters: ArticleFilters) {
+  const { from, where } = listWhere(filters);
+  return db.select({ count: sql<number>`count(*)`.mapWith(Number).as('count') }).from(from).where(where);
+}
+
+/** One article with body, author and the viewer's flags, if the viewer may see it at all. */
+export function articleBySlugQuery(db: Database, slug: string, viewerId: string | null) {
+  return db
+    .select(detailFields(viewerId))
+    .from(articles)
+    .innerJoin(users, eq(users.id, articles.authorId))
+    .where(and(eq(articles.slug, slug), readableBy(viewerId)))
+    .limit(1);
+}
+
+/** Same as `articleBySlugQuery`, by id (used at the end of write batches). */
+export function articleByIdQuery(db: Database, id: number | SQL, viewerId: string | null) {
+  return db
+    .select(detailFields(viewerId))
+    .from(articles)
+    .innerJoin(users, eq(users.id, articles.authorId))
+    .where(sql`${articles.id} = ${id}`)
+    .limit(1);
+}
+
+/**
+ * Turns free text into a safe FTS5 expression: every word quoted (so `"`, `*`, `NEAR`, `-` and column
+ * filters are plain text) and all words required. Undefined when the text holds no word.
+ */
+export function toMatchExpression(text: string): string | undefined {
+  const words = text.match(/[\p{L}\p{N}_]+/gu)?.slice(0, 12);
+  if (!words || words.length === 0) return undefined;
+  return words.map((w) => `"${w}"`).join(' ');
+}

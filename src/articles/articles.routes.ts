@@ -1,0 +1,183 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { Viewer } from '../billing/membership';
+import { optionalAuth, requireAuth } from '../middleware/auth';
+import { createRouter } from '../middleware/validate';
+import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { conditionalJson } from './articles.http';
+import { toArticle, toArticleListItem } from './articles.present';
+import {
+  ListQuery,
+  MultipleArticlesResponse,
+  NewArticleBody,
+  PageQuery,
+  SingleArticleResponse,
+  SlugParam,
+  UpdateArticleBody,
+} from './articles.schemas';
+import {
+  createArticle,
+  deleteArticle,
+  favoriteArticle,
+  getArticle,
+  listArticles,
+  listFeed,
+  unfavoriteArticle,
+  updateArticle,
+  type ArticlePage,
+} from './articles.service';
+
+export const articlesRouter = createRouter();
+const tags = ['Articles'];
+
+const viewerOf = (userId: string | null): Viewer | null => (userId ? { userId } : null);
+const notModified = { description: 'Not modified (the `If-None-Match` ETag still matches)' };
+
+function toList(page: ArticlePage, viewer: Viewer | null) {
+  return { articles: page.rows.map((row) => toArticleListItem(row, viewer)), articlesCount: page.count };
+}
+
+// Registered before `/articles/{slug}`, so "feed" is never read as a slug.
+articlesRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/articles/feed',
+    tags,
+    summary: 'Articles by followed authors, newest first',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: { query: PageQuery },
+    responses: { 200: jsonResponse(MultipleArticlesResponse, 'A page of the feed'), 304: notModified, 401: errors[401], 422: errors[422] },
+  }),
+  async (c) => {
+    const { userId } = c.var.auth;
+    const page = await listFeed(c.var.db, userId, c.req.valid('query'));
+    return conditionalJson(c, toList(page, viewerOf(userId)), userId);
+  },
+);
+
+articlesRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/articles',
+    tags,
+    summary: 'Articles, newest first (or best match first with `q`)',
+    description:
+      'Filters combine. `articlesCount` is the total number of matches. Items have no `body`. Folio extensions: `q` (full-text search), `status=draft|scheduled` (your own, needs a token).',
+    middleware: optionalAuth,
+    request: { query: ListQuery },
+    responses: { 200: jsonResponse(MultipleArticlesResponse, 'A page of articles'), 304: notModified, 401: errors[401], 422: errors[422] },
+  }),
+  async (c) => {
+    const userId = c.var.auth?.userId ?? null;
+    const page = await listArticles(c.var.db, c.req.valid('query'), userId);
+    return conditionalJson(c, toList(page, viewerOf(userId)), userId);
+  },
+);
+
+articlesRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/articles/{slug}',
+    tags,
+    summary: 'One article',
+    description: 'Drafts and scheduled articles are visible to their author only. Without access to the body, `body` is null and `locked` true.',
+    middleware: optionalAuth,
+    request: { params: SlugParam },
+    responses: { 200: jsonResponse(SingleArticleResponse, 'The article'), 304: notModified, 404: errors[404], 422: errors[422] },
+  }),
+  async (c) => {
+    const userId = c.var.auth?.userId ?? null;
+    const row = await getArticle(c.var.db, c.req.valid('param').slug, userId);
+    return conditionalJson(c, { article: toArticle(row, viewerOf(userId)) }, userId);
+  },
+);
+
+articlesRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/articles',
+    tags,
+    summary: 'Create an article',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: jsonBody(NewArticleBody),
+    responses: { 201: jsonResponse(SingleArticleResponse, 'Created'), 401: errors[401], 422: errors[422] },
+  }),
+  async (c) => {
+    const { userId } = c.var.auth;
+    const row = await createArticle(c.var.db, userId, c.req.valid('json').article, new Date());
+    return c.json({ article: toArticle(row, { userId }) }, 201);
+  },
+);
+
+articlesRouter.openapi(
+  createRoute({
+    method: 'put',
+    path: '/articles/{slug}',
+    tags,
+    summary: 'Update an article (author only)',
+    description: 'A new title gives a new slug. Omitting `tagList` keeps the tags, `[]` clears them.',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: { params: SlugParam, ...jsonBody(UpdateArticleBody) },
+    responses: { 200: jsonResponse(SingleArticleResponse, 'Updated'), 401: errors[401], 403: errors[403], 404: errors[404], 422: errors[422] },
+  }),
+  async (c) => {
+    const { userId } = c.var.auth;
+    const row = await updateArticle(c.var.db, userId, c.req.valid('param').slug, c.req.valid('json').article, new Date());
+    return c.json({ article: toArticle(row, { userId }) }, 200);
+  },
+);
+
+articlesRouter.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/articles/{slug}',
+    tags,
+    summary: 'Delete an article (author only), with its comments and favorites',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: { params: SlugParam },
+    responses: { 204: { description: 'Deleted' }, 401: errors[401], 403: errors[403], 404: errors[404] },
+  }),
+  async (c) => {
+    await deleteArticle(c.var.db, c.var.auth.userId, c.req.valid('param').slug);
+    return c.body(null, 204);
+  },
+);
+
+articlesRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/articles/{slug}/favorite',
+    tags: ['Favorites'],
+    summary: 'Favorite an article (idempotent)',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: { params: SlugParam },
+    responses: { 200: jsonResponse(SingleArticleResponse, 'The article'), 401: errors[401], 404: errors[404] },
+  }),
+  async (c) => {
+    const { userId } = c.var.auth;
+    const row = await favoriteArticle(c.var.db, userId, c.req.valid('param').slug, new Date());
+    return c.json({ article: toArticle(row, { userId }) }, 200);
+  },
+);
+
+articlesRouter.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/articles/{slug}/favorite',
+    tags: ['Favorites'],
+    summary: 'Unfavorite an article (idempotent)',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: { params: SlugParam },
+    responses: { 200: jsonResponse(SingleArticleResponse, 'The article'), 401: errors[401], 404: errors[404] },
+  }),
+  async (c) => {
+    const { userId } = c.var.auth;
+    const row = await unfavoriteArticle(c.var.db, userId, c.req.valid('param').slug);
+    return c.json({ article: toArticle(row, { userId }) }, 200);
+  },
+);

@@ -1,0 +1,375 @@
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import { canReadBody } from '../billing/membership';
+import type { Database } from '../db/client';
+import { isUniqueViolation } from '../db/errors';
+import { articles, articleTags, favorites, tags } from '../db/schema';
+import { AppError } from '../errors';
+import { RESERVED_SLUGS, slugFitsBase, slugify, slugSuffix } from '../lib/slug';
+import {
+  articleByIdQuery,
+  articlesFts,
+  articleBySlugQuery,
+  listCountQuery,
+  listPageQuery,
+  readableBy,
+  searchPageQuery,
+  toMatchExpression,
+  type ArticleDetailRow,
+  type ArticleFilters,
+  type ArticleListRow,
+} from './articles.queries';
+import { DEFAULT_LIMIT, type ArticlePatch, type ArticleStatus, type ListQueryInput, type NewArticleInput } from './articles.schemas';
+
+export interface ArticlePage {
+  rows: ArticleListRow[];
+  count: number;
+}
+
+/** Scheduled articles published per `publishDueArticles` call (keeps one cron batch small). */
+export const PUBLISH_BATCH_SIZE = 100;
+const SLUG_ATTEMPTS = 3;
+
+type Statement = BatchItem<'sqlite'>;
+
+// ---------------------------------------------------------------------------------------------
+// Reads: each is one D1 round trip (a page and its count travel in one batch).
+
+async function runList(db: Database, filters: ArticleFilters, viewerId: string | null, limit: number, offset: number): Promise<ArticlePage> {
+  const page =
+    filters.match === undefined
+      ? listPageQuery(db, filters, viewerId, limit, offset)
+      : searchPageQuery(db, { ...filters, match: filters.match }, viewerId, limit, offset);
+  const [rows, counted] = await db.batch([page, listCountQuery(db, filters)]);
+  return { rows, count: counted[0]?.count ?? 0 };
+}
+
+/**
+ * `GET /api/articles`: published articles (or, with `status`, the viewer's own drafts/scheduled),
+ * filtered by tag, author, favoriting user and search text, all combinable.
+ */
+export async function listArticles(db: Database, query: ListQueryInput, viewerId: string | null): Promise<ArticlePage> {
+  const status = query.status ?? 'published';
+  const filters: ArticleFilters = { status, tag: query.tag, author: query.author, favorited: query.favorited };
+  if (status !== 'published') {
+    if (!viewerId) throw AppError.unauthorized();
+    filters.authorId = viewerId;
+  }
+  if (query.q !== undefined && query.q.trim() !== '') {
+    filters.match = toMatchExpression(query.q);
+    if (filters.match === undefined) throw AppError.validation({ q: ['must contain a word'] });
+  }
+  return runList(db, filters, viewerId, query.limit ?? DEFAULT_LIMIT, query.offset ?? 0);
+}
+
+/** `GET /api/articles/feed`: published articles by the authors the viewer follows, newest first. */
+export async function listFeed(db: Database, viewerId: string, page: { limit?: number; offset?: number }): Promise<ArticlePage> {
+  return runList(db, { status: 'published', followedBy: viewerId }, viewerId, page.limit ?? DEFAULT_LIMIT, page.offset ?? 0);
+}
+
+export async function getArticle(db: Database, slug: string, viewerId: string | null): Promise<ArticleDetailRow> {
+  const [row] = await articleBySlugQuery(db, slug, viewerId);
+  if (!row) throw AppError.notFound('article');
+  return row;
+}
+
+/** The article behind a slug as far as `viewerId` may see it (published, or their own), for other features. */
+export function readableArticleQuery(db: Database, slug: string, viewerId: string | null) {
+  return db
+    .select({ id: articles.id, slug: articles.slug, authorId: articles.authorId, status: articles.status, visibility: articles.visibility })
+    .from(articles)
+    .where(and(eq(articles.slug, slug), readableBy(viewerId)))
+    .limit(1);
+}
+
+export interface ReadableArticle {
+  id: number;
+  slug: string;
+  authorId: string;
+  status: ArticleStatus;
+  visibility: 'public' | 'members' | 'paid';
+  /** The viewer may not read the body (`canReadBody`). */
+  locked: boolean;
+}
+
+/**
+ * Resolves a slug for features hanging off an article (comments): undefined when it does not exist
+ * or the viewer may not see it (someone else's draft or scheduled article), which callers answer
+ * with 404 `article`. One D1 query; batch `readableArticleQuery` instead to save a round trip.
+ */
+export async function findReadableArticle(db: Database, slug: string, viewerId: string | null): Promise<ReadableArticle | undefined> {
+  const [row] = await readableArticleQuery(db, slug, viewerId);
+  if (!row) return undefined;
+  return { ...row, locked: !canReadBody(viewerId ? { userId: viewerId } : null, row) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements shared by the writes. Search and tag counts are kept in the same batch as the change.
+
+/** The id of the article just inserted in this batch: AUTOINCREMENT ids only grow, and a batch is one transaction. */
+const insertedArticleId = sql`(SELECT max(${articles.id}) FROM ${articles})`;
+
+const indexedBody = sql`CASE WHEN ${articles.visibility} = 'public' THEN ${articles.body} ELSE '' END`;
+
+/**
+ * Only published articles are searchable, and only public bodies are indexed: members/paid articles
+ * are found by title and description alone, so search never reveals text a viewer could not read.
+ */
+function ftsInsertStatement(db: Database, articleId: number | SQL) {
+  return db.insert(articlesFts).select(sql`SELECT ${articles.id}, ${articles.title}, ${articles.description}, ${indexedBody}
+    FROM ${articles} WHERE ${articles.id} = ${articleId} AND ${articles.status} = 'published'`);
+}
+
+function ftsDeleteStatement(db: Database, articleId: number | SQL) {
+  return db.delete(articlesFts).where(sql`${articlesFts.rowid} = ${articleId}`);
+}
+
+/**
+ * Adds `delta` to the count of every tag the article carries, if the article is published right now
+ * (read inside the batch, so the counts follow the stored state even under concurrent edits).
+ */
+function tagCountStatement(db: Database, articleId: number | SQL, delta: 1 | -1) {
+  return db
+    .update(tags)
+    .set({ articlesCount: sql`${tags.articlesCount} + ${delta}` })
+    .where(
+      and(
+        sql`${tags.id} IN (SELECT ${articleTags.tagId} FROM ${articleTags} WHERE ${articleTags.articleId} = ${articleId})`,
+        sql`EXISTS (SELECT 1 FROM ${articles} WHERE ${articles.id} = ${articleId} AND ${articles.status} = 'published')`,
+      ),
+    );
+}
+
+/** Creates missing tags and links them in the given order (one JSON parameter, whatever the count). */
+function tagLinkStatements(db: Database, articleId: number | SQL, tagList: string[]): Statement[] {
+  if (tagList.length === 0) return [];
+  const json = JSON.stringify(tagList);
+  return [
+    // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
+    db.insert(tags).select(sql`SELECT NULL, value, 0 FROM json_each(${json}) WHERE true`).onConflictDoNothing(),
+    db.insert(articleTags).select(sql`SELECT ${articleId}, ${tags.id}, j.key FROM json_each(${json}) AS j JOIN ${tags} ON ${tags.name} = j.value`),
+  ];
+}
+
+/**
+ * The slug for a (new) title: the plain slug when free, else the slug plus a random suffix — decided
+ * by the INSERT/UPDATE itself, so there is no check-then-insert window; the unique index backs it.
+ */
+function slugExpression(title: string, exceptId?: number): SQL {
+  const base = slugify(title);
+  const suffixed = `${base}-${slugSuffix()}`;
+  if (RESERVED_SLUGS.has(base)) return sql`${suffixed}`;
+  const taken = sql`EXISTS (SELECT 1 FROM ${articles} WHERE ${articles.slug} = ${base}${exceptId === undefined ? sql`` : sql` AND ${articles.id} <> ${exceptId}`})`;
+  return sql`(CASE WHEN ${taken} THEN ${suffixed} ELSE ${base} END)`;
+}
+
+/** Retries a write whose random slug suffix collided (about one chance in two billion per attempt). */
+async function withSlugRetry<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (attempt >= SLUG_ATTEMPTS || !isUniqueViolation(err, 'articles.slug')) throw err;
+    }
+  }
+}
+
+interface Schedule {
+  status: ArticleStatus;
+  publishAt: Date | null;
+}
+
+/** `publishAt` belongs to scheduled articles only, and must then be in the future. */
+function checkSchedule(status: ArticleStatus, publishAt: Date | null | undefined, publishAtGiven: boolean, now: Date): Schedule {
+  if (status !== 'scheduled') {
+    if (publishAtGiven && publishAt) throw AppError.validation({ publishAt: ['is only allowed for scheduled articles'] });
+    return { status, publishAt: null };
+  }
+  if (!publishAt) throw AppError.validation({ publishAt: ["can't be blank"] });
+  if (publishAtGiven && publishAt.getTime() <= now.getTime()) throw AppError.validation({ publishAt: ['must be in the future'] });
+  return { status, publishAt };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes.
+
+/** One D1 round trip: the article, its tags, search row and tag counts, then the stored article. */
+export async function createArticle(db: Database, authorId: string, input: NewArticleInput, now: Date): Promise<ArticleDetailRow> {
+  const schedule = checkSchedule(input.status ?? 'published', input.publishAt, input.publishAt !== undefined, now);
+  const tagList = input.tagList ?? [];
+  const [row] = await withSlugRetry(async () => {
+    const results = await db.batch([
+      db.insert(articles).values({
+        slug: slugExpression(input.title),
+        title: input.title,
+        description: input.description,
+        body: input.body,
+        authorId,
+        status: schedule.status,
+        visibility: input.visibility ?? 'public',
+        publishAt: schedule.publishAt,
+        publishedAt: schedule.status === 'published' ? now : null,
+        tagList,
+        favoritesCount: 0,
+        createdAt: now,
+        updatedAt: now,
+      }),
+      ...tagLinkStatements(db, insertedArticleId, tagList),
+      ftsInsertStatement(db, insertedArticleId),
+      tagCountStatement(db, insertedArticleId, 1),
+      articleByIdQuery(db, insertedArticleId, authorId),
+    ]);
+    return results[results.length - 1] as ArticleDetailRow[];
+  });
+  if (!row) throw new Error('created article not found');
+  return row;
+}
+
+/**
+ * Two D1 round trips: read the article (existence, ownership, current state), then one batch that
+ * updates it with its tags, search row and tag counts and reads it back.
+ * A new title gives a new slug (as RealWorld's reference implementations do); the old slug then
+ * answers 404. A title whose slug still fits the current one (e.g. only punctuation or case changed)
+ * keeps the slug.
+ */
+export async function updateArticle(db: Database, viewerId: string, slug: string, patch: ArticlePatch, now: Date): Promise<ArticleDetailRow> {
+  const [current] = await db
+    .select({ id: articles.id, slug: articles.slug, title: articles.title, authorId: articles.authorId, status: articles.status, publishAt: articles.publishAt })
+    .from(articles)
+    .where(and(eq(articles.slug, slug), readableBy(viewerId)))
+    .limit(1);
+  if (!current) throw AppError.notFound('article');
+  if (current.authorId !== viewerId) throw AppError.forbidden('article');
+
+  const status = patch.status ?? current.status;
+  const keptPublishAt = current.status === 'scheduled' ? current.publishAt : null;
+  const schedule = checkSchedule(
+    status,
+    patch.publishAt !== undefined ? patch.publishAt : keptPublishAt,
+    patch.publishAt !== undefined || (status === 'scheduled' && current.status !== 'scheduled'),
+    now,
+  );
+  const titleChanged = patch.title !== undefined && patch.title !== current.title;
+  const newSlug = titleChanged && !slugFitsBase(current.slug, slugify(patch.title!));
+
+  const [row] = await withSlugRetry(async () => {
+    const changes = {
+      ...(patch.title !== undefined && { title: patch.title }),
+      ...(newSlug && { slug: slugExpression(patch.title!, current.id) }),
+      ...(patch.description !== undefined && { description: patch.description }),
+      ...(patch.body !== undefined && { body: patch.body }),
+      ...(patch.visibility !== undefined && { visibility: patch.visibility }),
+      ...(patch.tagList !== undefined && { tagList: patch.tagList }),
+      status: schedule.status,
+      publishAt: schedule.publishAt,
+      // The first publication fixes the article's place in lists; unpublishing and republishing keeps it.
+      ...(schedule.status === 'published' && { publishedAt: sql`COALESCE(${articles.publishedAt}, ${now.getTime()})` }),
+      updatedAt: now,
+    };
+    const results = await db.batch([
+      tagCountStatement(db, current.id, -1),
+      ftsDeleteStatement(db, current.id),
+      db.update(articles).set(changes).where(eq(articles.id, current.id)),
+      ...(patch.tagList !== undefined
+        ? [db.delete(articleTags).where(eq(articleTags.articleId, current.id)), ...tagLinkStatements(db, current.id, patch.tagList)]
+        : []),
+      ftsInsertStatement(db, current.id),
+      tagCountStatement(db, current.id, 1),
+      articleByIdQuery(db, current.id, viewerId),
+    ]);
+    return results[results.length - 1] as ArticleDetailRow[];
+  });
+  // Deleted between the read and the batch.
+  if (!row) throw AppError.notFound('article');
+  return row;
+}
+
+/**
+ * One D1 round trip. The deletes only match when the viewer is the author, so a non-author's request
+ * changes nothing and the first statement tells 404 from 403. Comments, favorites and tag links go
+ * with the article (ON DELETE CASCADE); the search row and tag counts are removed explicitly.
+ */
+export async function deleteArticle(db: Database, viewerId: string, slug: string): Promise<void> {
+  const owned = sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${articles.authorId} = ${viewerId})`;
+  const [found] = await db.batch([
+    db
+      .select({ id: articles.id, authorId: articles.authorId })
+      .from(articles)
+      .where(and(eq(articles.slug, slug), readableBy(viewerId)))
+      .limit(1),
+    tagCountStatement(db, owned, -1),
+    ftsDeleteStatement(db, owned),
+    db.delete(articles).where(and(eq(articles.slug, slug), eq(articles.authorId, viewerId))),
+  ]);
+  const article = found[0];
+  if (!article) throw AppError.notFound('article');
+  if (article.authorId !== viewerId) throw AppError.forbidden('article');
+}
+
+/**
+ * One D1 round trip. The counter moves only when a favorite row was really inserted: `changes()` is
+ * the row count of the previous statement of the batch (same connection, same transaction), so a
+ * repeated favorite (ON CONFLICT DO NOTHING → 0 changes) leaves it alone.
+ */
+export async function favoriteArticle(db: Database, viewerId: string, slug: string, now: Date): Promise<ArticleDetailRow> {
+  const [, , found] = await db.batch([
+    db
+      .insert(favorites)
+      .select(sql`SELECT ${viewerId}, ${articles.id}, ${now.getTime()} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${readableBy(viewerId)}`)
+      .onConflictDoNothing(),
+    db
+      .update(articles)
+      .set({ favoritesCount: sql`${articles.favoritesCount} + 1` })
+      .where(and(eq(articles.slug, slug), sql`changes() = 1`)),
+    articleBySlugQuery(db, slug, viewerId),
+  ]);
+  if (!found[0]) throw AppError.notFound('article');
+  return found[0];
+}
+
+/** One D1 round trip; the counter moves only when a favorite row was really deleted. */
+export async function unfavoriteArticle(db: Database, viewerId: string, slug: string): Promise<ArticleDetailRow> {
+  const [, , found] = await db.batch([
+    db
+      .delete(favorites)
+      .where(
+        and(
+          eq(favorites.userId, viewerId),
+          sql`${favorites.articleId} = (SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${readableBy(viewerId)})`,
+        ),
+      ),
+    db
+      .update(articles)
+      .set({ favoritesCount: sql`max(${articles.favoritesCount} - 1, 0)` })
+      .where(and(eq(articles.slug, slug), sql`changes() = 1`)),
+    articleBySlugQuery(db, slug, viewerId),
+  ]);
+  if (!found[0]) throw AppError.notFound('article');
+  return found[0];
+}
+
+/**
+ * Publishes scheduled articles whose `publishAt` has passed, oldest due first, at most
+ * `PUBLISH_BATCH_SIZE` per call (a caller may call again while it returns that many). One batch: tag counts and search rows are
+ * written for exactly the set the final UPDATE flips, because every statement selects the same due
+ * set before the flip, inside one transaction. `publishedAt` is the scheduled time, not the cron's.
+ */
+export async function publishDueArticles(db: Database, now: Date): Promise<number> {
+  const due = sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.status} = 'scheduled' AND ${articles.publishAt} <= ${now.getTime()}
+    ORDER BY ${articles.publishAt}, ${articles.id} LIMIT ${PUBLISH_BATCH_SIZE})`;
+  const results = await db.batch([
+    db
+      .update(tags)
+      .set({
+        articlesCount: sql`${tags.articlesCount} + (SELECT count(*) FROM ${articleTags} WHERE ${articleTags.tagId} = ${tags.id} AND ${articleTags.articleId} IN ${due})`,
+      })
+      .where(sql`${tags.id} IN (SELECT ${articleTags.tagId} FROM ${articleTags} WHERE ${articleTags.articleId} IN ${due})`),
+    db.insert(articlesFts).select(sql`SELECT ${articles.id}, ${articles.title}, ${articles.description}, ${indexedBody} FROM ${articles} WHERE ${articles.id} IN ${due}`),
+    db
+      .update(articles)
+      .set({ status: 'published', publishedAt: sql`${articles.publishAt}`, publishAt: null, updatedAt: now })
+      .where(sql`${articles.id} IN ${due}`)
+      .returning({ id: articles.id }),
+  ]);
+  return (results[2] as { id: number }[]).length;
+}
