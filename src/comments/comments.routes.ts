@@ -1,0 +1,72 @@
+import { createRoute } from '@hono/zod-openapi';
+import { optionalAuth, requireAuth } from '../middleware/auth';
+import { createRouter } from '../middleware/validate';
+import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { toComment } from './comments.present';
+import { CommentIdParams, MultipleCommentsResponse, NewCommentBody, SingleCommentResponse, SlugParam } from './comments.schemas';
+import { addComment, deleteComment, listComments, MAX_COMMENTS_LISTED } from './comments.service';
+
+export const commentsRouter = createRouter();
+const tags = ['Comments'];
+
+commentsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/articles/{slug}/comments',
+    tags,
+    summary: 'Get comments for an article',
+    description: `Authentication optional. Newest first, at most ${MAX_COMMENTS_LISTED}. On a members-only or paid article the viewer cannot read, the list is empty.`,
+    middleware: optionalAuth,
+    security: [{}, ...tokenAuth],
+    request: { params: SlugParam },
+    responses: { 200: jsonResponse(MultipleCommentsResponse, 'The comments'), 404: errors[404] },
+  }),
+  async (c) => {
+    const rows = await listComments(c.var.db, c.req.valid('param').slug, c.var.auth?.userId ?? null);
+    return c.json({ comments: rows.map(toComment) }, 200);
+  },
+);
+
+commentsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/articles/{slug}/comments',
+    tags,
+    summary: 'Create a comment for an article',
+    description: 'Requires read access to the article. Limited per user (see 429 and Retry-After).',
+    middleware: requireAuth,
+    security: tokenAuth,
+    request: { params: SlugParam, ...jsonBody(NewCommentBody) },
+    responses: {
+      201: jsonResponse(SingleCommentResponse, 'The new comment'),
+      401: errors[401],
+      403: errors[403],
+      404: errors[404],
+      422: errors[422],
+      429: errors[429],
+    },
+  }),
+  async (c) => {
+    const row = await addComment(c.var.db, c.req.valid('param').slug, c.var.auth.userId, c.req.valid('json').comment.body, new Date());
+    return c.json({ comment: toComment(row) }, 201);
+  },
+);
+
+commentsRouter.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/articles/{slug}/comments/{id}',
+    tags,
+    summary: 'Delete a comment for an article',
+    description: "The comment's author or the article's author may delete it.",
+    middleware: requireAuth,
+    security: tokenAuth,
+    request: { params: CommentIdParams },
+    responses: { 204: { description: 'Deleted' }, 401: errors[401], 403: errors[403], 404: errors[404], 422: errors[422] },
+  }),
+  async (c) => {
+    const { slug, id } = c.req.valid('param');
+    await deleteComment(c.var.db, slug, id, c.var.auth.userId);
+    return c.body(null, 204);
+  },
+);

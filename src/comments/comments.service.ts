@@ -1,0 +1,131 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { readableArticleQuery } from '../articles/articles.service';
+import { canReadBody } from '../billing/membership';
+import type { Database } from '../db/client';
+import { articles, comments, rateLimits, users } from '../db/schema';
+import { AppError } from '../errors';
+import { followingExpr } from '../profiles/profiles.service';
+import { hitStatement, type WindowLimit } from '../security/rate-limit';
+import type { CommentRow } from './comments.present';
+
+/** Per-user limit on new comments. */
+export const COMMENT_LIMIT: WindowLimit = { limit: 10, windowSeconds: 60 };
+/** RealWorld has no comment pagination; the newest this many are returned. */
+export const MAX_COMMENTS_LISTED = 500;
+
+type ReadableRow = Awaited<ReturnType<typeof readableArticleQuery>>[number];
+
+/**
+ * How a viewer may use an article's discussion: `hidden` (unknown, or someone else's draft/scheduled
+ * article, which `readableArticleQuery` does not return: answered as 404), `locked` (visible, but
+ * `canReadBody` says no, so the discussion is withheld too) or `open`.
+ */
+function articleAccess(article: ReadableRow | undefined, viewerId: string | null): 'hidden' | 'locked' | 'open' {
+  if (!article) return 'hidden';
+  return canReadBody(viewerId ? { userId: viewerId } : null, article) ? 'open' : 'locked';
+}
+
+const articleIdBySlug = (slug: string) => sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug})`;
+
+/** An article's comments joined to their authors, with the viewer's `following` (exported for the query-plan test). */
+export function commentsQuery(db: Database, slug: string, viewerId: string | null) {
+  return db
+    .select({
+      id: comments.id,
+      createdAt: comments.createdAt,
+      updatedAt: comments.updatedAt,
+      body: comments.body,
+      author: { username: users.username, bio: users.bio, image: users.image, following: followingExpr(viewerId, comments.authorId) },
+    })
+    .from(comments)
+    .innerJoin(users, eq(users.id, comments.authorId))
+    .where(sql`${comments.articleId} = ${articleIdBySlug(slug)}`)
+    .orderBy(desc(comments.createdAt), desc(comments.id))
+    .limit(MAX_COMMENTS_LISTED);
+}
+
+/**
+ * The article's comments, newest first, with each author's profile and the viewer's `following`, in
+ * ONE round trip: the article lookup and the comments join run in the same batch (the comments are
+ * selected through a subquery on the slug, so neither statement waits for the other).
+ * A locked article's discussion is withheld: an empty list, the article itself stays visible.
+ */
+export async function listComments(db: Database, slug: string, viewerId: string | null): Promise<CommentRow[]> {
+  const [found, rows] = await db.batch([
+    readableArticleQuery(db, slug, viewerId),
+    commentsQuery(db, slug, viewerId),
+  ]);
+  const access = articleAccess(found[0], viewerId);
+  if (access === 'hidden') throw AppError.notFound('article');
+  return access === 'open' ? rows : [];
+}
+
+/**
+ * Adds a comment in two round trips: (1) the article and the author's profile, (2) the rate-limit
+ * counter and the insert in one atomic batch. The insert only happens while the counter is within
+ * the limit and the article still exists, so neither a race nor a flood gets past it.
+ */
+export async function addComment(db: Database, slug: string, viewerId: string, body: string, now: Date): Promise<CommentRow> {
+  const [found, authors] = await db.batch([
+    readableArticleQuery(db, slug, viewerId),
+    db.select({ username: users.username, bio: users.bio, image: users.image }).from(users).where(eq(users.id, viewerId)).limit(1),
+  ]);
+  const author = authors[0];
+  if (!author) throw AppError.unauthorized();
+  const article = found[0];
+  const access = articleAccess(article, viewerId);
+  if (!article || access === 'hidden') throw AppError.notFound('article');
+  if (access === 'locked') throw AppError.forbidden('article');
+
+  const key = `comment:${viewerId}`;
+  const windowStart = Math.floor(now.getTime() / 1000 / COMMENT_LIMIT.windowSeconds) * COMMENT_LIMIT.windowSeconds;
+  const underLimit = sql`(SELECT ${rateLimits.hits} FROM ${rateLimits} WHERE ${rateLimits.key} = ${key} AND ${rateLimits.windowStart} = ${windowStart}) <= ${COMMENT_LIMIT.limit}`;
+  const t = now.getTime();
+  const [hits, inserted] = await db.batch([
+    hitStatement(db, key, COMMENT_LIMIT, now),
+    db
+      .insert(comments)
+      .select(
+        db
+          .select({
+            id: sql<number>`NULL`.as('id'),
+            articleId: articles.id,
+            authorId: sql<string>`${viewerId}`.as('author_id'),
+            body: sql<string>`${body}`.as('body'),
+            createdAt: sql<Date>`${t}`.as('created_at'),
+            updatedAt: sql<Date>`${t}`.as('updated_at'),
+          })
+          .from(articles)
+          .where(and(eq(articles.id, article.id), underLimit)),
+      )
+      .returning({ id: comments.id }),
+  ]);
+  const hit = hits[0];
+  if (hit && hit.hits > COMMENT_LIMIT.limit) {
+    throw AppError.tooManyRequests(hit.windowStart + COMMENT_LIMIT.windowSeconds - t / 1000);
+  }
+  const row = inserted[0];
+  if (!row) throw AppError.notFound('article');
+  return { id: row.id, createdAt: now, updatedAt: now, body, author: { ...author, following: false } };
+}
+
+/**
+ * Deletes a comment. The comment's author or the article's author (moderation) may delete it; the
+ * comment's author keeps that right even if they lost access to a locked article. Two round trips.
+ */
+export async function deleteComment(db: Database, slug: string, commentId: number, viewerId: string): Promise<void> {
+  const [found, rows] = await db.batch([
+    readableArticleQuery(db, slug, viewerId),
+    db
+      .select({ id: comments.id, authorId: comments.authorId })
+      .from(comments)
+      .where(and(eq(comments.id, commentId), sql`${comments.articleId} = ${articleIdBySlug(slug)}`))
+      .limit(1),
+  ]);
+  const article = found[0];
+  if (!article || articleAccess(article, viewerId) === 'hidden') throw AppError.notFound('article');
+  const comment = rows[0];
+  if (!comment) throw AppError.notFound('comment');
+  if (comment.authorId !== viewerId && article.authorId !== viewerId) throw AppError.forbidden('comment');
+  await db.delete(comments).where(eq(comments.id, comment.id));
+}

@@ -1,0 +1,64 @@
+import { createRoute } from '@hono/zod-openapi';
+import { optionalAuth, requireAuth } from '../middleware/auth';
+import { createRouter } from '../middleware/validate';
+import { errors, jsonResponse, tokenAuth } from '../openapi';
+import { toProfile } from './profiles.present';
+import { ProfileResponse, UsernameParam } from './profiles.schemas';
+import { followUser, getProfile, unfollowUser } from './profiles.service';
+
+export const profilesRouter = createRouter();
+const tags = ['Profile'];
+
+profilesRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/profiles/{username}',
+    tags,
+    summary: 'Get a profile',
+    description: 'Authentication optional: `following` is computed for the signed-in viewer.',
+    middleware: optionalAuth,
+    security: [{}, ...tokenAuth],
+    request: { params: UsernameParam },
+    responses: { 200: jsonResponse(ProfileResponse, 'The profile'), 404: errors[404] },
+  }),
+  async (c) => {
+    const profile = await getProfile(c.var.db, c.req.valid('param').username, c.var.auth?.userId ?? null);
+    return c.json({ profile: toProfile(profile, profile.following) }, 200);
+  },
+);
+
+profilesRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/profiles/{username}/follow',
+    tags,
+    summary: 'Follow a user',
+    description: 'Idempotent. Following yourself answers 422.',
+    middleware: requireAuth,
+    security: tokenAuth,
+    request: { params: UsernameParam },
+    responses: { 200: jsonResponse(ProfileResponse, 'The followed profile'), 401: errors[401], 404: errors[404], 422: errors[422] },
+  }),
+  async (c) => {
+    const profile = await followUser(c.var.db, c.var.auth.userId, c.req.valid('param').username, new Date());
+    return c.json({ profile: toProfile(profile, profile.following) }, 200);
+  },
+);
+
+profilesRouter.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/profiles/{username}/follow',
+    tags,
+    summary: 'Unfollow a user',
+    description: 'Idempotent: unfollowing someone you do not follow is not an error.',
+    middleware: requireAuth,
+    security: tokenAuth,
+    request: { params: UsernameParam },
+    responses: { 200: jsonResponse(ProfileResponse, 'The unfollowed profile'), 401: errors[401], 404: errors[404] },
+  }),
+  async (c) => {
+    const profile = await unfollowUser(c.var.db, c.var.auth.userId, c.req.valid('param').username);
+    return c.json({ profile: toProfile(profile, profile.following) }, 200);
+  },
+);

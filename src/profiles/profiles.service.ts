@@ -1,0 +1,86 @@
+import { and, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { follows, users } from '../db/schema';
+import { AppError } from '../errors';
+
+export interface ProfileRow {
+  id: string;
+  username: string;
+  bio: string | null;
+  image: string | null;
+  following: boolean;
+}
+
+/** Same expression as the `users_username_lower_unique` index, so the lookup is an index seek. */
+export const usernameMatches = (username: string) => sql`lower(${users.username}) = lower(${username})`;
+
+/**
+ * `EXISTS` over the follows primary key (follower_id, followee_id): whether `viewerId` follows the user
+ * whose id is `followeeId`. Anonymous viewers (null) never follow anyone, without a lookup.
+ */
+export function followingExpr(viewerId: string | null, followeeId: SQLWrapper): SQL.Aliased<boolean> {
+  // Aliased: D1 batch results arrive as objects, and an unnamed `0` column would be reordered first.
+  const expr =
+    viewerId === null
+      ? sql<boolean>`0`
+      : sql<boolean>`EXISTS (SELECT 1 FROM ${follows} WHERE ${follows.followerId} = ${viewerId} AND ${follows.followeeId} = ${followeeId})`;
+  return expr.mapWith(Boolean).as('following');
+}
+
+/** Exported for the query-plan test. */
+export function profileQuery(db: Database, username: string, viewerId: string | null) {
+  return db
+    .select({ id: users.id, username: users.username, bio: users.bio, image: users.image, following: followingExpr(viewerId, users.id) })
+    .from(users)
+    .where(usernameMatches(username))
+    .limit(1);
+}
+
+function found(rows: ProfileRow[]): ProfileRow {
+  const row = rows[0];
+  if (!row) throw AppError.notFound('profile');
+  return row;
+}
+
+/** The profile with the viewer's `following`, in one query. */
+export async function getProfile(db: Database, username: string, viewerId: string | null): Promise<ProfileRow> {
+  return found(await profileQuery(db, username, viewerId));
+}
+
+/**
+ * Follows a user: one batch (insert-if-absent, then read back). The insert skips the viewer's own row,
+ * so the follows CHECK (follower <> followee) is never hit; following yourself answers 422.
+ */
+export async function followUser(db: Database, viewerId: string, username: string, now: Date): Promise<ProfileRow> {
+  const [, rows] = await db.batch([
+    db
+      .insert(follows)
+      .select(
+        db
+          .select({ followerId: sql<string>`${viewerId}`.as('follower_id'), followeeId: users.id, createdAt: sql<Date>`${now.getTime()}`.as('created_at') })
+          .from(users)
+          .where(and(usernameMatches(username), sql`${users.id} <> ${viewerId}`)),
+      )
+      .onConflictDoNothing(),
+    profileQuery(db, username, viewerId),
+  ]);
+  const profile = found(rows);
+  if (profile.id === viewerId) throw AppError.validation({ profile: ["can't follow yourself"] });
+  return profile;
+}
+
+/** Unfollows a user; unfollowing someone not followed (including yourself) is a no-op. One batch. */
+export async function unfollowUser(db: Database, viewerId: string, username: string): Promise<ProfileRow> {
+  const [, rows] = await db.batch([
+    db
+      .delete(follows)
+      .where(
+        and(
+          eq(follows.followerId, viewerId),
+          sql`${follows.followeeId} = (SELECT ${users.id} FROM ${users} WHERE ${usernameMatches(username)})`,
+        ),
+      ),
+    profileQuery(db, username, viewerId),
+  ]);
+  return found(rows);
+}
