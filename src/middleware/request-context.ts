@@ -17,11 +17,12 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
   c.set('db', createDb(countD1(c.env.DB, metrics)));
   c.set('sessionsKv', countKv(c.env.SESSIONS, metrics));
   await next();
-  const handler = matchedRoutes(c).findLast((r) => r.method !== 'ALL');
+  // After next(), routeIndex points at the handler that produced the response.
+  const handler = matchedRoutes(c)[c.req.routeIndex];
   logInfo('request', {
     requestId: c.var.requestId,
     method: c.req.method,
-    route: handler?.path ?? 'unmatched',
+    route: handler && handler.method !== 'ALL' ? handler.path : 'unmatched',
     status: c.res.status,
     durationMs: Date.now() - started,
     d1: metrics.d1,

@@ -33,6 +33,13 @@ describe('every response', () => {
     expect(res.log.durationMs).toEqual(expect.any(Number));
     expect(JSON.stringify(res.log)).not.toContain(user.token);
   });
+
+  it('logs the pattern of the route that answered, even when a parameterised route also matches', async () => {
+    const user = await registerUser();
+    expect((await call('GET', '/api/articles/feed', { token: user.token })).log.route).toBe('/api/articles/feed');
+    expect((await call('GET', '/api/articles/some-slug')).log.route).toBe('/api/articles/:slug');
+    expect((await call('GET', '/api/nope')).log.route).toBe('unmatched');
+  });
 });
 
 describe('CORS', () => {
