@@ -7,16 +7,17 @@ import type { Env } from '../env';
 import { logError, logInfo } from '../lib/log';
 import { purgeStaleRateLimits } from '../security/rate-limit';
 import { purgeExpiredSessions } from '../sessions/sessions.service';
+import { optimizeJob, publishScheduledJob, reconcileCountersJob } from './content.jobs';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-interface JobContext {
+export interface JobContext {
   db: Database;
   env: Env;
   now: Date;
 }
 
-type Job = (ctx: JobContext) => Promise<Record<string, number>>;
+export type Job = (ctx: JobContext) => Promise<Record<string, number>>;
 
 /** Every 5 minutes: deliver pending email. */
 export const deliverEmailJob: Job = async ({ db, env, now }) => {
@@ -33,10 +34,10 @@ export const purgeJob: Job = async ({ db, now }) => ({
   outbox: await purgeDeliveredOutbox(db, new Date(now.getTime() - 30 * DAY_MS)),
 });
 
-/** Cron expression (as in wrangler.toml [triggers]) → jobs it runs. */
+/** Cron expression (as in wrangler.toml [triggers]) → jobs it runs, in order. */
 export const CRON_JOBS: Record<string, Record<string, Job>> = {
-  '*/5 * * * *': { deliverEmail: deliverEmailJob },
-  '17 3 * * *': { purge: purgeJob },
+  '*/5 * * * *': { publishScheduled: publishScheduledJob, deliverEmail: deliverEmailJob },
+  '17 3 * * *': { purge: purgeJob, reconcileCounters: reconcileCountersJob, optimize: optimizeJob },
 };
 
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
