@@ -1,0 +1,606 @@
+#!/usr/bin/env node
+// `npm run bench`: throughput and latency of the bundled Worker served by Miniflare's API directly,
+// over loopback, on fresh local D1/KV state seeded through the HTTP API. See BENCHMARKS.md.
+//
+//   node test/bench/bench.mjs [--requests N] [--seconds S] [--concurrency C] [--scale F]
+//                             [--wrangler-dev] [--json out.json] [--keep]
+//
+// Not part of `npm test` (vitest only picks up test/**/*.test.ts).
+/* global process, Buffer, console, URL, fetch, setTimeout */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+// Wrangler needs Node >= 22: when started with an older `node`, hand over to the pinned one.
+const PINNED_NODE = path.join(ROOT, 'node_modules/.bin/node');
+if (Number(process.versions.node.split('.')[0]) < 22 && fs.existsSync(PINNED_NODE)) {
+  const rerun = spawnSync(PINNED_NODE, process.argv.slice(1), { stdio: 'inherit' });
+  process.exit(rerun.status ?? 1);
+}
+/** Runs wrangler's CLI on this very Node (the pinned one under `npm run`), whatever `node` is on PATH. */
+const WRANGLER = [process.execPath, path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js')];
+const CHILD_ENV = { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`, CI: '1' };
+const require = createRequire(import.meta.url);
+// Miniflare as wrangler ships it (the same workerd `wrangler dev` runs).
+const wranglerRequire = createRequire(require.resolve('wrangler/package.json'));
+const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await import(wranglerRequire.resolve('miniflare'));
+const { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } = await import('wrangler');
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '15' },
+    concurrency: { type: 'string', default: '8' },
+    scale: { type: 'string', default: '1' },
+    'wrangler-dev': { type: 'boolean', default: false },
+    json: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const REQUESTS = Number(args.requests);
+const SECONDS = Number(args.seconds);
+const CONCURRENCY = Number(args.concurrency);
+const SCALE = Number(args.scale);
+const SEED = {
+  users: Math.max(10, Math.round(100 * SCALE)),
+  articles: Math.max(20, Math.round(2000 * SCALE)),
+  followsPerUser: 10,
+  favorites: Math.round(5000 * SCALE),
+};
+// Comments are limited to 10 per user per minute (COMMENT_LIMIT): 9 each stays under it.
+SEED.comments = SEED.users * 9;
+const PASSWORD = 'bench-password-123';
+
+const log = (...m) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...m);
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic pseudo-random data, so both runs seed the same shapes.
+
+let rngState = 0x2545f491;
+const rand = () => {
+  rngState ^= rngState << 13;
+  rngState ^= rngState >>> 17;
+  rngState ^= rngState << 5;
+  return (rngState >>> 0) / 4294967296;
+};
+const pick = (list) => list[Math.floor(rand() * list.length)];
+/** Skewed pick: low indexes are much more likely (popular tags, busy articles). */
+const pickSkewed = (list) => list[Math.floor(list.length * rand() ** 2.5)];
+const WORDS = (
+  'edge worker cache latency database replica query index schema migration token session cookie ' +
+  'publish article draft author reader comment favorite follow feed tag search ranking render ' +
+  'stream queue batch commit rollback region durable storage object network protocol header'
+).split(' ');
+const sentence = (n) => Array.from({ length: n }, () => pick(WORDS)).join(' ');
+const TAGS = Array.from({ length: 40 }, (_, i) => `tag${String(i).padStart(2, '0')}`);
+
+// ---------------------------------------------------------------------------------------------
+// HTTP client: keep-alive loopback connections, one per concurrent worker.
+
+let baseUrl;
+let agent;
+let ipCounter = 0;
+const nextIp = () => {
+  ipCounter++;
+  return `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`;
+};
+
+function requestHeaders(payload, { token, ip, requestId }) {
+  const headers = { Accept: 'application/json', 'CF-Connecting-IP': ip ?? '127.0.0.1' };
+  if (payload !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    headers['Content-Length'] = String(Buffer.byteLength(payload));
+  }
+  if (token) headers.Authorization = `Token ${token}`;
+  if (requestId) headers['X-Request-Id'] = requestId;
+  return headers;
+}
+
+/** Set while profiling: requests then go to the profiling entry through Miniflare's fetcher. */
+let profiledFetcher;
+
+async function request(method, url, options = {}) {
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const headers = requestHeaders(payload, options);
+  if (profiledFetcher) {
+    const started = process.hrtime.bigint();
+    const res = await profiledFetcher.fetch(new URL(url, baseUrl).href, { method, headers, body: payload });
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: text ? JSON.parse(text) : null,
+      headers: { 'x-bench-d1': res.headers.get('X-Bench-D1') },
+      ms: Number(process.hrtime.bigint() - started) / 1e6,
+    };
+  }
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const req = http.request(new URL(url, baseUrl), { method, headers, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json;
+        try {
+          json = text ? JSON.parse(text) : null;
+        } catch {
+          json = { raw: text.slice(0, 200) };
+        }
+        resolve({ status: res.statusCode, body: json, headers: res.headers, ms });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+async function expectOk(promise, what) {
+  const res = await promise;
+  if (res.status >= 300) throw new Error(`${what}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  return res;
+}
+
+/** Runs `task(i)` for i in [0, count) with `concurrency` in flight. */
+async function pool(count, concurrency, task) {
+  let next = 0;
+  const results = new Array(count);
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await task(i);
+      }
+    }),
+  );
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker under test.
+
+function build(outdir) {
+  log('building with wrangler deploy --dry-run');
+  const res = spawnSync(WRANGLER[0], [WRANGLER[1], 'deploy', '--dry-run', '--outdir', outdir], { cwd: ROOT, encoding: 'utf8', env: CHILD_ENV });
+  if (res.status !== 0) throw new Error(`wrangler build failed:\n${res.stdout}\n${res.stderr}`);
+  return path.join(outdir, 'index.js');
+}
+
+/** Worker-request log lines (the Worker's own `request` line: route, status, d1, kv), by request id. */
+const serverLines = new Map();
+
+async function startMiniflare(buildDir, stateDir) {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
+  const common = {
+    ...workerOptions,
+    rootPath: buildDir,
+    modulesRoot: buildDir,
+    modulesRules: undefined,
+    cronTriggers: undefined,
+    bindings: { ...workerOptions.bindings, ENVIRONMENT: 'development' },
+  };
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: '127.0.0.1',
+      port: 0,
+      cf: false,
+      log: new Log(LogLevel.WARN),
+      resourcePersistencePath: stateDir,
+      handleStructuredLogs: ({ message }) => {
+        if (!message.startsWith('{"level":"info","message":"request"')) {
+          if (message.includes('"level":"error"')) log('worker:', message.slice(0, 300));
+          return;
+        }
+        const line = JSON.parse(message);
+        if (typeof line.requestId === 'string' && line.requestId.startsWith('bench-m')) serverLines.set(line.requestId, line);
+      },
+      workers: [
+        { ...common, name: 'folio', modules: [{ type: 'ESModule', path: path.join(buildDir, 'index.js') }] },
+        {
+          ...common,
+          name: 'folio-profiled',
+          modules: [
+            {
+              type: 'ESModule',
+              path: path.join(buildDir, 'profiler-entry.mjs'),
+              contents: fs.readFileSync(path.join(import.meta.dirname, 'profiler-entry.mjs'), 'utf8'),
+            },
+            { type: 'ESModule', path: path.join(buildDir, 'index.js') },
+          ],
+        },
+      ],
+    }),
+  );
+  const url = await mf.ready;
+  return { mf, url };
+}
+
+async function applyMigrations(db) {
+  const dir = path.join(ROOT, 'migrations');
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+  for (const file of files) {
+    const statements = unstable_splitSqlQuery(fs.readFileSync(path.join(dir, file), 'utf8'))
+      .map((s) => s.trim())
+      .filter(Boolean);
+    await db.batch(statements.map((s) => db.prepare(s)));
+  }
+  log(`applied ${files.length} migrations`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding through the public API.
+
+async function seed() {
+  const t0 = Date.now();
+  const users = await pool(SEED.users, CONCURRENCY, async (i) => {
+    const username = `bench_user_${i}`;
+    const email = `${username}@example.com`;
+    const res = await expectOk(
+      request('POST', '/api/users', { body: { user: { username, email, password: PASSWORD } }, ip: nextIp() }),
+      'register',
+    );
+    return { username, email, token: res.body.user.token };
+  });
+  log(`seeded ${users.length} users in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+
+  const t1 = Date.now();
+  const articles = await pool(SEED.articles, CONCURRENCY * 2, async (i) => {
+    const author = users[i % users.length];
+    const tagList = [...new Set(Array.from({ length: 1 + Math.floor(rand() * 3) }, () => pickSkewed(TAGS)))];
+    const res = await expectOk(
+      request('POST', '/api/articles', {
+        token: author.token,
+        body: {
+          article: {
+            title: `${sentence(4)} ${i}`,
+            description: sentence(12),
+            body: Array.from({ length: 8 }, () => sentence(25)).join('\n\n'),
+            tagList,
+          },
+        },
+      }),
+      'create article',
+    );
+    return { slug: res.body.article.slug, author: author.username, tagList };
+  });
+  log(`seeded ${articles.length} articles in ${((Date.now() - t1) / 1000).toFixed(1)}s`);
+
+  const t2 = Date.now();
+  const followPairs = [];
+  for (let u = 0; u < users.length; u++) {
+    const followees = new Set();
+    while (followees.size < Math.min(SEED.followsPerUser, users.length - 1)) {
+      const f = Math.floor(rand() * users.length);
+      if (f !== u) followees.add(f);
+    }
+    for (const f of followees) followPairs.push([u, f]);
+  }
+  await pool(followPairs.length, CONCURRENCY * 2, (i) => {
+    const [u, f] = followPairs[i];
+    return expectOk(request('POST', `/api/profiles/${users[f].username}/follow`, { token: users[u].token }), 'follow');
+  });
+
+  const favoritePairs = new Set();
+  while (favoritePairs.size < SEED.favorites) {
+    favoritePairs.add(`${Math.floor(rand() * users.length)}:${articles.indexOf(pickSkewed(articles))}`);
+  }
+  const favorites = [...favoritePairs].map((p) => p.split(':').map(Number));
+  await pool(favorites.length, CONCURRENCY * 2, (i) => {
+    const [u, a] = favorites[i];
+    return expectOk(request('POST', `/api/articles/${articles[a].slug}/favorite`, { token: users[u].token }), 'favorite');
+  });
+
+  await pool(SEED.comments, CONCURRENCY * 2, (i) => {
+    const article = pickSkewed(articles);
+    return expectOk(
+      request('POST', `/api/articles/${article.slug}/comments`, { token: users[Math.floor(i / 9)].token, body: { comment: { body: sentence(20) } } }),
+      'comment',
+    );
+  });
+  log(
+    `seeded ${followPairs.length} follows, ${favorites.length} favorites, ${SEED.comments} comments in ${((Date.now() - t2) / 1000).toFixed(1)}s`,
+  );
+  return { users, articles, favoritedPairs: favoritePairs, seedSeconds: (Date.now() - t0) / 1000 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurement.
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+const median = (values) => {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
+};
+
+/**
+ * Sends `make(i)` requests with CONCURRENCY in flight until REQUESTS (or `requests`) are done or the
+ * time cap passes, after a short warm-up. Latency is client-side, over loopback.
+ */
+let measureCount = 0;
+
+async function measure(name, make, { requests = REQUESTS, warmup = 50 } = {}) {
+  // Request ids must match [\w=-]+ for the Worker to keep (and log) them.
+  const key = `bench-m${++measureCount}-`;
+  await pool(Math.min(warmup, requests), CONCURRENCY, (i) => make(i, `bench-warmup-${i}`));
+  const latencies = [];
+  let errors = 0;
+  let firstError;
+  let sent = 0;
+  const deadline = Date.now() + SECONDS * 1000;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (sent < requests && Date.now() < deadline) {
+        const i = sent++;
+        const res = await make(i + warmup, `${key}${i}`);
+        latencies.push(res.ms);
+        if (res.status >= 300) {
+          errors++;
+          firstError ??= `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
+        }
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort((a, b) => a - b);
+  await new Promise((r) => setTimeout(r, 300)); // let the last log lines arrive
+  const lines = [...serverLines.entries()].filter(([id]) => id.startsWith(key)).map(([, l]) => l);
+  const result = {
+    name,
+    requests: latencies.length,
+    errors,
+    seconds: Number(seconds.toFixed(2)),
+    rps: Math.round(latencies.length / seconds),
+    p50: Number(percentile(latencies, 50).toFixed(2)),
+    p99: Number(percentile(latencies, 99).toFixed(2)),
+    d1: median(lines.map((l) => l.d1)),
+    kv: median(lines.map((l) => l.kv)),
+    route: lines[0]?.route,
+  };
+  if (firstError) result.firstError = firstError;
+  log(
+    `${name.padEnd(22)} ${String(result.rps).padStart(5)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  d1 ${result.d1}  kv ${result.kv}` +
+      (errors ? `  ERRORS ${errors}: ${firstError}` : ''),
+  );
+  return result;
+}
+
+/** D1 work per request from the profiling entry (median over a few requests of the same shape). */
+async function profile(make, samples = 15) {
+  const stats = [];
+  for (let i = 0; i < samples; i++) {
+    const res = await make(100_000 + i, `bench-profile-${i}`);
+    if (res.headers['x-bench-d1']) stats.push(JSON.parse(res.headers['x-bench-d1']));
+  }
+  return {
+    roundTrips: median(stats.map((s) => s.roundTrips)),
+    rowsRead: median(stats.map((s) => s.rowsRead)),
+    rowsWritten: median(stats.map((s) => s.rowsWritten)),
+  };
+}
+
+function scenarios(data) {
+  const { users, articles, favoritedPairs } = data;
+  const viewer = (i) => users[i % users.length];
+  // The seed's skewed picks put most comments on the head of the list.
+  const busiest = articles.slice(0, 20);
+  const searchWords = ['edge', 'latency', 'replica', 'session', 'ranking', 'durable', 'protocol', 'stream'];
+  let created = 0;
+  const freshFavorites = [];
+  for (let u = 0; u < users.length && freshFavorites.length < 20_000; u++) {
+    for (let a = articles.length - 1; a >= 0 && freshFavorites.length < 20_000; a -= 7) {
+      if (!favoritedPairs.has(`${u}:${a}`)) freshFavorites.push([u, a]);
+    }
+  }
+  for (let i = freshFavorites.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [freshFavorites[i], freshFavorites[j]] = [freshFavorites[j], freshFavorites[i]];
+  }
+  let favoriteNext = 0;
+
+  return [
+    { name: 'GET /api/articles (anon)', make: (i, id) => request('GET', `/api/articles?offset=${(i % 5) * 20}`, { requestId: id }) },
+    {
+      name: 'GET /api/articles (auth)',
+      make: (i, id) => request('GET', `/api/articles?offset=${(i % 5) * 20}`, { token: viewer(i).token, requestId: id }),
+    },
+    { name: 'GET ?tag=', make: (i, id) => request('GET', `/api/articles?tag=${TAGS[i % 10]}`, { token: viewer(i).token, requestId: id }) },
+    { name: 'GET ?author=', make: (i, id) => request('GET', `/api/articles?author=${viewer(i * 7).username}`, { token: viewer(i).token, requestId: id }) },
+    {
+      name: 'GET ?favorited=',
+      make: (i, id) => request('GET', `/api/articles?favorited=${viewer(i * 3).username}`, { token: viewer(i).token, requestId: id }),
+    },
+    { name: 'GET ?q=', make: (i, id) => request('GET', `/api/articles?q=${searchWords[i % searchWords.length]}`, { token: viewer(i).token, requestId: id }) },
+    { name: 'GET /api/articles/feed', make: (i, id) => request('GET', '/api/articles/feed', { token: viewer(i).token, requestId: id }) },
+    { name: 'GET /api/articles/:slug', make: (i, id) => request('GET', `/api/articles/${articles[(i * 13) % articles.length].slug}`, { token: viewer(i).token, requestId: id }) },
+    {
+      name: 'GET .../:slug/comments',
+      make: (i, id) => request('GET', `/api/articles/${busiest[i % busiest.length].slug}/comments`, { token: viewer(i).token, requestId: id }),
+    },
+    { name: 'GET /api/profiles/:name', make: (i, id) => request('GET', `/api/profiles/${viewer(i * 11).username}`, { token: viewer(i).token, requestId: id }) },
+    { name: 'GET /api/tags', make: (i, id) => request('GET', '/api/tags', { requestId: id }) },
+    {
+      name: 'POST /api/users/login',
+      requests: Math.min(REQUESTS, 400),
+      make: (i, id) =>
+        request('POST', '/api/users/login', { body: { user: { email: viewer(i).email, password: PASSWORD } }, ip: nextIp(), requestId: id }),
+    },
+    {
+      name: 'POST /api/articles',
+      requests: Math.min(REQUESTS, 1000),
+      make: (i, id) =>
+        request('POST', '/api/articles', {
+          token: viewer(i).token,
+          requestId: id,
+          body: { article: { title: `bench created ${++created}`, description: sentence(10), body: sentence(200), tagList: [pick(TAGS), pick(TAGS)] } },
+        }),
+    },
+    {
+      name: 'POST .../:slug/favorite',
+      requests: Math.min(REQUESTS, 1000),
+      make: (_i, id) => {
+        const [u, a] = freshFavorites[favoriteNext++ % freshFavorites.length];
+        return request('POST', `/api/articles/${articles[a].slug}/favorite`, { token: users[u].token, requestId: id });
+      },
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// wrangler dev (secondary, developer-experience figure only).
+
+async function waitFor(url, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function benchWranglerDev(tmp) {
+  const persist = path.join(tmp, 'wrangler-dev-state');
+  const port = 8799;
+  log('wrangler dev: applying migrations');
+  const migrate = spawnSync(WRANGLER[0], [WRANGLER[1], 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: CHILD_ENV,
+  });
+  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  const child = spawn(WRANGLER[0], [WRANGLER[1], 'dev', '--port', String(port), '--ip', '127.0.0.1', '--var', 'ENVIRONMENT:development', '--persist-to', persist], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'ignore'],
+    detached: true,
+    env: CHILD_ENV,
+  });
+  try {
+    baseUrl = `http://127.0.0.1:${port}`;
+    await waitFor(`${baseUrl}/api/health`, 60_000);
+    const author = await expectOk(
+      request('POST', '/api/users', { body: { user: { username: 'dev_author', email: 'dev_author@example.com', password: PASSWORD } }, ip: nextIp() }),
+      'register',
+    );
+    const slugs = await pool(200, CONCURRENCY, async (i) => {
+      const res = await expectOk(
+        request('POST', '/api/articles', {
+          token: author.body.user.token,
+          body: { article: { title: `dev ${i}`, description: sentence(8), body: sentence(100), tagList: [pickSkewed(TAGS)] } },
+        }),
+        'create',
+      );
+      return res.body.article.slug;
+    });
+    return [
+      await measure('wrangler dev: GET /api/health', (i, id) => request('GET', '/api/health', { requestId: id })),
+      await measure('wrangler dev: GET /api/articles', (i, id) => request('GET', '/api/articles', { requestId: id })),
+      await measure('wrangler dev: GET /api/articles/:slug', (i, id) => request('GET', `/api/articles/${slugs[i % slugs.length]}`, { requestId: id })),
+    ];
+  } finally {
+    process.kill(-child.pid, 'SIGTERM');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-bench-'));
+  try {
+    await run(tmp);
+  } finally {
+    if (args.keep) log(`kept ${tmp}`);
+    else fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+async function run(tmp) {
+  const buildDir = path.join(tmp, 'build');
+  build(buildDir);
+  agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
+
+  const { mf, url } = await startMiniflare(buildDir, path.join(tmp, 'state'));
+  const results = { date: new Date().toISOString(), machine: machine(), options: { REQUESTS, SECONDS, CONCURRENCY, SEED }, miniflare: [], wranglerDev: [] };
+  try {
+    baseUrl = url.href;
+    await applyMigrations(await mf.getD1Database('DB', 'folio'));
+    const data = await seed();
+    results.seedSeconds = data.seedSeconds;
+
+    const profiled = await mf.getWorker('folio-profiled');
+    results.miniflare.push(await measure('GET /api/health', (i, id) => request('GET', '/api/health', { requestId: id })));
+    for (const s of scenarios(data)) {
+      const result = await measure(s.name, s.make, { requests: s.requests ?? REQUESTS });
+      // Same request shapes, through the profiling entry (Miniflare's in-process fetcher).
+      profiledFetcher = profiled;
+      try {
+        result.d1Profile = await profile(s.make);
+      } finally {
+        profiledFetcher = undefined;
+      }
+      results.miniflare.push(result);
+    }
+  } finally {
+    await mf.dispose();
+  }
+
+  if (args['wrangler-dev']) {
+    try {
+      results.wranglerDev = await benchWranglerDev(tmp);
+    } catch (err) {
+      log('wrangler dev run failed:', err.message);
+    }
+  }
+  agent.destroy();
+
+  printTable(results);
+  if (args.json) fs.writeFileSync(args.json, JSON.stringify(results, null, 2));
+}
+
+function machine() {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    wrangler: require('wrangler/package.json').version,
+    miniflare: wranglerRequire('miniflare/package.json').version,
+  };
+}
+
+function printTable(results) {
+  const rows = [
+    '| Endpoint | req/s | p50 ms | p99 ms | D1 round trips | KV ops | rows read | rows written | requests | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of results.miniflare) {
+    rows.push(
+      `| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.d1} | ${r.kv} | ${r.d1Profile?.rowsRead ?? '–'} | ${r.d1Profile?.rowsWritten ?? '–'} | ${r.requests} | ${r.errors} |`,
+    );
+  }
+  console.log(`\nMiniflare direct, ${results.date}, concurrency ${CONCURRENCY}, seed ${JSON.stringify(SEED)}\n`);
+  console.log(rows.join('\n'));
+  if (results.wranglerDev.length) {
+    console.log('\nwrangler dev (developer-experience figure only):\n');
+    console.log('| Endpoint | req/s | p50 ms | p99 ms | requests | errors |\n|---|---:|---:|---:|---:|---:|');
+    for (const r of results.wranglerDev) console.log(`| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.requests} | ${r.errors} |`);
+  }
+}
+
+await main();
