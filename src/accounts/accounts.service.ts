@@ -1,7 +1,7 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { outbox, rateLimits, sessions, users, userTokens } from '../db/schema';
+import { outbox, sessions, users, userTokens } from '../db/schema';
 import { passwordResetEmail, verificationEmail } from '../email/email.templates';
 import { enqueueEmailStatement } from '../email/outbox.service';
 import { AppError } from '../errors';
@@ -10,10 +10,12 @@ import { hashToken, newId, randomToken } from '../lib/tokens';
 import {
   assertNotLocked,
   clearFailuresStatement,
+  consumeLimit,
   hitStatement,
   lockoutKey,
   lockoutStatement,
   recordFailureStatement,
+  withinLimit,
   type WindowLimit,
 } from '../security/rate-limit';
 import { prepareSession, revokeOtherSessionsStatement, type ClientInfo, type NewSession } from '../sessions/sessions.service';
@@ -81,8 +83,7 @@ export async function registerUser(
   options: SignInOptions,
   now: Date,
 ): Promise<SignedIn> {
-  const [hit] = await hitStatement(db, `register:${input.email.toLowerCase()}`, REGISTER_LIMIT, now);
-  if (hit && hit.hits > REGISTER_LIMIT.limit) throw AppError.tooManyRequests(REGISTER_LIMIT.windowSeconds);
+  await consumeLimit(db, `register:${input.email.toLowerCase()}`, REGISTER_LIMIT, now);
 
   const user: UserRow = {
     id: newId('usr'),
@@ -228,8 +229,7 @@ export async function requestPasswordReset(db: Database, email: string, appUrl: 
   const tokenHash = await hashToken(token);
   const key = `reset:${email.toLowerCase()}`;
   const hit = hitStatement(db, key, RESET_LIMIT, now);
-  const windowStart = Math.floor(now.getTime() / 1000 / RESET_LIMIT.windowSeconds) * RESET_LIMIT.windowSeconds;
-  const underLimit = sql`(SELECT ${rateLimits.hits} FROM ${rateLimits} WHERE ${rateLimits.key} = ${key} AND ${rateLimits.windowStart} = ${windowStart}) <= ${RESET_LIMIT.limit}`;
+  const underLimit = withinLimit(key, RESET_LIMIT, now);
   // The email greets by address rather than username, so its text is known before the lookup.
   const content = passwordResetEmail(appUrl, email, token);
   const messageId = newId('msg');

@@ -2,10 +2,10 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { readableArticleQuery } from '../articles/articles.service';
 import { canReadBody } from '../billing/membership';
 import type { Database } from '../db/client';
-import { articles, comments, rateLimits, users } from '../db/schema';
+import { articles, comments, users } from '../db/schema';
 import { AppError } from '../errors';
 import { followingExpr } from '../profiles/profiles.service';
-import { hitStatement, type WindowLimit } from '../security/rate-limit';
+import { assertWithinLimit, hitStatement, withinLimit, type WindowLimit } from '../security/rate-limit';
 import type { CommentRow } from './comments.present';
 
 /** Per-user limit on new comments. */
@@ -78,8 +78,6 @@ export async function addComment(db: Database, slug: string, viewerId: string, b
   if (access === 'locked') throw AppError.forbidden('article');
 
   const key = `comment:${viewerId}`;
-  const windowStart = Math.floor(now.getTime() / 1000 / COMMENT_LIMIT.windowSeconds) * COMMENT_LIMIT.windowSeconds;
-  const underLimit = sql`(SELECT ${rateLimits.hits} FROM ${rateLimits} WHERE ${rateLimits.key} = ${key} AND ${rateLimits.windowStart} = ${windowStart}) <= ${COMMENT_LIMIT.limit}`;
   const t = now.getTime();
   const [hits, inserted] = await db.batch([
     hitStatement(db, key, COMMENT_LIMIT, now),
@@ -96,14 +94,11 @@ export async function addComment(db: Database, slug: string, viewerId: string, b
             updatedAt: sql<Date>`${t}`.as('updated_at'),
           })
           .from(articles)
-          .where(and(eq(articles.id, article.id), underLimit)),
+          .where(and(eq(articles.id, article.id), withinLimit(key, COMMENT_LIMIT, now))),
       )
       .returning({ id: comments.id }),
   ]);
-  const hit = hits[0];
-  if (hit && hit.hits > COMMENT_LIMIT.limit) {
-    throw AppError.tooManyRequests(hit.windowStart + COMMENT_LIMIT.windowSeconds - t / 1000);
-  }
+  assertWithinLimit(hits[0], COMMENT_LIMIT, now);
   const row = inserted[0];
   if (!row) throw AppError.notFound('article');
   return { id: row.id, createdAt: now, updatedAt: now, body, author: { ...author, following: false } };

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Database } from '../db/client';
@@ -32,13 +32,26 @@ export interface WindowLimit {
  * Counts one hit against `key` in the current fixed window with a single upsert and returns the
  * statement; the caller runs it (alone or in a batch) and passes the row to `assertWithinLimit`.
  */
-export function hitStatement(db: Database, key: string, { windowSeconds }: WindowLimit, now: Date) {
-  const windowStart = Math.floor(now.getTime() / 1000 / windowSeconds) * windowSeconds;
+export function hitStatement(db: Database, key: string, rule: WindowLimit, now: Date) {
+  const windowStart = windowStartOf(rule, now);
   return db
     .insert(rateLimits)
     .values({ key, windowStart, hits: 1 })
     .onConflictDoUpdate({ target: [rateLimits.key, rateLimits.windowStart], set: { hits: sql`${rateLimits.hits} + 1` } })
     .returning({ hits: rateLimits.hits, windowStart: rateLimits.windowStart });
+}
+
+/** Start (unix seconds) of the fixed window `now` falls in. */
+function windowStartOf({ windowSeconds }: WindowLimit, now: Date): number {
+  return Math.floor(now.getTime() / 1000 / windowSeconds) * windowSeconds;
+}
+
+/**
+ * SQL that is true while `key` is within its limit in the current window. A write placed after
+ * `hitStatement` in the same batch uses it to happen only under the limit, with no extra round trip.
+ */
+export function withinLimit(key: string, rule: WindowLimit, now: Date): SQL {
+  return sql`(SELECT ${rateLimits.hits} FROM ${rateLimits} WHERE ${rateLimits.key} = ${key} AND ${rateLimits.windowStart} = ${windowStartOf(rule, now)}) <= ${rule.limit}`;
 }
 
 export function assertWithinLimit(row: { hits: number; windowStart: number } | undefined, rule: WindowLimit, now: Date): void {
