@@ -3,15 +3,16 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { canReadBody } from '../billing/membership';
 import type { Database } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { articles, articleTags, favorites, tags } from '../db/schema';
+import { articles, articleTags, favorites, siteCounters, tags } from '../db/schema';
 import { AppError } from '../errors';
 import { RESERVED_SLUGS, slugFitsBase, slugify, slugSuffix } from '../lib/slug';
 import {
   articleByIdQuery,
   articlesFts,
   articleBySlugQuery,
-  listCountQuery,
+  countQueryFor,
   listPageQuery,
+  PUBLISHED_ARTICLES_COUNTER,
   readableBy,
   searchPageQuery,
   toMatchExpression,
@@ -40,7 +41,7 @@ async function runList(db: Database, filters: ArticleFilters, viewerId: string |
     filters.match === undefined
       ? listPageQuery(db, filters, viewerId, limit, offset)
       : searchPageQuery(db, { ...filters, match: filters.match }, viewerId, limit, offset);
-  const [rows, counted] = await db.batch([page, listCountQuery(db, filters)]);
+  const [rows, counted] = await db.batch([page, countQueryFor(db, filters)]);
   return { rows, count: counted[0]?.count ?? 0 };
 }
 
@@ -104,7 +105,8 @@ export async function findReadableArticle(db: Database, slug: string, viewerId: 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Statements shared by the writes. Search and tag counts are kept in the same batch as the change.
+// Statements shared by the writes. Search, tag counts and the published-articles counter are kept in
+// the same batch as the change.
 
 /** The id of the article just inserted in this batch: AUTOINCREMENT ids only grow, and a batch is one transaction. */
 const insertedArticleId = sql`(SELECT max(${articles.id}) FROM ${articles})`;
@@ -124,6 +126,9 @@ function ftsDeleteStatement(db: Database, articleId: number | SQL) {
   return db.delete(articlesFts).where(sql`${articlesFts.rowid} = ${articleId}`);
 }
 
+const isPublished = (articleId: number | SQL) =>
+  sql`EXISTS (SELECT 1 FROM ${articles} WHERE ${articles.id} = ${articleId} AND ${articles.status} = 'published')`;
+
 /**
  * Adds `delta` to the count of every tag the article carries, if the article is published right now
  * (read inside the batch, so the counts follow the stored state even under concurrent edits).
@@ -133,11 +138,35 @@ function tagCountStatement(db: Database, articleId: number | SQL, delta: 1 | -1)
     .update(tags)
     .set({ articlesCount: sql`${tags.articlesCount} + ${delta}` })
     .where(
-      and(
-        sql`${tags.id} IN (SELECT ${articleTags.tagId} FROM ${articleTags} WHERE ${articleTags.articleId} = ${articleId})`,
-        sql`EXISTS (SELECT 1 FROM ${articles} WHERE ${articles.id} = ${articleId} AND ${articles.status} = 'published')`,
-      ),
+      and(sql`${tags.id} IN (SELECT ${articleTags.tagId} FROM ${articleTags} WHERE ${articleTags.articleId} = ${articleId})`, isPublished(articleId)),
     );
+}
+
+const publishedCounter = eq(siteCounters.name, PUBLISHED_ARTICLES_COUNTER);
+
+/**
+ * Adds `delta` to the published-articles counter if the article is published right now (read inside
+ * the batch, as for the tag counts): after its insert on create, before its delete on delete.
+ */
+function publishedCountStatement(db: Database, articleId: number | SQL, delta: 1 | -1) {
+  return db
+    .update(siteCounters)
+    .set({ value: sql`${siteCounters.value} + ${delta}` })
+    .where(and(publishedCounter, isPublished(articleId)));
+}
+
+/**
+ * Moves the published-articles counter by the status change an update is about to make (+1 into
+ * `published`, -1 out of it), comparing the stored status, read inside the batch, with the new one.
+ * Runs before the article's UPDATE; writes nothing when the status stays on the same side (or the
+ * article is gone, which makes the difference NULL).
+ */
+function publishedCountChangeStatement(db: Database, articleId: number, newStatus: ArticleStatus) {
+  const change = sql`(SELECT ${newStatus === 'published' ? 1 : 0} - (${articles.status} = 'published') FROM ${articles} WHERE ${articles.id} = ${articleId})`;
+  return db
+    .update(siteCounters)
+    .set({ value: sql`${siteCounters.value} + ${change}` })
+    .where(and(publishedCounter, sql`${change} <> 0`));
 }
 
 /** Creates missing tags and links them in the given order (one JSON parameter, whatever the count). */
@@ -217,6 +246,7 @@ export async function createArticle(db: Database, authorId: string, input: NewAr
       ...tagLinkStatements(db, insertedArticleId, tagList),
       ftsInsertStatement(db, insertedArticleId),
       tagCountStatement(db, insertedArticleId, 1),
+      publishedCountStatement(db, insertedArticleId, 1),
       articleByIdQuery(db, insertedArticleId, authorId),
     ]);
     return results[results.length - 1] as ArticleDetailRow[];
@@ -269,6 +299,7 @@ export async function updateArticle(db: Database, viewerId: string, slug: string
     const results = await db.batch([
       tagCountStatement(db, current.id, -1),
       ftsDeleteStatement(db, current.id),
+      publishedCountChangeStatement(db, current.id, schedule.status),
       db.update(articles).set(changes).where(eq(articles.id, current.id)),
       ...(patch.tagList !== undefined
         ? [db.delete(articleTags).where(eq(articleTags.articleId, current.id)), ...tagLinkStatements(db, current.id, patch.tagList)]
@@ -298,6 +329,7 @@ export async function deleteArticle(db: Database, viewerId: string, slug: string
       .where(and(eq(articles.slug, slug), readableBy(viewerId)))
       .limit(1),
     tagCountStatement(db, owned, -1),
+    publishedCountStatement(db, owned, -1),
     ftsDeleteStatement(db, owned),
     db.delete(articles).where(and(eq(articles.slug, slug), eq(articles.authorId, viewerId))),
   ]);
@@ -350,9 +382,10 @@ export async function unfavoriteArticle(db: Database, viewerId: string, slug: st
 
 /**
  * Publishes scheduled articles whose `publishAt` has passed, oldest due first, at most
- * `PUBLISH_BATCH_SIZE` per call (a caller may call again while it returns that many). One batch: tag counts and search rows are
- * written for exactly the set the final UPDATE flips, because every statement selects the same due
- * set before the flip, inside one transaction. `publishedAt` is the scheduled time, not the cron's.
+ * `PUBLISH_BATCH_SIZE` per call (a caller may call again while it returns that many). One batch: tag
+ * counts, search rows and the published-articles counter are written for exactly the set the final
+ * UPDATE flips, because every statement selects the same due set before the flip, inside one
+ * transaction. `publishedAt` is the scheduled time, not the cron's.
  */
 export async function publishDueArticles(db: Database, now: Date): Promise<number> {
   const due = sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.status} = 'scheduled' AND ${articles.publishAt} <= ${now.getTime()}
@@ -366,10 +399,14 @@ export async function publishDueArticles(db: Database, now: Date): Promise<numbe
       .where(sql`${tags.id} IN (SELECT ${articleTags.tagId} FROM ${articleTags} WHERE ${articleTags.articleId} IN ${due})`),
     db.insert(articlesFts).select(sql`SELECT ${articles.id}, ${articles.title}, ${articles.description}, ${indexedBody} FROM ${articles} WHERE ${articles.id} IN ${due}`),
     db
+      .update(siteCounters)
+      .set({ value: sql`${siteCounters.value} + (SELECT count(*) FROM ${due})` })
+      .where(and(publishedCounter, sql`EXISTS ${due}`)),
+    db
       .update(articles)
       .set({ status: 'published', publishedAt: sql`${articles.publishAt}`, publishAt: null, updatedAt: now })
       .where(sql`${articles.id} IN ${due}`)
       .returning({ id: articles.id }),
   ]);
-  return (results[2] as { id: number }[]).length;
+  return (results[results.length - 1] as { id: number }[]).length;
 }

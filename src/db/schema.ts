@@ -243,3 +243,13 @@ export const comments = sqliteTable(
   },
   (t) => [index('comments_article_id_created_at_idx').on(t.articleId, t.createdAt), index('comments_author_id_idx').on(t.authorId)],
 );
+
+/**
+ * Site-wide denormalized counters, one row each (`published_articles`: the number of published
+ * articles, which the unfiltered article list returns as `articlesCount`). Each is updated in the
+ * same `db.batch` as every write that changes it, and recomputed daily by maintenance.
+ */
+export const siteCounters = sqliteTable('site_counters', {
+  name: text('name').primaryKey(),
+  value: integer('value').notNull(),
+});

@@ -1,8 +1,9 @@
-import { and, getTableName, ne, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableName, ne, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
+import { PUBLISHED_ARTICLES_COUNTER } from '../articles/articles.queries';
 import { publishDueArticles } from '../articles/articles.service';
 import type { Database } from '../db/client';
-import { articles, tags } from '../db/schema';
+import { articles, siteCounters, tags } from '../db/schema';
 import { logWarn } from '../lib/log';
 import type { Job } from './scheduled';
 
@@ -123,10 +124,56 @@ async function reconcile(db: Database, counter: Counter): Promise<number> {
   return fixed;
 }
 
+interface SiteCounter {
+  /** The row's `name` in `site_counters`. */
+  name: string;
+  resultKey: string;
+  /** The value recomputed from the data. */
+  actual: SQL<number>;
+}
+
+const SITE_COUNTERS: SiteCounter[] = [
+  {
+    name: PUBLISHED_ARTICLES_COUNTER,
+    resultKey: 'publishedArticlesFixed',
+    // One pass over the (status, published_at, id) index: a count, not a scan of the rows.
+    actual: sql<number>`(SELECT count(*) FROM articles WHERE status = 'published')`,
+  },
+];
+
+/**
+ * Recomputes one `site_counters` row in one batch (atomic, so no write can slip in between): the
+ * stored and actual values for the log, then an upsert that writes only when they differ (and
+ * recreates a missing row). Returns 1 when it repaired the row, else 0.
+ */
+async function reconcileSiteCounter(db: Database, counter: SiteCounter): Promise<number> {
+  const [found, repaired] = await db.batch([
+    db
+      .select({ stored: siteCounters.value, actual: sql<number>`${counter.actual}`.mapWith(Number).as('actual') })
+      .from(siteCounters)
+      .where(eq(siteCounters.name, counter.name)),
+    db
+      .insert(siteCounters)
+      .values({ name: counter.name, value: counter.actual })
+      .onConflictDoUpdate({ target: siteCounters.name, set: { value: sql`excluded.value` }, setWhere: sql`${siteCounters.value} <> excluded.value` })
+      .returning({ value: siteCounters.value }),
+  ]);
+  const fixed = repaired[0];
+  if (!fixed) return 0;
+  logWarn('counter drift repaired', {
+    counter: `site_counters.${counter.name}`,
+    mismatches: 1,
+    sampleIds: counter.name,
+    sample: `${counter.name}:${found[0]?.stored ?? 'missing'}->${fixed.value}`,
+  });
+  return 1;
+}
+
 /** Daily: recompute counters that could drift (a bug, a manual fix in the console), log and repair drift. */
 export const reconcileCountersJob: Job = async ({ db }) => {
   const result: Record<string, number> = {};
   for (const counter of COUNTERS) result[counter.resultKey] = await reconcile(db, counter);
+  for (const counter of SITE_COUNTERS) result[counter.resultKey] = await reconcileSiteCounter(db, counter);
   return result;
 };
 

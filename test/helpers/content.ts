@@ -46,6 +46,10 @@ export async function createArticle(author: { username: string }, options: Artic
       at,
     )
     .first<{ id: number }>();
+  if (status === 'published') {
+    // Keep the denormalized total the unfiltered list reports in step, as the article service does.
+    await env.DB.prepare("UPDATE site_counters SET value = value + 1 WHERE name = 'published_articles'").run();
+  }
   return { id: row!.id, slug };
 }
 

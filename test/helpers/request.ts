@@ -34,12 +34,14 @@ let counter = 0;
 
 /** Request log lines by request id, captured from the Worker's structured logging. */
 const requestLogs = new Map<string, Record<string, unknown>>();
-let capturing = false;
+let capturingWith: unknown;
 
-/** One console.log spy for the whole file, so parallel calls each find their own line. */
+/**
+ * One console.log spy for the whole file, so parallel calls each find their own line. Reinstalled
+ * when another test's spy has replaced or restored console.log since.
+ */
 function captureRequestLogs(): void {
-  if (capturing) return;
-  capturing = true;
+  if (capturingWith !== undefined && console.log === capturingWith) return;
   const original = console.log.bind(console);
   vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
     if (typeof args[0] === 'string' && args[0].startsWith('{')) {
@@ -55,6 +57,7 @@ function captureRequestLogs(): void {
     }
     original(...args);
   });
+  capturingWith = console.log;
 }
 
 export function randomIp(): string {

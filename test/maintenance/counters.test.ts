@@ -1,14 +1,22 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { RECONCILE_CHUNK } from '../../src/maintenance/content.jobs';
+import { call } from '../helpers/request';
 import { DAILY, insertUser, jobResult, runCron } from './cron';
 
 const NOW = Date.parse('2030-03-01T03:17:00.000Z');
 
 let seq = 0;
 
+const bumpPublished = (n: number) => env.DB.prepare("UPDATE site_counters SET value = value + ? WHERE name = 'published_articles'").bind(n);
+const publishedCounter = async () =>
+  (await env.DB.prepare("SELECT value FROM site_counters WHERE name = 'published_articles'").first<{ value: number }>())?.value;
+const publishedActual = async () => (await env.DB.prepare("SELECT count(*) AS n FROM articles WHERE status = 'published'").first<{ n: number }>())!.n;
+
+/** Inserts an article row directly, keeping the published-articles counter right (as the service does). */
 async function insertArticle(authorId: string, status: 'published' | 'draft' | 'scheduled', options: { id?: number; favoritesCount?: number } = {}) {
   const slug = `maint-${Date.now().toString(36)}-${++seq}-${Math.floor(Math.random() * 1e9).toString(36)}`;
+  if (status === 'published') await bumpPublished(1).run();
   const row = await env.DB.prepare(
     `INSERT INTO articles (id, slug, title, description, body, author_id, status, published_at, favorites_count, created_at, updated_at)
      VALUES (?, ?, 'T', 'D', 'B', ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -92,6 +100,7 @@ describe('daily cron: counter reconciliation', () => {
       .bind(RECONCILE_CHUNK + 10, seq++, author, NOW, NOW, NOW)
       .all<{ id: number }>();
     const ids = inserted.results.map((r) => r.id);
+    await bumpPublished(ids.length).run();
     await env.DB.prepare('INSERT INTO article_tags (article_id, tag_id, position) SELECT id, ?, 0 FROM articles WHERE author_id = ?')
       .bind(tag, author)
       .run();
@@ -110,6 +119,7 @@ describe('daily cron: counter reconciliation', () => {
     const snapshot = async () => ({
       articles: (await env.DB.prepare('SELECT id, favorites_count, updated_at FROM articles ORDER BY id').all()).results,
       tags: (await env.DB.prepare('SELECT id, articles_count FROM tags ORDER BY id').all()).results,
+      siteCounters: (await env.DB.prepare('SELECT name, value FROM site_counters ORDER BY name').all()).results,
     });
     const before = await snapshot();
 
@@ -117,7 +127,36 @@ describe('daily cron: counter reconciliation', () => {
 
     expect(await snapshot()).toEqual(before);
     expect(logs.filter((l) => l.message === 'counter drift repaired')).toEqual([]);
-    expect(jobResult(logs, 'reconcileCounters')).toMatchObject({ favoritesCountFixed: 0, tagArticlesCountFixed: 0 });
+    expect(jobResult(logs, 'reconcileCounters')).toMatchObject({ favoritesCountFixed: 0, tagArticlesCountFixed: 0, publishedArticlesFixed: 0 });
+  });
+
+  it('detects a drifted site_counters.published_articles, logs it and repairs it', async () => {
+    await consistentFixture();
+    const actual = await publishedActual();
+    expect(await publishedCounter()).toBe(actual);
+    await env.DB.prepare("UPDATE site_counters SET value = value + 40 WHERE name = 'published_articles'").run();
+
+    const logs = await runCron(DAILY, NOW);
+
+    expect(await publishedCounter()).toBe(actual);
+    const drift = logs.find((l) => l.message === 'counter drift repaired' && l.counter === 'site_counters.published_articles');
+    expect(drift).toMatchObject({ level: 'warn', mismatches: 1, sampleIds: 'published_articles', sample: `published_articles:${actual + 40}->${actual}` });
+    expect(jobResult(logs, 'reconcileCounters')).toMatchObject({ publishedArticlesFixed: 1 });
+    // Repaired: the unfiltered list counts right again, and the next run finds nothing.
+    expect((await call('GET', '/api/articles?limit=1')).body.articlesCount).toBe(actual);
+    const again = await runCron(DAILY, NOW);
+    expect(jobResult(again, 'reconcileCounters')).toMatchObject({ publishedArticlesFixed: 0 });
+  });
+
+  it('recreates a missing site_counters row', async () => {
+    await consistentFixture();
+    const actual = await publishedActual();
+    await env.DB.prepare("DELETE FROM site_counters WHERE name = 'published_articles'").run();
+
+    const logs = await runCron(DAILY, NOW);
+
+    expect(await publishedCounter()).toBe(actual);
+    expect(logs.find((l) => l.counter === 'site_counters.published_articles')).toMatchObject({ sample: `published_articles:missing->${actual}` });
   });
 
   it('runs PRAGMA optimize after the other daily jobs', async () => {
