@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { Profile } from '../profiles/profiles.schemas';
 
 const BLANK = "can't be blank";
 
@@ -123,13 +124,6 @@ export const ListQuery = PageQuery.extend({
 
 export type ListQueryInput = z.infer<typeof ListQuery>;
 
-const Author = z.object({
-  username: z.string(),
-  bio: z.string().nullable(),
-  image: z.string().nullable(),
-  following: z.boolean(),
-});
-
 const articleFields = {
   slug: z.string(),
   title: z.string(),
@@ -139,7 +133,7 @@ const articleFields = {
   updatedAt: z.string().openapi({ format: 'date-time' }),
   favorited: z.boolean(),
   favoritesCount: z.number().int(),
-  author: Author,
+  author: Profile,
   status: z.enum(ARTICLE_STATUSES).openapi({ description: 'Folio extension.' }),
   visibility: z.enum(ARTICLE_VISIBILITIES).openapi({ description: 'Folio extension.' }),
   publishAt: z.string().nullable().openapi({ format: 'date-time', description: 'Folio extension: set for `scheduled` articles.' }),
