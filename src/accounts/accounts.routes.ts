@@ -24,6 +24,7 @@ import {
   loginUser,
   registerUser,
   requestPasswordReset,
+  resendVerification,
   updateUser,
   verifyEmail,
 } from './accounts.service';
@@ -139,6 +140,23 @@ accountsRouter.openapi(
   async (c) => {
     await verifyEmail(c.var.db, c.req.valid('json').token, new Date());
     return c.json({ status: 'verified' }, 200);
+  },
+);
+
+accountsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/user/verification-email',
+    tags,
+    summary: 'Send the verification email again',
+    description: 'At most 3 an hour per account. Answers `{"status":"verified"}` if the address is already confirmed.',
+    security: tokenAuth,
+    middleware: requireAuth,
+    responses: { 202: jsonResponse(StatusResponse, 'Queued'), 200: jsonResponse(StatusResponse, 'Already verified'), 401: errors[401], 429: errors[429] },
+  }),
+  async (c) => {
+    const outcome = await resendVerification(c.var.db, c.var.auth.userId, getConfig(c.env).appUrl, new Date());
+    return outcome === 'queued' ? c.json({ status: 'accepted' }, 202) : c.json({ status: 'verified' }, 200);
   },
 );
 

@@ -9,6 +9,8 @@ import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, verifyPassword } from '
 import { hashToken, newId, randomToken } from '../lib/tokens';
 import {
   assertNotLocked,
+  assertWithinLimit,
+  clearFailuresForUserStatement,
   clearFailuresStatement,
   consumeLimit,
   hitStatement,
@@ -27,6 +29,7 @@ const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
 /** Per-account limits (per-IP limits sit in front of the routes). */
 export const REGISTER_LIMIT: WindowLimit = { limit: 5, windowSeconds: 3600 };
 export const RESET_LIMIT: WindowLimit = { limit: 3, windowSeconds: 3600 };
+export const RESEND_VERIFICATION_LIMIT: WindowLimit = { limit: 3, windowSeconds: 3600 };
 
 export interface SignInOptions {
   client: ClientInfo;
@@ -187,6 +190,24 @@ export async function updateUser(
   }
 }
 
+/**
+ * Sends a fresh verification email (earlier links keep working until they expire). Two round trips:
+ * the limit counter with the account, then the token and the email together.
+ */
+export async function resendVerification(db: Database, userId: string, appUrl: string, now: Date): Promise<'queued' | 'already_verified'> {
+  const [hits, found] = await db.batch([
+    hitStatement(db, `resend-verification:${userId}`, RESEND_VERIFICATION_LIMIT, now),
+    db.select().from(users).where(eq(users.id, userId)).limit(1),
+  ]);
+  const user = found[0];
+  if (!user) throw AppError.unauthorized();
+  if (user.emailVerifiedAt) return 'already_verified';
+  assertWithinLimit(hits[0], RESEND_VERIFICATION_LIMIT, now);
+  const [token, email] = await verificationStatements(db, user, appUrl, now);
+  await db.batch([token, email]);
+  return 'queued';
+}
+
 const invalidToken = () => AppError.validation({ token: ['is invalid or has expired'] });
 
 /** Marks a single-use token used (only if valid) and returns the statement plus the matching subquery. */
@@ -285,6 +306,8 @@ export async function confirmPasswordReset(db: Database, token: string, password
       .set({ revokedAt: now })
       .where(and(sql`${sessions.userId} = ${consumedUser}`, isNull(sessions.revokedAt)))
       .returning({ id: sessions.id }),
+    // Whoever holds the reset link owns the mailbox: a lockout from earlier failures no longer applies.
+    clearFailuresForUserStatement(db, consumedUser),
   ]);
   if (consumed.length === 0) throw invalidToken();
   return revoked.map((r) => r.id);

@@ -2,7 +2,7 @@ import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Database } from '../db/client';
-import { loginLockouts, rateLimits } from '../db/schema';
+import { loginLockouts, rateLimits, users } from '../db/schema';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 
@@ -72,8 +72,16 @@ const LOCKOUT_RESET_MS = 15 * 60 * 1000;
 const LOCKOUT_BASE_MS = 30_000;
 const LOCKOUT_MAX_MS = 60 * 60 * 1000;
 
+/**
+ * Lower-cases ASCII letters only, exactly like SQLite's lower(), so a key built here matches one
+ * built in SQL (and email lookups, which compare lower() on both sides).
+ */
+function sqliteLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
 export function lockoutKey(email: string): string {
-  return `login:${email.toLowerCase()}`;
+  return `login:${sqliteLower(email)}`;
 }
 
 export function lockoutStatement(db: Database, key: string) {
@@ -110,6 +118,13 @@ export function recordFailureStatement(db: Database, key: string, now: Date) {
 
 export function clearFailuresStatement(db: Database, key: string) {
   return db.delete(loginLockouts).where(eq(loginLockouts.key, key));
+}
+
+/** Clears the lockout of the account `userId` (an id or a subquery), for writes that prove ownership. */
+export function clearFailuresForUserStatement(db: Database, userId: SQL) {
+  return db
+    .delete(loginLockouts)
+    .where(sql`${loginLockouts.key} = 'login:' || lower((SELECT ${users.email} FROM ${users} WHERE ${users.id} = ${userId}))`);
 }
 
 /** Removes counter windows and lockouts that no longer affect any decision. */

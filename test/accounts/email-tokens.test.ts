@@ -48,6 +48,33 @@ describe('POST /api/users/verify', () => {
   });
 });
 
+describe('POST /api/user/verification-email', () => {
+  it('sends a new verification email whose link confirms the address', async () => {
+    const user = await registerUser();
+    const first = (await latestMail(user.email, 'verify_email')).token;
+    const res = await call('POST', '/api/user/verification-email', { token: user.token });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ status: 'accepted' });
+    const { token } = await latestMail(user.email, 'verify_email');
+    expect(token).not.toBe(first);
+    expect((await call('POST', '/api/users/verify', { body: { token } })).status).toBe(200);
+    const again = await call('POST', '/api/user/verification-email', { token: user.token });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({ status: 'verified' });
+  });
+
+  it('allows three a hour per account, then 429', async () => {
+    const user = await registerUser();
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call('POST', '/api/user/verification-email', { token: user.token })).status);
+    expect(statuses).toEqual([202, 202, 202, 429]);
+  });
+
+  it('returns 401 without a token', async () => {
+    expect((await call('POST', '/api/user/verification-email')).status).toBe(401);
+  });
+});
+
 describe('POST /api/users/password-reset', () => {
   it('answers 202 and queues a reset email for a registered address', async () => {
     const user = await registerUser();
@@ -92,6 +119,16 @@ describe('POST /api/users/password-reset/confirm', () => {
     const again = await call('POST', '/api/users/password-reset/confirm', { body: { token, password: 'another-pass-1' } });
     expect(again.status).toBe(422);
     expect(again.body).toEqual({ errors: { token: ['is invalid or has expired'] } });
+  });
+
+  it('lifts a login lockout: the mailbox owner proved who they are', async () => {
+    const user = await registerUser({ email: `${unique('Mixed')}@Example.COM` });
+    for (let i = 0; i < 5; i++) await login(user.email, 'wrong-password');
+    expect((await login(user.email, user.password)).status).toBe(429);
+    await call('POST', '/api/users/password-reset', { body: { email: user.email } });
+    const { token } = await latestMail(user.email, 'password_reset');
+    expect((await call('POST', '/api/users/password-reset/confirm', { body: { token, password: 'brand-new-pass' } })).status).toBe(200);
+    expect((await login(user.email, 'brand-new-pass')).status).toBe(200);
   });
 
   it('refuses an expired token and leaves the password unchanged', async () => {
