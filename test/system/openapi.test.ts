@@ -37,6 +37,10 @@ describe('GET /docs', () => {
     const response = await app.request('/docs', {}, env);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/html');
-    expect(await response.text()).toContain('/api/openapi.json');
+    const html = await response.text();
+    expect(html).toContain('/api/openapi.json');
+    expect(html).toContain('<code>/api/articles/{slug}/comments</code>');
+    // Self-contained: usable offline, nothing loaded from elsewhere.
+    expect(html).not.toMatch(/<script|<link|https?:\/\/(?!localhost)[^"]*\.(js|css)/);
   });
 });
