@@ -34,30 +34,33 @@ let counter = 0;
 
 /** Request log lines by request id, captured from the Worker's structured logging. */
 const requestLogs = new Map<string, Record<string, unknown>>();
-let capturingWith: unknown;
+/** The real console.log, taken before any spy, so captured output can still pass through. */
+const realLog = console.log.bind(console);
+
+/** Keeps the Worker's request lines (by request id) and lets every other line through. */
+function captureLine(...args: unknown[]): void {
+  if (typeof args[0] === 'string' && args[0].startsWith('{')) {
+    try {
+      const line = JSON.parse(args[0]) as Record<string, unknown>;
+      if (line.message === 'request' && typeof line.requestId === 'string') {
+        requestLogs.set(line.requestId, line);
+        return;
+      }
+    } catch {
+      // not one of ours
+    }
+  }
+  realLog(...args);
+}
 
 /**
- * One console.log spy for the whole file, so parallel calls each find their own line. Reinstalled
- * when another test's spy has replaced or restored console.log since.
+ * One console.log spy for the whole file, so parallel calls each find their own line. Installed
+ * again when another test's spy has replaced or restored console.log since.
  */
 function captureRequestLogs(): void {
-  if (capturingWith !== undefined && console.log === capturingWith) return;
-  const original = console.log.bind(console);
-  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('{')) {
-      try {
-        const line = JSON.parse(args[0]) as Record<string, unknown>;
-        if (line.message === 'request' && typeof line.requestId === 'string') {
-          requestLogs.set(line.requestId, line);
-          return;
-        }
-      } catch {
-        // not one of ours
-      }
-    }
-    original(...args);
-  });
-  capturingWith = console.log;
+  const current = console.log;
+  if (vi.isMockFunction(current) && current.getMockImplementation() === captureLine) return;
+  vi.spyOn(console, 'log').mockImplementation(captureLine);
 }
 
 export function randomIp(): string {
