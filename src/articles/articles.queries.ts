@@ -4,7 +4,7 @@
  * The viewer-specific flags (favorited, following) are correlated subqueries on primary keys, so a
  * page of 100 costs the same round trips as a page of 1.
  */
-import { and, desc, eq, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { Database } from '../db/client';
 import { articles, articleTags, favorites, follows, siteCounters, tags, users } from '../db/schema';
@@ -96,58 +96,75 @@ const newestFirst = [desc(articles.publishedAt), desc(articles.id)] as const;
 const userIdByUsername = (username: string) => sql`(SELECT ${users.id} FROM ${users} WHERE lower(${users.username}) = lower(${username}))`;
 const tagIdByName = (name: string) => sql`(SELECT ${tags.id} FROM ${tags} WHERE ${tags.name} = ${name})`;
 
-type Driver = 'search' | 'tag' | 'favorited' | 'feed' | null;
+type Driver = 'search' | 'publishedTag' | 'tag' | 'favorited' | 'feed' | null;
 
 /**
- * Which table a list starts from. A search, tag, favorites or feed list starts from that (smaller,
- * indexed) set and sorts it, so its cost is bounded by the set's size rather than by the whole
- * published list; the others walk an index of articles already in list order.
+ * Which table a list starts from — the one place deciding it.
+ * - `publishedTag` (published articles with a tag): walks article_tags' (tag_id, published_at,
+ *   article_id) index backwards, already in list order, so a page reads offset + limit index entries
+ *   whatever the tag's size. The link's `published_at` is the article's while it is published and NULL
+ *   otherwise (kept in every write's batch), so it stands for both the status filter and the sort key.
+ * - `search`, `tag` (the viewer's own drafts or scheduled articles with a tag), `favorited`, `feed`:
+ *   start from that (smaller, indexed) set and sort it, so the cost is bounded by the set's size.
+ * - none: walks an index of articles already in list order.
  */
 function driverOf(filters: ArticleFilters): Driver {
   if (filters.match !== undefined) return 'search';
-  if (filters.tag !== undefined) return 'tag';
+  if (filters.tag !== undefined) return filters.status === 'published' ? 'publishedTag' : 'tag';
   if (filters.favorited !== undefined) return 'favorited';
   if (filters.followedBy !== undefined) return 'feed';
   return null;
 }
 
+interface ListSource {
+  /** The article id column the page selects. */
+  id: SQL;
+  from: SQL;
+  where: SQL;
+  /** Newest first (publishedAt DESC, id DESC), on the columns of the index the list walks. */
+  order: SQL[];
+}
+
 /**
- * `FROM` and join conditions of a page or count. CROSS JOIN fixes the join order in SQLite, so the
+ * `FROM`, conditions and order of a page or count. CROSS JOIN fixes the join order in SQLite, so the
  * plan does not depend on table statistics D1 may not have.
  */
-function listSource(filters: ArticleFilters): { from: SQL; joins: SQL[] } {
-  switch (driverOf(filters)) {
+function listSource(filters: ArticleFilters): ListSource {
+  const driver = driverOf(filters);
+  const conditions = articleConditions(filters, driver);
+  const joined = (from: SQL, ...joins: SQL[]): ListSource => ({ id: sql`${articles.id}`, from, where: and(...joins, ...conditions)!, order: [...newestFirst] });
+  switch (driver) {
     case 'search':
-      return {
-        from: sql`${articlesFts} CROSS JOIN ${articles}`,
-        joins: [sql`${articlesFts} MATCH ${filters.match!}`, sql`${articles.id} = ${articlesFts.rowid}`],
-      };
+      return joined(sql`${articlesFts} CROSS JOIN ${articles}`, sql`${articlesFts} MATCH ${filters.match!}`, sql`${articles.id} = ${articlesFts.rowid}`);
+    case 'publishedTag': {
+      const onTag = [eq(articleTags.tagId, tagIdByName(filters.tag!)), isNotNull(articleTags.publishedAt)];
+      const order = [desc(articleTags.publishedAt), desc(articleTags.articleId)];
+      // The tag alone: the index answers by itself, without an article row per skipped entry.
+      if (conditions.length === 0) return { id: sql`${articleTags.articleId}`, from: sql`${articleTags}`, where: and(...onTag)!, order };
+      return { ...joined(sql`${articleTags} CROSS JOIN ${articles}`, ...onTag, sql`${articles.id} = ${articleTags.articleId}`), order };
+    }
     case 'tag':
-      return {
-        from: sql`${articleTags} CROSS JOIN ${articles}`,
-        joins: [sql`${articleTags.tagId} = ${tagIdByName(filters.tag!)}`, sql`${articles.id} = ${articleTags.articleId}`],
-      };
+      return joined(sql`${articleTags} CROSS JOIN ${articles}`, sql`${articleTags.tagId} = ${tagIdByName(filters.tag!)}`, sql`${articles.id} = ${articleTags.articleId}`);
     case 'favorited':
-      return {
-        from: sql`${favorites} CROSS JOIN ${articles}`,
-        joins: [sql`${favorites.userId} = ${userIdByUsername(filters.favorited!)}`, sql`${articles.id} = ${favorites.articleId}`],
-      };
+      return joined(
+        sql`${favorites} CROSS JOIN ${articles}`,
+        sql`${favorites.userId} = ${userIdByUsername(filters.favorited!)}`,
+        sql`${articles.id} = ${favorites.articleId}`,
+      );
     case 'feed':
-      return {
-        from: sql`${follows} CROSS JOIN ${articles}`,
-        joins: [sql`${follows.followerId} = ${filters.followedBy!}`, sql`${articles.authorId} = ${follows.followeeId}`],
-      };
+      return joined(sql`${follows} CROSS JOIN ${articles}`, sql`${follows.followerId} = ${filters.followedBy!}`, sql`${articles.authorId} = ${follows.followeeId}`);
     default:
-      return { from: sql`${articles}`, joins: [] };
+      return joined(sql`${articles}`);
   }
 }
 
 /** The filter conditions on `articles` that the list's driving table does not already apply. */
-export function filterCondition(filters: ArticleFilters, driver: Driver = null): SQL {
-  const conditions: SQL[] = [eq(articles.status, filters.status)];
+function articleConditions(filters: ArticleFilters, driver: Driver): SQL[] {
+  // A non-NULL article_tags.published_at already means published.
+  const conditions: SQL[] = driver === 'publishedTag' ? [] : [eq(articles.status, filters.status)];
   if (filters.authorId) conditions.push(eq(articles.authorId, filters.authorId));
   if (filters.author) conditions.push(sql`${articles.authorId} = ${userIdByUsername(filters.author)}`);
-  if (filters.tag && driver !== 'tag') {
+  if (filters.tag && driver !== 'tag' && driver !== 'publishedTag') {
     conditions.push(
       sql`${articles.id} IN (SELECT ${articleTags.articleId} FROM ${articleTags} WHERE ${articleTags.tagId} = ${tagIdByName(filters.tag)})`,
     );
@@ -161,23 +178,22 @@ export function filterCondition(filters: ArticleFilters, driver: Driver = null):
   if (filters.match !== undefined && driver !== 'search') {
     conditions.push(sql`${articles.id} IN (SELECT ${articlesFts.rowid} FROM ${articlesFts} WHERE ${articlesFts} MATCH ${filters.match})`);
   }
-  return and(...conditions)!;
+  return conditions;
 }
 
-function listWhere(filters: ArticleFilters) {
-  const { from, joins } = listSource(filters);
-  return { from, where: and(...joins, filterCondition(filters, driverOf(filters)))! };
+/** The conditions of a search (on `articles`, which the FTS5 match drives). */
+function searchCondition(filters: ArticleFilters): SQL {
+  return and(...articleConditions(filters, 'search'))!;
 }
 
 /**
  * One page, newest first. A deferred join: the inner query picks the page's ids (from indexes only
- * for the plain, author and draft lists, so skipping `offset` rows walks index entries), the outer
- * one fetches at most `limit` rows with their author and the viewer's flags.
+ * for the plain, author, draft and tag lists, so skipping `offset` rows walks index entries), the
+ * outer one fetches at most `limit` rows with their author and the viewer's flags.
  */
 export function listPageQuery(db: Database, filters: ArticleFilters, viewerId: string | null, limit: number, offset: number) {
-  const { from, where } = listWhere(filters);
-  const pageIds = sql`SELECT ${articles.id} FROM ${from} WHERE ${where}
-    ORDER BY ${articles.publishedAt} DESC, ${articles.id} DESC LIMIT ${limit} OFFSET ${offset}`;
+  const { id, from, where, order } = listSource(filters);
+  const pageIds = sql`SELECT ${id} FROM ${from} WHERE ${where} ORDER BY ${sql.join(order, sql`, `)} LIMIT ${limit} OFFSET ${offset}`;
   return db
     .select(listFields(viewerId))
     .from(articles)
@@ -197,7 +213,7 @@ export function searchPageQuery(db: Database, filters: ArticleFilters & { match:
     .from(articles)
     .innerJoin(sql`${ranked} AS hits`, sql`hits.id = ${articles.id}`)
     .innerJoin(users, eq(users.id, articles.authorId))
-    .where(filterCondition(filters, 'search'))
+    .where(searchCondition(filters))
     .orderBy(sql`hits.rank`, ...newestFirst)
     .limit(limit)
     .offset(offset);
@@ -234,7 +250,7 @@ export function countQueryFor(db: Database, filters: ArticleFilters) {
     case 'tagCounter':
       return countSelect(db, sql`${tags.articlesCount}`, sql`${tags}`, eq(tags.name, filters.tag!));
     case 'matches': {
-      const { from, where } = listWhere(filters);
+      const { from, where } = listSource(filters);
       return countSelect(db, sql`count(*)`, from, where);
     }
   }

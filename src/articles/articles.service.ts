@@ -105,8 +105,8 @@ export async function findReadableArticle(db: Database, slug: string, viewerId: 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Statements shared by the writes. Search, tag counts and the published-articles counter are kept in
-// the same batch as the change.
+// Statements shared by the writes. Search, tag counts, the published-articles counter and the tag
+// links' publication time are kept in the same batch as the change.
 
 /** The id of the article just inserted in this batch: AUTOINCREMENT ids only grow, and a batch is one transaction. */
 const insertedArticleId = sql`(SELECT max(${articles.id}) FROM ${articles})`;
@@ -169,6 +169,14 @@ function publishedCountChangeStatement(db: Database, articleId: number, newStatu
     .where(and(publishedCounter, sql`${change} <> 0`));
 }
 
+/**
+ * What `article_tags.published_at` holds for an article: its `published_at` while it is published,
+ * else NULL. Read inside the batch, after the statement that changes the article, so the links follow
+ * the stored state.
+ */
+const linkPublishedAt = (articleId: number | SQL) =>
+  sql`(SELECT ${articles.publishedAt} FROM ${articles} WHERE ${articles.id} = ${articleId} AND ${articles.status} = 'published')`;
+
 /** Creates missing tags and links them in the given order (one JSON parameter, whatever the count). */
 function tagLinkStatements(db: Database, articleId: number | SQL, tagList: string[]): Statement[] {
   if (tagList.length === 0) return [];
@@ -176,8 +184,24 @@ function tagLinkStatements(db: Database, articleId: number | SQL, tagList: strin
   return [
     // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
     db.insert(tags).select(sql`SELECT NULL, value, 0 FROM json_each(${json}) WHERE true`).onConflictDoNothing(),
-    db.insert(articleTags).select(sql`SELECT ${articleId}, ${tags.id}, j.key FROM json_each(${json}) AS j JOIN ${tags} ON ${tags.name} = j.value`),
+    db
+      .insert(articleTags)
+      .select(
+        sql`SELECT ${articleId}, ${tags.id}, j.key, ${linkPublishedAt(articleId)} FROM json_each(${json}) AS j JOIN ${tags} ON ${tags.name} = j.value`,
+      ),
   ];
+}
+
+/**
+ * Brings the article's existing links in line with its stored state (status, publishedAt) after an
+ * update; writes only the links whose value changes, so an edit that keeps both writes nothing.
+ */
+function linkPublishedAtStatement(db: Database, articleId: number) {
+  const value = linkPublishedAt(articleId);
+  return db
+    .update(articleTags)
+    .set({ publishedAt: value })
+    .where(and(eq(articleTags.articleId, articleId), sql`${articleTags.publishedAt} IS NOT ${value}`));
 }
 
 /**
@@ -303,7 +327,7 @@ export async function updateArticle(db: Database, viewerId: string, slug: string
       db.update(articles).set(changes).where(eq(articles.id, current.id)),
       ...(patch.tagList !== undefined
         ? [db.delete(articleTags).where(eq(articleTags.articleId, current.id)), ...tagLinkStatements(db, current.id, patch.tagList)]
-        : []),
+        : [linkPublishedAtStatement(db, current.id)]),
       ftsInsertStatement(db, current.id),
       tagCountStatement(db, current.id, 1),
       articleByIdQuery(db, current.id, viewerId),
@@ -385,7 +409,7 @@ export async function unfavoriteArticle(db: Database, viewerId: string, slug: st
  * `PUBLISH_BATCH_SIZE` per call (a caller may call again while it returns that many). One batch: tag
  * counts, search rows and the published-articles counter are written for exactly the set the final
  * UPDATE flips, because every statement selects the same due set before the flip, inside one
- * transaction. `publishedAt` is the scheduled time, not the cron's.
+ * transaction; so are the tag links' publication times. `publishedAt` is the scheduled time, not the cron's.
  */
 export async function publishDueArticles(db: Database, now: Date): Promise<number> {
   const due = sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.status} = 'scheduled' AND ${articles.publishAt} <= ${now.getTime()}
@@ -402,6 +426,11 @@ export async function publishDueArticles(db: Database, now: Date): Promise<numbe
       .update(siteCounters)
       .set({ value: sql`${siteCounters.value} + (SELECT count(*) FROM ${due})` })
       .where(and(publishedCounter, sql`EXISTS ${due}`)),
+    // The links take the publication time the flip below gives the article (its publishAt).
+    db
+      .update(articleTags)
+      .set({ publishedAt: sql`(SELECT ${articles.publishAt} FROM ${articles} WHERE ${articles.id} = ${articleTags.articleId})` })
+      .where(sql`${articleTags.articleId} IN ${due}`),
     db
       .update(articles)
       .set({ status: 'published', publishedAt: sql`${articles.publishAt}`, publishAt: null, updatedAt: now })

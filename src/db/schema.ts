@@ -209,8 +209,19 @@ export const articleTags = sqliteTable(
       .notNull()
       .references(() => tags.id, { onDelete: 'cascade' }),
     position: integer('position').notNull(),
+    /**
+     * The article's `published_at` while it is published, else NULL (denormalized so a tag list walks
+     * one index already in list order). Written in the batch of every article write; the daily
+     * maintenance job recomputes it and logs drift.
+     */
+    publishedAt: timestamp('published_at'),
   },
-  (t) => [primaryKey({ columns: [t.articleId, t.tagId] }), index('article_tags_tag_id_article_id_idx').on(t.tagId, t.articleId)],
+  (t) => [
+    primaryKey({ columns: [t.articleId, t.tagId] }),
+    index('article_tags_tag_id_article_id_idx').on(t.tagId, t.articleId),
+    // The tag list's order (publishedAt DESC, id DESC), walked backwards.
+    index('article_tags_tag_id_published_at_idx').on(t.tagId, t.publishedAt, t.articleId),
+  ],
 );
 
 export const favorites = sqliteTable(

@@ -3,7 +3,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { PUBLISHED_ARTICLES_COUNTER } from '../articles/articles.queries';
 import { publishDueArticles } from '../articles/articles.service';
 import type { Database } from '../db/client';
-import { articles, siteCounters, tags } from '../db/schema';
+import { articles, articleTags, siteCounters, tags } from '../db/schema';
 import { logWarn } from '../lib/log';
 import type { Job } from './scheduled';
 
@@ -19,18 +19,18 @@ export const publishScheduledJob: Job = async ({ db, now }) => ({ published: awa
 
 interface DriftRow {
   id: number;
-  stored: number;
-  actual: number;
+  stored: number | null;
+  actual: number | null;
 }
 
-/** The next RECONCILE_CHUNK ids of `table` after `after`, as a condition on `table.id`. */
-function windowOf(table: typeof articles | typeof tags, after: number) {
+/** The next RECONCILE_CHUNK ids of `table` after `after`, as a condition on `table.id` (or on `column`). */
+function windowOf(table: typeof articles | typeof tags, after: number, column: SQL = sql`${sql.identifier(getTableName(table))}.id`) {
   const name = sql.identifier(getTableName(table));
   const ids = sql`SELECT id FROM ${name} WHERE id > ${after} ORDER BY id LIMIT ${RECONCILE_CHUNK}`;
   return {
     /** The window's last id and size: where the next window starts, and whether there is one. */
     bounds: sql`(SELECT max(id) AS last, count(*) AS size FROM (${ids}))`,
-    condition: sql`${name}.id > ${after} AND ${name}.id <= (SELECT max(id) FROM (${ids}))`,
+    condition: sql`${column} > ${after} AND ${column} <= (SELECT max(id) FROM (${ids}))`,
   };
 }
 
@@ -52,6 +52,7 @@ function windowBounds(db: Database, bounds: SQL) {
 const favoritesActual = sql<number>`(SELECT count(*) FROM favorites f WHERE f.article_id = articles.id)`;
 const tagArticlesActual = sql<number>`(SELECT count(*) FROM article_tags at JOIN articles a ON a.id = at.article_id
   WHERE at.tag_id = tags.id AND a.status = 'published')`;
+const linkPublishedAtActual = sql<number | null>`(SELECT a.published_at FROM articles a WHERE a.id = article_tags.article_id AND a.status = 'published')`;
 
 const COUNTERS: Counter[] = [
   {
@@ -82,6 +83,27 @@ const COUNTERS: Counter[] = [
         windowBounds(db, window.bounds),
         db.select({ id: tags.id, stored: tags.articlesCount, actual: tagArticlesActual }).from(tags).where(drifted).orderBy(tags.id).limit(SAMPLE_SIZE),
         db.update(tags).set({ articlesCount: tagArticlesActual }).where(drifted).returning({ id: tags.id }),
+      ] as const;
+    },
+  },
+  {
+    // The article's publication time copied onto its tag links (NULL unless published), which the
+    // tag list walks. Windows of article ids; drift is counted per link, sampled per article.
+    name: 'article_tags.published_at',
+    resultKey: 'tagLinkPublishedAtFixed',
+    chunk: (db, after) => {
+      const window = windowOf(articles, after, sql`article_tags.article_id`);
+      const drifted = and(window.condition, sql`article_tags.published_at IS NOT ${linkPublishedAtActual}`);
+      return [
+        windowBounds(db, window.bounds),
+        db
+          .select({ id: articleTags.articleId, stored: sql<number | null>`article_tags.published_at`, actual: linkPublishedAtActual })
+          .from(articleTags)
+          .where(drifted)
+          .groupBy(articleTags.articleId)
+          .orderBy(articleTags.articleId)
+          .limit(SAMPLE_SIZE),
+        db.update(articleTags).set({ publishedAt: linkPublishedAtActual }).where(drifted).returning({ id: articleTags.articleId }),
       ] as const;
     },
   },

@@ -39,7 +39,16 @@ export async function follow(follower: TestUser, followee: TestUser): Promise<vo
     .run();
 }
 
-/** Sets an article's published_at (and created_at) directly, to control ordering without sleeping. */
+/**
+ * Sets an article's published_at (and created_at) directly, to control ordering without sleeping,
+ * with the copy its tag links carry (article_tags.published_at) kept in step as the writes do.
+ */
 export async function setPublishedAt(slug: string, ms: number): Promise<void> {
-  await env.DB.prepare('UPDATE articles SET published_at = ?, created_at = ? WHERE slug = ?').bind(ms, ms, slug).run();
+  await env.DB.batch([
+    env.DB.prepare('UPDATE articles SET published_at = ?, created_at = ? WHERE slug = ?').bind(ms, ms, slug),
+    env.DB.prepare(
+      `UPDATE article_tags SET published_at = (SELECT a.published_at FROM articles a WHERE a.id = article_tags.article_id AND a.status = 'published')
+       WHERE article_id = (SELECT id FROM articles WHERE slug = ?)`,
+    ).bind(slug),
+  ]);
 }

@@ -33,13 +33,21 @@ async function insertTag(articlesCount: number) {
   return row!.id;
 }
 
+/** Links an article to a tag, with the publication time the writes give the link (NULL unless published). */
 const link = (articleId: number, tagId: number) =>
-  env.DB.prepare('INSERT INTO article_tags (article_id, tag_id, position) VALUES (?, ?, 0)').bind(articleId, tagId).run();
+  env.DB.prepare(
+    `INSERT INTO article_tags (article_id, tag_id, position, published_at)
+     VALUES (?1, ?2, 0, (SELECT published_at FROM articles WHERE id = ?1 AND status = 'published'))`,
+  )
+    .bind(articleId, tagId)
+    .run();
 const favorite = (userId: string, articleId: number) =>
   env.DB.prepare('INSERT INTO favorites (user_id, article_id, created_at) VALUES (?, ?, ?)').bind(userId, articleId, NOW).run();
 
 const favoritesCount = async (id: number) =>
   (await env.DB.prepare('SELECT favorites_count AS n FROM articles WHERE id = ?').bind(id).first<{ n: number }>())!.n;
+const linkPublishedAt = async (articleId: number, tagId: number) =>
+  (await env.DB.prepare('SELECT published_at AS at FROM article_tags WHERE article_id = ? AND tag_id = ?').bind(articleId, tagId).first<{ at: number | null }>())!.at;
 const tagCount = async (id: number) => (await env.DB.prepare('SELECT articles_count AS n FROM tags WHERE id = ?').bind(id).first<{ n: number }>())!.n;
 
 /** A consistent little graph: 2 published articles and a draft, 1 tag on all three, 3 favorites. */
@@ -101,7 +109,7 @@ describe('daily cron: counter reconciliation', () => {
       .all<{ id: number }>();
     const ids = inserted.results.map((r) => r.id);
     await bumpPublished(ids.length).run();
-    await env.DB.prepare('INSERT INTO article_tags (article_id, tag_id, position) SELECT id, ?, 0 FROM articles WHERE author_id = ?')
+    await env.DB.prepare('INSERT INTO article_tags (article_id, tag_id, position, published_at) SELECT id, ?, 0, published_at FROM articles WHERE author_id = ?')
       .bind(tag, author)
       .run();
     const last = ids.at(-1)!;
@@ -114,11 +122,51 @@ describe('daily cron: counter reconciliation', () => {
     expect(jobResult(logs, 'reconcileCounters')).toMatchObject({ favoritesCountFixed: 1, tagArticlesCountFixed: 1 });
   });
 
+  it('detects drifted article_tags.published_at (the tag list order), logs it and repairs it', async () => {
+    const { first, second, draft, tag } = await consistentFixture();
+    const other = await insertTag(2);
+    await link(first, other);
+    await link(second, other);
+    const author = await insertUser(NOW);
+    const far = await insertArticle(author, 'published', { id: RECONCILE_CHUNK * 20 + 9 });
+    const farTag = await insertTag(1);
+    await link(far, farTag);
+    const wrongTime = NOW - 86_400_000;
+    await env.DB.batch([
+      // Both links of a published article with a stale time, a published article's link lost, a
+      // draft's link listed as published, and one in a later reconciliation chunk.
+      env.DB.prepare('UPDATE article_tags SET published_at = ? WHERE article_id = ?').bind(wrongTime, first),
+      env.DB.prepare('UPDATE article_tags SET published_at = NULL WHERE article_id = ? AND tag_id = ?').bind(second, other),
+      env.DB.prepare('UPDATE article_tags SET published_at = ? WHERE article_id = ?').bind(NOW, draft),
+      env.DB.prepare('UPDATE article_tags SET published_at = NULL WHERE article_id = ?').bind(far),
+    ]);
+
+    const logs = await runCron(DAILY, NOW);
+
+    expect(
+      await Promise.all([
+        linkPublishedAt(first, tag),
+        linkPublishedAt(first, other),
+        linkPublishedAt(second, tag),
+        linkPublishedAt(second, other),
+        linkPublishedAt(draft, tag),
+        linkPublishedAt(far, farTag),
+      ]),
+    ).toEqual([NOW, NOW, NOW, NOW, null, NOW]);
+    const drift = logs.find((l) => l.message === 'counter drift repaired' && l.counter === 'article_tags.published_at');
+    expect(drift).toMatchObject({ level: 'warn', mismatches: 5, sampleIds: [first, second, draft, far].join(',') });
+    expect(drift?.sample).toBe(`${first}:${wrongTime}->${NOW},${second}:null->${NOW},${draft}:${NOW}->null,${far}:null->${NOW}`);
+    expect(jobResult(logs, 'reconcileCounters')).toMatchObject({ tagLinkPublishedAtFixed: 5, tagArticlesCountFixed: 0 });
+    const again = await runCron(DAILY, NOW);
+    expect(jobResult(again, 'reconcileCounters')).toMatchObject({ tagLinkPublishedAtFixed: 0 });
+  });
+
   it('changes nothing when the counters are right', async () => {
     await consistentFixture();
     const snapshot = async () => ({
       articles: (await env.DB.prepare('SELECT id, favorites_count, updated_at FROM articles ORDER BY id').all()).results,
       tags: (await env.DB.prepare('SELECT id, articles_count FROM tags ORDER BY id').all()).results,
+      links: (await env.DB.prepare('SELECT article_id, tag_id, published_at FROM article_tags ORDER BY article_id, tag_id').all()).results,
       siteCounters: (await env.DB.prepare('SELECT name, value FROM site_counters ORDER BY name').all()).results,
     });
     const before = await snapshot();
@@ -127,7 +175,12 @@ describe('daily cron: counter reconciliation', () => {
 
     expect(await snapshot()).toEqual(before);
     expect(logs.filter((l) => l.message === 'counter drift repaired')).toEqual([]);
-    expect(jobResult(logs, 'reconcileCounters')).toMatchObject({ favoritesCountFixed: 0, tagArticlesCountFixed: 0, publishedArticlesFixed: 0 });
+    expect(jobResult(logs, 'reconcileCounters')).toMatchObject({
+      favoritesCountFixed: 0,
+      tagArticlesCountFixed: 0,
+      tagLinkPublishedAtFixed: 0,
+      publishedArticlesFixed: 0,
+    });
   });
 
   it('detects a drifted site_counters.published_articles, logs it and repairs it', async () => {
