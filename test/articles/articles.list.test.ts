@@ -141,6 +141,22 @@ describe('GET /api/articles/feed', () => {
     expect((await call('GET', '/api/articles/feed?limit=0', { token: reader.token })).status).toBe(422);
   });
 
+  it('follows the follow and unfollow endpoints: unfollowing removes that author from the feed', async () => {
+    const reader = await newUser();
+    const [jake, jane] = [await newUser(), await newUser()];
+    const j = await postArticle(jake);
+    const n = await postArticle(jane);
+    for (const author of [jake, jane]) {
+      expect((await call('POST', `/api/profiles/${author.username}/follow`, { token: reader.token })).status).toBe(200);
+    }
+    expect(slugs(await call('GET', '/api/articles/feed', { token: reader.token }))).toEqual([n.slug, j.slug]);
+
+    await call('DELETE', `/api/profiles/${jane.username}/follow`, { token: reader.token });
+    const after = await call('GET', '/api/articles/feed', { token: reader.token });
+    expect(slugs(after)).toEqual([j.slug]);
+    expect(after.body.articlesCount).toBe(1);
+  });
+
   it('is not shadowed by an article slug', async () => {
     const reader = await newUser();
     const res = await call('GET', '/api/articles/feed', { token: reader.token });
