@@ -21,6 +21,7 @@ import {
   type WindowLimit,
 } from '../security/rate-limit';
 import { prepareSession, revokeOtherSessionsStatement, type ClientInfo, type NewSession } from '../sessions/sessions.service';
+import { emailMatches, usernameMatches } from './users.sql';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -42,8 +43,6 @@ export interface SignedIn {
   session: NewSession;
 }
 
-const byEmail = (email: string) => sql`lower(${users.email}) = lower(${email})`;
-const byUsername = (username: string) => sql`lower(${users.username}) = lower(${username})`;
 
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
   return db.query.users.findFirst({ where: eq(users.id, id) });
@@ -52,8 +51,8 @@ export async function findUserById(db: Database, id: string): Promise<UserRow | 
 /** Reports which of email/username are taken, for a clear 409 after a unique-index failure. */
 async function conflictFor(db: Database, email: string | undefined, username: string | undefined, exceptId?: string) {
   const [emailTaken, usernameTaken] = await db.batch([
-    db.select({ id: users.id }).from(users).where(email ? byEmail(email) : sql`0`).limit(1),
-    db.select({ id: users.id }).from(users).where(username ? byUsername(username) : sql`0`).limit(1),
+    db.select({ id: users.id }).from(users).where(email ? emailMatches(email) : sql`0`).limit(1),
+    db.select({ id: users.id }).from(users).where(username ? usernameMatches(username) : sql`0`).limit(1),
   ]);
   const errors: Record<string, string[]> = {};
   if (emailTaken[0] && emailTaken[0].id !== exceptId) errors.email = ['has already been taken'];
@@ -125,7 +124,7 @@ export async function loginUser(
 ): Promise<SignedIn> {
   const key = lockoutKey(input.email);
   const [found, lock] = await db.batch([
-    db.select().from(users).where(byEmail(input.email)).limit(1),
+    db.select().from(users).where(emailMatches(input.email)).limit(1),
     lockoutStatement(db, key),
   ]);
   assertNotLocked(lock[0], now);
@@ -256,7 +255,7 @@ export async function requestPasswordReset(db: Database, email: string, appUrl: 
   const messageId = newId('msg');
   const value = <T>(v: T, as: string) => sql<T>`${v}`.as(as);
   const nowMs = now.getTime();
-  const matchingUser = and(byEmail(email), underLimit);
+  const matchingUser = and(emailMatches(email), underLimit);
   await db.batch([
     hit,
     db.insert(userTokens).select(

@@ -6,7 +6,9 @@
  */
 import { and, desc, eq, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { userIdByUsername } from '../accounts/users.sql';
 import type { Database } from '../db/client';
+import { followingExpr } from '../profiles/profiles.service';
 import { articles, articleTags, favorites, follows, siteCounters, tags, users } from '../db/schema';
 import type { ArticleStatus } from './articles.schemas';
 
@@ -48,13 +50,6 @@ function favoritedBy(viewerId: string | null) {
   return sql<boolean>`${value}`.mapWith(Boolean).as('favorited');
 }
 
-function followingAuthor(viewerId: string | null) {
-  const value = viewerId
-    ? sql`EXISTS (SELECT 1 FROM ${follows} WHERE ${follows.followerId} = ${viewerId} AND ${follows.followeeId} = ${articles.authorId})`
-    : sql`0`;
-  return sql<boolean>`${value}`.mapWith(Boolean).as('following');
-}
-
 /** Columns of a list item: everything but the body, plus the author and the viewer's flags. */
 function listFields(viewerId: string | null) {
   return {
@@ -75,7 +70,7 @@ function listFields(viewerId: string | null) {
     authorBio: users.bio,
     authorImage: users.image,
     favorited: favoritedBy(viewerId),
-    following: followingAuthor(viewerId),
+    following: followingExpr(viewerId, articles.authorId),
   };
 }
 
@@ -93,7 +88,6 @@ export function readableBy(viewerId: string | null): SQL {
 
 const newestFirst = [desc(articles.publishedAt), desc(articles.id)] as const;
 
-const userIdByUsername = (username: string) => sql`(SELECT ${users.id} FROM ${users} WHERE lower(${users.username}) = lower(${username}))`;
 const tagIdByName = (name: string) => sql`(SELECT ${tags.id} FROM ${tags} WHERE ${tags.name} = ${name})`;
 
 type Driver = 'search' | 'publishedTag' | 'tag' | 'favorited' | 'feed' | null;

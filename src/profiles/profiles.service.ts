@@ -1,6 +1,7 @@
 import { and, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { follows, users } from '../db/schema';
+import { userIdByUsername, usernameMatches } from '../accounts/users.sql';
 import { AppError } from '../errors';
 
 export interface ProfileRow {
@@ -11,8 +12,6 @@ export interface ProfileRow {
   following: boolean;
 }
 
-/** Same expression as the `users_username_lower_unique` index, so the lookup is an index seek. */
-export const usernameMatches = (username: string) => sql`lower(${users.username}) = lower(${username})`;
 
 /**
  * `EXISTS` over the follows primary key (follower_id, followee_id): whether `viewerId` follows the user
@@ -77,7 +76,7 @@ export async function unfollowUser(db: Database, viewerId: string, username: str
       .where(
         and(
           eq(follows.followerId, viewerId),
-          sql`${follows.followeeId} = (SELECT ${users.id} FROM ${users} WHERE ${usernameMatches(username)})`,
+          sql`${follows.followeeId} = ${userIdByUsername(username)}`,
         ),
       ),
     profileQuery(db, username, viewerId),

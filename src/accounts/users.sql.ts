@@ -1,0 +1,15 @@
+import { sql } from 'drizzle-orm';
+import { users } from '../db/schema';
+
+/*
+ * How every feature finds a user by email or username: case-insensitively, with the same
+ * lower(...) expressions as the unique indexes users_email_lower_unique and
+ * users_username_lower_unique, so each lookup is an index seek.
+ */
+
+export const emailMatches = (email: string) => sql`lower(${users.email}) = lower(${email})`;
+
+export const usernameMatches = (username: string) => sql`lower(${users.username}) = lower(${username})`;
+
+/** The id of the user with this username, as a scalar subquery (NULL when there is none). */
+export const userIdByUsername = (username: string) => sql`(SELECT ${users.id} FROM ${users} WHERE ${usernameMatches(username)})`;
