@@ -1,5 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { getConfig } from '../config';
+import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { requireAuth } from '../middleware/auth';
 import { createRouter } from '../middleware/validate';
@@ -27,9 +29,16 @@ import {
   resendVerification,
   updateUser,
   verifyEmail,
+  type SignInOptions,
 } from './accounts.service';
 
 export const accountsRouter = createRouter();
+
+/** What a sign-in records and needs: the client's device details, the session lifetime, link base. */
+function signInOptions(c: Context<AppEnv>): SignInOptions {
+  const config = getConfig(c.env);
+  return { client: clientInfo(c), refreshTtlSeconds: config.refreshTokenTtlSeconds, appUrl: config.appUrl };
+}
 const tags = ['User and Authentication'];
 
 accountsRouter.openapi(
@@ -44,13 +53,7 @@ accountsRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    const config = getConfig(c.env);
-    const { user, session } = await registerUser(
-      c.var.db,
-      c.req.valid('json').user,
-      { client: clientInfo(c), refreshTtlSeconds: config.refreshTokenTtlSeconds, appUrl: config.appUrl },
-      now,
-    );
+    const { user, session } = await registerUser(c.var.db, c.req.valid('json').user, signInOptions(c), now);
     const token = await issueAccessToken(c, { userId: user.id, ...session }, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 201);
   },
@@ -68,13 +71,7 @@ accountsRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    const config = getConfig(c.env);
-    const { user, session } = await loginUser(
-      c.var.db,
-      c.req.valid('json').user,
-      { client: clientInfo(c), refreshTtlSeconds: config.refreshTokenTtlSeconds, appUrl: config.appUrl },
-      now,
-    );
+    const { user, session } = await loginUser(c.var.db, c.req.valid('json').user, signInOptions(c), now);
     const token = await issueAccessToken(c, { userId: user.id, ...session }, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
   },
