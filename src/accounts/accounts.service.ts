@@ -21,7 +21,7 @@ import {
   type WindowLimit,
 } from '../security/rate-limit';
 import { prepareSession, revokeOtherSessionsStatement, type ClientInfo, type NewSession } from '../sessions/sessions.service';
-import { emailMatches, usernameMatches } from './users.sql';
+import { emailMatches, usernameMatches } from './users.queries';
 
 export type UserRow = typeof users.$inferSelect;
 

@@ -6,7 +6,7 @@
  */
 import { and, desc, eq, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import { userIdByUsername } from '../accounts/users.sql';
+import { userIdByUsername } from '../accounts/users.queries';
 import type { Database } from '../db/client';
 import { followingExpr } from '../profiles/profiles.service';
 import { articles, articleTags, favorites, follows, siteCounters, tags, users } from '../db/schema';

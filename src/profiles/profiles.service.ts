@@ -1,7 +1,7 @@
 import { and, eq, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { follows, users } from '../db/schema';
-import { userIdByUsername, usernameMatches } from '../accounts/users.sql';
+import { userIdByUsername, usernameMatches } from '../accounts/users.queries';
 import { AppError } from '../errors';
 
 export interface ProfileRow {

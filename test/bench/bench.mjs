@@ -3,7 +3,7 @@
 // over loopback, on fresh local D1/KV state seeded through the HTTP API. See BENCHMARKS.md.
 //
 //   node test/bench/bench.mjs [--requests N] [--seconds S] [--concurrency C] [--scale F]
-//                             [--wrangler-dev] [--json out.json] [--keep]
+//                             [--wrangler-dev] [--json out.json] [--keep] [--smoke]
 //
 // Not part of `npm test` (vitest only picks up test/**/*.test.ts).
 /* global process, Buffer, console, URL, fetch, setTimeout */
@@ -41,8 +41,11 @@ const { values: args } = parseArgs({
     'wrangler-dev': { type: 'boolean', default: false },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    // CI check of the deployable bundle: tiny seed and load, and any failed request fails the run.
+    smoke: { type: 'boolean', default: false },
   },
 });
+if (args.smoke) Object.assign(args, { requests: '20', seconds: '5', concurrency: '4', scale: '0.02' });
 const REQUESTS = Number(args.requests);
 const SECONDS = Number(args.seconds);
 const CONCURRENCY = Number(args.concurrency);
@@ -570,6 +573,11 @@ async function run(tmp) {
 
   printTable(results);
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(results, null, 2));
+  const failed = results.miniflare.filter((r) => r.errors > 0);
+  if (args.smoke && failed.length > 0) {
+    log(`smoke: ${failed.length} endpoint(s) answered errors: ${failed.map((r) => r.name).join(', ')}`);
+    process.exitCode = 1;
+  }
 }
 
 function machine() {
