@@ -1,6 +1,5 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
-import { canReadBody } from '../billing/membership';
 import type { Database } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { articles, articleTags, favorites, siteCounters, tags } from '../db/schema';
@@ -81,27 +80,6 @@ export function readableArticleQuery(db: Database, slug: string, viewerId: strin
     .from(articles)
     .where(and(eq(articles.slug, slug), readableBy(viewerId)))
     .limit(1);
-}
-
-export interface ReadableArticle {
-  id: number;
-  slug: string;
-  authorId: string;
-  status: ArticleStatus;
-  visibility: 'public' | 'members' | 'paid';
-  /** The viewer may not read the body (`canReadBody`). */
-  locked: boolean;
-}
-
-/**
- * Resolves a slug for features hanging off an article (comments): undefined when it does not exist
- * or the viewer may not see it (someone else's draft or scheduled article), which callers answer
- * with 404 `article`. One D1 query; batch `readableArticleQuery` instead to save a round trip.
- */
-export async function findReadableArticle(db: Database, slug: string, viewerId: string | null): Promise<ReadableArticle | undefined> {
-  const [row] = await readableArticleQuery(db, slug, viewerId);
-  if (!row) return undefined;
-  return { ...row, locked: !canReadBody(viewerId ? { userId: viewerId } : null, row) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { findReadableArticle, publishDueArticles } from '../../src/articles/articles.service';
+import { publishDueArticles, readableArticleQuery } from '../../src/articles/articles.service';
 import { createDb } from '../../src/db/client';
 import { unique } from '../helpers/factories';
 import { call } from '../helpers/request';
@@ -55,7 +55,7 @@ describe('drafts and scheduled articles', () => {
     expect((await call('GET', '/api/articles?status=deleted')).status).toBe(422);
   });
 
-  it("does not let others favorite, edit or delete a draft (404), nor see it via findReadableArticle", async () => {
+  it("does not let others favorite, edit or delete a draft (404), nor see it via readableArticleQuery", async () => {
     const jake = await newUser();
     const mallory = await newUser();
     const draft = await postArticle(jake, { status: 'draft' });
@@ -68,13 +68,13 @@ describe('drafts and scheduled articles', () => {
       expect(res.status, `${method} ${path}`).toBe(404);
     }
     const db = createDb(env.DB);
-    expect(await findReadableArticle(db, draft.slug, await userId(mallory.username))).toBeUndefined();
-    expect(await findReadableArticle(db, draft.slug, null)).toBeUndefined();
-    expect(await findReadableArticle(db, draft.slug, await userId(jake.username))).toMatchObject({
+    expect(await readableArticleQuery(db, draft.slug, await userId(mallory.username))).toEqual([]);
+    expect(await readableArticleQuery(db, draft.slug, null)).toEqual([]);
+    expect((await readableArticleQuery(db, draft.slug, await userId(jake.username)))[0]).toMatchObject({
       slug: draft.slug,
       authorId: await userId(jake.username),
       status: 'draft',
-      locked: false,
+      visibility: 'public',
     });
   });
 
