@@ -1,13 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { accountsRouter } from './accounts/accounts.routes';
 import { articlesRouter } from './articles/articles.routes';
 import { commentsRouter } from './comments/comments.routes';
-import { getConfig } from './config';
 import type { AppEnv } from './env';
 import { AppError, handleError } from './errors';
+import { bodyLimitFromConfig } from './middleware/body-limit';
 import { corsFromConfig } from './middleware/cors';
 import { requestContext } from './middleware/request-context';
 import { validationHook } from './middleware/validate';
@@ -26,14 +25,7 @@ export function createApp() {
   app.use('*', requestContext);
   app.use('*', corsFromConfig);
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
-  app.use('/api/*', async (c, next) =>
-    bodyLimit({
-      maxSize: getConfig(c.env).maxBodyBytes,
-      onError: () => {
-        throw new AppError(413, { body: ['is too large'] });
-      },
-    })(c, next),
-  );
+  app.use('/api/*', bodyLimitFromConfig);
 
   // Feature routers, all under /api.
   app.route('/api', systemRouter);

@@ -1,8 +1,6 @@
 import { cors } from 'hono/cors';
-import { createMiddleware } from 'hono/factory';
-import type { MiddlewareHandler } from 'hono';
-import { getConfig, type AppConfig } from '../config';
-import type { AppEnv } from '../env';
+import type { AppConfig } from '../config';
+import { fromConfig } from './from-config';
 
 const LOCALHOST = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
@@ -16,20 +14,12 @@ export function isAllowedOrigin(origin: string, config: AppConfig): boolean {
  * CORS from config (CORS_ORIGINS; in development with none set, any localhost origin). Runs before
  * routing, so preflights are answered before any auth check, and its headers stay on error responses.
  */
-const bySettings = new WeakMap<AppConfig, MiddlewareHandler>();
-
-export const corsFromConfig = createMiddleware<AppEnv>(async function corsFromConfig(c, next) {
-  const config = getConfig(c.env);
-  let handler = bySettings.get(config);
-  if (!handler) {
-    handler = cors({
-      origin: (origin) => (origin && isAllowedOrigin(origin, config) ? origin : null),
-      allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['authorization', 'content-type', 'if-none-match', 'x-request-id', 'idempotency-key'],
-      exposeHeaders: ['x-request-id', 'retry-after', 'etag'],
-      maxAge: 600,
-    });
-    bySettings.set(config, handler);
-  }
-  return handler(c, next);
-});
+export const corsFromConfig = fromConfig((config) =>
+  cors({
+    origin: (origin) => (origin && isAllowedOrigin(origin, config) ? origin : null),
+    allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    allowHeaders: ['authorization', 'content-type', 'if-none-match', 'x-request-id', 'idempotency-key'],
+    exposeHeaders: ['x-request-id', 'retry-after', 'etag'],
+    maxAge: 600,
+  }),
+);
