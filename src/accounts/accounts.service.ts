@@ -175,14 +175,13 @@ export async function updateUser(
 
   const extra = emailChanged ? await verificationStatements(db, user, appUrl, now) : [];
   try {
-    const [, revoked] = await db.batch([
-      db.update(users).set(changes).where(eq(users.id, current.id)),
-      patch.password !== undefined
-        ? revokeOtherSessionsStatement(db, current.id, currentSessionId, now)
-        : db.select({ id: users.id }).from(users).where(sql`0`),
-      ...extra,
-    ]);
-    return { user, revokedSessionIds: patch.password !== undefined ? revoked.map((r) => r.id) : [] };
+    const update = db.update(users).set(changes).where(eq(users.id, current.id));
+    if (patch.password === undefined) {
+      await db.batch([update, ...extra]);
+      return { user, revokedSessionIds: [] };
+    }
+    const [, revoked] = await db.batch([update, revokeOtherSessionsStatement(db, current.id, currentSessionId, now), ...extra]);
+    return { user, revokedSessionIds: revoked.map((r) => r.id) };
   } catch (err) {
     if (isUniqueViolation(err, 'users')) throw await conflictFor(db, patch.email, patch.username, current.id);
     throw err;
