@@ -1,7 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { toUser } from '../accounts/accounts.present';
 import { UserResponse } from '../accounts/accounts.schemas';
-import { findUserById } from '../accounts/accounts.service';
 import { getConfig } from '../config';
 import { AppError } from '../errors';
 import { requireAuth } from '../middleware/auth';
@@ -61,10 +60,8 @@ sessionsRouter.openapi(
       await deleteSessionCopies(c.var.sessionsKv, [outcome.sessionId]);
     }
     if (outcome.kind !== 'rotated') throw AppError.unauthorized('refreshToken', 'is invalid or has expired');
-    const user = await findUserById(c.var.db, outcome.userId);
-    if (!user) throw AppError.unauthorized('refreshToken', 'is invalid or has expired');
     const token = await issueAccessToken(c, outcome, now);
-    return c.json({ user: toUser(user, token, outcome.refreshToken) }, 200);
+    return c.json({ user: toUser(outcome.user, token, outcome.refreshToken) }, 200);
   },
 );
 

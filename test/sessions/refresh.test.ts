@@ -11,6 +11,7 @@ describe('POST /api/users/refresh', () => {
     expect(res.status).toBe(200);
     expect(res.body.user).toMatchObject({ username: user.username, email: user.email });
     expect(res.body.user.refreshToken).not.toBe(user.refreshToken);
+    expect(res.d1).toBe(1); // rotation and the user it returns come back in one batch
     expect((await call('GET', '/api/user', { token: res.body.user.token })).status).toBe(200);
     // The rotated token works once more in turn.
     expect((await refresh(res.body.user.refreshToken)).status).toBe(200);
