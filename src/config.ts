@@ -48,7 +48,9 @@ export function getConfig(env: Env): AppConfig {
     jwtAudience: v.JWT_AUDIENCE,
     accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL_SECONDS,
-    corsOrigins: v.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: v.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     maxBodyBytes: v.MAX_BODY_BYTES,
     appUrl: v.APP_URL.replace(/\/$/, ''),
     emailFrom: v.EMAIL_FROM,

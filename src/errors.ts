@@ -16,7 +16,11 @@ export class AppError extends Error {
     readonly errors: ErrorFields,
     readonly headers: Record<string, string> = {},
   ) {
-    super(Object.entries(errors).map(([k, v]) => `${k} ${v.join(', ')}`).join('; '));
+    super(
+      Object.entries(errors)
+        .map(([k, v]) => `${k} ${v.join(', ')}`)
+        .join('; '),
+    );
     this.name = 'AppError';
   }
 

@@ -7,7 +7,10 @@ export const ErrorBody = z
   .object({ errors: z.record(z.string(), z.array(z.string())) })
   .openapi('GenericErrorModel', { example: { errors: { body: ["can't be blank"] } } });
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorBody } },
+});
 
 /** Standard error responses, picked per route. */
 export const errors = {
@@ -40,7 +43,8 @@ const documentConfig = {
   info: {
     title: 'Folio API',
     version: '1.0.0',
-    description: 'RealWorld (Conduit) compatible API with Folio extensions. Errors: {"errors": {"field": ["message"]}}.',
+    description:
+      'RealWorld (Conduit) compatible API with Folio extensions. Errors: {"errors": {"field": ["message"]}}.',
   },
   servers: [{ url: '/' }],
 };
@@ -53,7 +57,11 @@ export function mountDocs(app: OpenAPIHono<AppEnv>): void {
     name: 'Authorization',
     description: 'RealWorld style: `Token <jwt>`',
   });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
   app.doc31(SPEC_PATH, documentConfig);
   let page: string | undefined;
   app.get('/docs', (c) => c.html((page ??= renderDocsPage(app.getOpenAPI31Document(documentConfig), SPEC_PATH))));

@@ -13,13 +13,20 @@ describe('error responses', () => {
 
   it('malformed JSON answers 400', async () => {
     const user = await registerUser();
-    const res = await call('PUT', '/api/user', { token: user.token, rawBody: '{not json', headers: { 'Content-Type': 'application/json' } });
+    const res = await call('PUT', '/api/user', {
+      token: user.token,
+      rawBody: '{not json',
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: { body: ['is not valid JSON'] } });
   });
 
   it('a body that is not JSON answers 415, never reaching the handler', async () => {
-    const res = await call('POST', '/api/users/login', { rawBody: 'email=a', headers: { 'Content-Type': 'text/plain' } });
+    const res = await call('POST', '/api/users/login', {
+      rawBody: 'email=a',
+      headers: { 'Content-Type': 'text/plain' },
+    });
     expect(res.status).toBe(415);
     expect(res.body).toEqual({ errors: { body: ['must be sent as application/json'] } });
   });
@@ -40,7 +47,9 @@ describe('error responses', () => {
   });
 
   it('validation errors answer 422 keyed by field', async () => {
-    const res = await call('POST', '/api/users', { body: { user: { username: 'ok', email: 'bad', password: 'password123' } } });
+    const res = await call('POST', '/api/users', {
+      body: { user: { username: 'ok', email: 'bad', password: 'password123' } },
+    });
     expect(res.status).toBe(422);
     expect(res.body).toEqual({ errors: { email: ['is invalid'] } });
   });

@@ -7,7 +7,17 @@ const ISO_8601 = /^\d{4,}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d\.\d+(?:[+-][0-2
 
 function expectArticle(article: Record<string, any>, withBody = true) {
   expect(Object.keys(article)).toEqual(
-    expect.arrayContaining(['slug', 'title', 'description', 'tagList', 'createdAt', 'updatedAt', 'favorited', 'favoritesCount', 'author']),
+    expect.arrayContaining([
+      'slug',
+      'title',
+      'description',
+      'tagList',
+      'createdAt',
+      'updatedAt',
+      'favorited',
+      'favoritesCount',
+      'author',
+    ]),
   );
   expect('body' in article).toBe(withBody);
   expect(Array.isArray(article.tagList)).toBe(true);
@@ -24,7 +34,9 @@ describe('a RealWorld front end against Folio', () => {
   it('registers, writes, browses, comments, favorites, follows and cleans up', async () => {
     const name = unique('rw');
     const email = `${name}@example.com`;
-    const reg = await call('POST', '/api/users', { body: { user: { email, password: 'password123', username: name } } });
+    const reg = await call('POST', '/api/users', {
+      body: { user: { email, password: 'password123', username: name } },
+    });
     expect(reg.status).toBe(201);
     expect(Object.keys(reg.body.user)).toEqual(expect.arrayContaining(['email', 'username', 'bio', 'image', 'token']));
 
@@ -32,7 +44,10 @@ describe('a RealWorld front end against Folio', () => {
     expect(loginRes.status).toBe(200);
     const token = loginRes.body.user.token;
 
-    const updated = await call('PUT', '/api/user', { token, body: { user: { email, bio: 'bio', image: 'https://example.com/me.png' } } });
+    const updated = await call('PUT', '/api/user', {
+      token,
+      body: { user: { email, bio: 'bio', image: 'https://example.com/me.png' } },
+    });
     expect(updated.body.user).toMatchObject({ email, bio: 'bio' });
 
     const reader = await call('POST', '/api/users', {
@@ -43,11 +58,22 @@ describe('a RealWorld front end against Folio', () => {
     // Write
     const created = await call('POST', '/api/articles', {
       token,
-      body: { article: { title: 'How to train your dragon', description: 'Ever wonder how?', body: 'Very carefully.', tagList: ['training', 'dragons'] } },
+      body: {
+        article: {
+          title: 'How to train your dragon',
+          description: 'Ever wonder how?',
+          body: 'Very carefully.',
+          tagList: ['training', 'dragons'],
+        },
+      },
     });
     expect(created.status).toBe(201);
     expectArticle(created.body.article);
-    expect(created.body.article).toMatchObject({ tagList: ['training', 'dragons'], favorited: false, favoritesCount: 0 });
+    expect(created.body.article).toMatchObject({
+      tagList: ['training', 'dragons'],
+      favorited: false,
+      favoritesCount: 0,
+    });
     const slug = created.body.article.slug;
 
     // Browse: global, by author, by tag, single, anonymous and signed in
@@ -65,7 +91,12 @@ describe('a RealWorld front end against Folio', () => {
 
     // Follow → feed; profile
     const followed = await call('POST', `/api/profiles/${name}/follow`, { token: readerToken });
-    expect(followed.body.profile).toEqual({ username: name, bio: 'bio', image: 'https://example.com/me.png', following: true });
+    expect(followed.body.profile).toEqual({
+      username: name,
+      bio: 'bio',
+      image: 'https://example.com/me.png',
+      following: true,
+    });
     const feed = await call('GET', '/api/articles/feed', { token: readerToken });
     expect(feed.body.articlesCount).toBe(1);
     expect(feed.body.articles[0]).toMatchObject({ slug, author: { following: true } });
@@ -79,7 +110,10 @@ describe('a RealWorld front end against Folio', () => {
     expect(unfav.body.article).toMatchObject({ favorited: false, favoritesCount: 0 });
 
     // Comment
-    const comment = await call('POST', `/api/articles/${slug}/comments`, { token: readerToken, body: { comment: { body: 'Thank you so much!' } } });
+    const comment = await call('POST', `/api/articles/${slug}/comments`, {
+      token: readerToken,
+      body: { comment: { body: 'Thank you so much!' } },
+    });
     expect(comment.status).toBe(201);
     expect(Number.isInteger(comment.body.comment.id)).toBe(true);
     expect(comment.body.comment.createdAt).toMatch(ISO_8601);
@@ -93,9 +127,14 @@ describe('a RealWorld front end against Folio', () => {
     const tags = await call('GET', '/api/tags');
     expect(tags.body.tags).toEqual(expect.arrayContaining(['training', 'dragons']));
 
-    expect((await call('DELETE', `/api/articles/${slug}/comments/${comment.body.comment.id}`, { token: readerToken })).status).toBe(204);
+    expect(
+      (await call('DELETE', `/api/articles/${slug}/comments/${comment.body.comment.id}`, { token: readerToken }))
+        .status,
+    ).toBe(204);
     expect((await call('DELETE', `/api/articles/${slug}`, { token })).status).toBe(204);
     expect((await call('GET', `/api/articles/${slug}`)).status).toBe(404);
-    expect((await call('DELETE', `/api/profiles/${name}/follow`, { token: readerToken })).body.profile.following).toBe(false);
+    expect((await call('DELETE', `/api/profiles/${name}/follow`, { token: readerToken })).body.profile.following).toBe(
+      false,
+    );
   });
 });

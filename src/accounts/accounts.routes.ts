@@ -49,7 +49,12 @@ accountsRouter.openapi(
     summary: 'Register',
     middleware: limitByIp('register'),
     request: jsonBody(RegisterBody),
-    responses: { 201: jsonResponse(UserResponse, 'Registered and signed in'), 409: errors[409], 422: errors[422], 429: errors[429] },
+    responses: {
+      201: jsonResponse(UserResponse, 'Registered and signed in'),
+      409: errors[409],
+      422: errors[422],
+      429: errors[429],
+    },
   }),
   async (c) => {
     const now = new Date();
@@ -149,7 +154,12 @@ accountsRouter.openapi(
     description: 'At most 3 an hour per account. Answers `{"status":"verified"}` if the address is already confirmed.',
     security: tokenAuth,
     middleware: requireAuth,
-    responses: { 202: jsonResponse(StatusResponse, 'Queued'), 200: jsonResponse(StatusResponse, 'Already verified'), 401: errors[401], 429: errors[429] },
+    responses: {
+      202: jsonResponse(StatusResponse, 'Queued'),
+      200: jsonResponse(StatusResponse, 'Already verified'),
+      401: errors[401],
+      429: errors[429],
+    },
   }),
   async (c) => {
     const outcome = await resendVerification(c.var.db, c.var.auth.userId, getConfig(c.env).appUrl, new Date());

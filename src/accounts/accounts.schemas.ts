@@ -4,11 +4,7 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../lib/password';
 const BLANK = "can't be blank";
 
 const requiredString = (max: number) =>
-  z
-    .string({ error: BLANK })
-    .trim()
-    .min(1, BLANK)
-    .max(max, `is too long (maximum is ${max} characters)`);
+  z.string({ error: BLANK }).trim().min(1, BLANK).max(max, `is too long (maximum is ${max} characters)`);
 
 export const usernameSchema = requiredString(40)
   .regex(/^[\p{L}\p{N}_.-]+$/u, 'may contain only letters, digits, "_", "." and "-"')
@@ -65,7 +61,9 @@ export const UpdateUserBody = z
 export const User = z
   .object({
     email: z.string(),
-    token: z.string().openapi({ description: 'Access token (JWT); send as `Authorization: Token <jwt>` or `Bearer <jwt>`.' }),
+    token: z
+      .string()
+      .openapi({ description: 'Access token (JWT); send as `Authorization: Token <jwt>` or `Bearer <jwt>`.' }),
     username: z.string(),
     bio: z.string().nullable(),
     image: z.string().nullable(),

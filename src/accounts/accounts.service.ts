@@ -20,7 +20,12 @@ import {
   withinLimit,
   type WindowLimit,
 } from '../security/rate-limit';
-import { prepareSession, revokeOtherSessionsStatement, type ClientInfo, type NewSession } from '../sessions/sessions.service';
+import {
+  prepareSession,
+  revokeOtherSessionsStatement,
+  type ClientInfo,
+  type NewSession,
+} from '../sessions/sessions.service';
 import { emailMatches, usernameMatches } from './users.queries';
 
 export type UserRow = typeof users.$inferSelect;
@@ -43,7 +48,6 @@ export interface SignedIn {
   session: NewSession;
 }
 
-
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
   return db.query.users.findFirst({ where: eq(users.id, id) });
 }
@@ -51,8 +55,16 @@ export async function findUserById(db: Database, id: string): Promise<UserRow | 
 /** Reports which of email/username are taken, for a clear 409 after a unique-index failure. */
 async function conflictFor(db: Database, email: string | undefined, username: string | undefined, exceptId?: string) {
   const [emailTaken, usernameTaken] = await db.batch([
-    db.select({ id: users.id }).from(users).where(email ? emailMatches(email) : sql`0`).limit(1),
-    db.select({ id: users.id }).from(users).where(username ? usernameMatches(username) : sql`0`).limit(1),
+    db
+      .select({ id: users.id })
+      .from(users)
+      .where(email ? emailMatches(email) : sql`0`)
+      .limit(1),
+    db
+      .select({ id: users.id })
+      .from(users)
+      .where(username ? usernameMatches(username) : sql`0`)
+      .limit(1),
   ]);
   const errors: Record<string, string[]> = {};
   if (emailTaken[0] && emailTaken[0].id !== exceptId) errors.email = ['has already been taken'];
@@ -61,7 +73,12 @@ async function conflictFor(db: Database, email: string | undefined, username: st
   return AppError.conflict(errors);
 }
 
-async function verificationStatements(db: Database, user: { id: string; email: string; username: string }, appUrl: string, now: Date) {
+async function verificationStatements(
+  db: Database,
+  user: { id: string; email: string; username: string },
+  appUrl: string,
+  now: Date,
+) {
   const token = randomToken();
   return [
     db.insert(userTokens).values({
@@ -137,7 +154,12 @@ export async function loginUser(
 
   const session = await prepareSession(db, user.id, options.client, options.refreshTtlSeconds, now);
   const rehash = needsRehash(user.passwordHash)
-    ? [db.update(users).set({ passwordHash: await hashPassword(input.password) }).where(eq(users.id, user.id))]
+    ? [
+        db
+          .update(users)
+          .set({ passwordHash: await hashPassword(input.password) })
+          .where(eq(users.id, user.id)),
+      ]
     : [];
   await db.batch([...session.statements, clearFailuresStatement(db, key), ...rehash]);
   return { user, session };
@@ -180,7 +202,11 @@ export async function updateUser(
       await db.batch([update, ...extra]);
       return { user, revokedSessionIds: [] };
     }
-    const [, revoked] = await db.batch([update, revokeOtherSessionsStatement(db, current.id, currentSessionId, now), ...extra]);
+    const [, revoked] = await db.batch([
+      update,
+      revokeOtherSessionsStatement(db, current.id, currentSessionId, now),
+      ...extra,
+    ]);
     return { user, revokedSessionIds: revoked.map((r) => r.id) };
   } catch (err) {
     if (isUniqueViolation(err, 'users')) throw await conflictFor(db, patch.email, patch.username, current.id);
@@ -192,7 +218,12 @@ export async function updateUser(
  * Sends a fresh verification email (earlier links keep working until they expire). Two round trips:
  * the limit counter with the account, then the token and the email together.
  */
-export async function resendVerification(db: Database, userId: string, appUrl: string, now: Date): Promise<'queued' | 'already_verified'> {
+export async function resendVerification(
+  db: Database,
+  userId: string,
+  appUrl: string,
+  now: Date,
+): Promise<'queued' | 'already_verified'> {
   const [hits, found] = await db.batch([
     hitStatement(db, `resend-verification:${userId}`, RESEND_VERIFICATION_LIMIT, now),
     db.select().from(users).where(eq(users.id, userId)).limit(1),
@@ -209,7 +240,12 @@ export async function resendVerification(db: Database, userId: string, appUrl: s
 const invalidToken = () => AppError.validation({ token: ['is invalid or has expired'] });
 
 /** Marks a single-use token used (only if valid) and returns the statement plus the matching subquery. */
-function consumeTokenStatements(db: Database, tokenHash: string, purpose: 'verify_email' | 'password_reset', now: Date) {
+function consumeTokenStatements(
+  db: Database,
+  tokenHash: string,
+  purpose: 'verify_email' | 'password_reset',
+  now: Date,
+) {
   const consume = db
     .update(userTokens)
     .set({ usedAt: now })
@@ -293,12 +329,20 @@ export async function requestPasswordReset(db: Database, email: string, appUrl: 
 }
 
 /** Sets the new password and revokes every session of the account; returns the revoked session ids. */
-export async function confirmPasswordReset(db: Database, token: string, password: string, now: Date): Promise<string[]> {
+export async function confirmPasswordReset(
+  db: Database,
+  token: string,
+  password: string,
+  now: Date,
+): Promise<string[]> {
   const passwordHash = await hashPassword(password);
   const { consume, consumedUser } = consumeTokenStatements(db, await hashToken(token), 'password_reset', now);
   const [consumed, , revoked] = await db.batch([
     consume,
-    db.update(users).set({ passwordHash, updatedAt: now }).where(sql`${users.id} = ${consumedUser}`),
+    db
+      .update(users)
+      .set({ passwordHash, updatedAt: now })
+      .where(sql`${users.id} = ${consumedUser}`),
     db
       .update(sessions)
       .set({ revokedAt: now })
@@ -313,6 +357,9 @@ export async function confirmPasswordReset(db: Database, token: string, password
 
 /** Purges verification and reset tokens that can no longer be used. */
 export async function purgeExpiredUserTokens(db: Database, now: Date): Promise<number> {
-  const rows = await db.delete(userTokens).where(sql`${userTokens.expiresAt} < ${now.getTime()}`).returning({ hash: userTokens.tokenHash });
+  const rows = await db
+    .delete(userTokens)
+    .where(sql`${userTokens.expiresAt} < ${now.getTime()}`)
+    .returning({ hash: userTokens.tokenHash });
   return rows.length;
 }

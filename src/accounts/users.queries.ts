@@ -12,4 +12,5 @@ export const emailMatches = (email: string) => sql`lower(${users.email}) = lower
 export const usernameMatches = (username: string) => sql`lower(${users.username}) = lower(${username})`;
 
 /** The id of the user with this username, as a scalar subquery (NULL when there is none). */
-export const userIdByUsername = (username: string) => sql`(SELECT ${users.id} FROM ${users} WHERE ${usernameMatches(username)})`;
+export const userIdByUsername = (username: string) =>
+  sql`(SELECT ${users.id} FROM ${users} WHERE ${usernameMatches(username)})`;

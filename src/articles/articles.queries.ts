@@ -83,7 +83,9 @@ export type ArticleDetailRow = Awaited<ReturnType<typeof articleBySlugQuery>>[nu
 
 /** Published articles, plus the viewer's own drafts and scheduled ones. */
 export function readableBy(viewerId: string | null): SQL {
-  return viewerId ? or(eq(articles.status, 'published'), eq(articles.authorId, viewerId))! : eq(articles.status, 'published');
+  return viewerId
+    ? or(eq(articles.status, 'published'), eq(articles.authorId, viewerId))!
+    : eq(articles.status, 'published');
 }
 
 const newestFirst = [desc(articles.publishedAt), desc(articles.id)] as const;
@@ -126,19 +128,36 @@ interface ListSource {
 function listSource(filters: ArticleFilters): ListSource {
   const driver = driverOf(filters);
   const conditions = articleConditions(filters, driver);
-  const joined = (from: SQL, ...joins: SQL[]): ListSource => ({ id: sql`${articles.id}`, from, where: and(...joins, ...conditions)!, order: [...newestFirst] });
+  const joined = (from: SQL, ...joins: SQL[]): ListSource => ({
+    id: sql`${articles.id}`,
+    from,
+    where: and(...joins, ...conditions)!,
+    order: [...newestFirst],
+  });
   switch (driver) {
     case 'search':
-      return joined(sql`${articlesFts} CROSS JOIN ${articles}`, sql`${articlesFts} MATCH ${filters.match!}`, sql`${articles.id} = ${articlesFts.rowid}`);
+      return joined(
+        sql`${articlesFts} CROSS JOIN ${articles}`,
+        sql`${articlesFts} MATCH ${filters.match!}`,
+        sql`${articles.id} = ${articlesFts.rowid}`,
+      );
     case 'publishedTag': {
       const onTag = [eq(articleTags.tagId, tagIdByName(filters.tag!)), isNotNull(articleTags.publishedAt)];
       const order = [desc(articleTags.publishedAt), desc(articleTags.articleId)];
       // The tag alone: the index answers by itself, without an article row per skipped entry.
-      if (conditions.length === 0) return { id: sql`${articleTags.articleId}`, from: sql`${articleTags}`, where: and(...onTag)!, order };
-      return { ...joined(sql`${articleTags} CROSS JOIN ${articles}`, ...onTag, sql`${articles.id} = ${articleTags.articleId}`), order };
+      if (conditions.length === 0)
+        return { id: sql`${articleTags.articleId}`, from: sql`${articleTags}`, where: and(...onTag)!, order };
+      return {
+        ...joined(sql`${articleTags} CROSS JOIN ${articles}`, ...onTag, sql`${articles.id} = ${articleTags.articleId}`),
+        order,
+      };
     }
     case 'tag':
-      return joined(sql`${articleTags} CROSS JOIN ${articles}`, sql`${articleTags.tagId} = ${tagIdByName(filters.tag!)}`, sql`${articles.id} = ${articleTags.articleId}`);
+      return joined(
+        sql`${articleTags} CROSS JOIN ${articles}`,
+        sql`${articleTags.tagId} = ${tagIdByName(filters.tag!)}`,
+        sql`${articles.id} = ${articleTags.articleId}`,
+      );
     case 'favorited':
       return joined(
         sql`${favorites} CROSS JOIN ${articles}`,
@@ -146,7 +165,11 @@ function listSource(filters: ArticleFilters): ListSource {
         sql`${articles.id} = ${favorites.articleId}`,
       );
     case 'feed':
-      return joined(sql`${follows} CROSS JOIN ${articles}`, sql`${follows.followerId} = ${filters.followedBy!}`, sql`${articles.authorId} = ${follows.followeeId}`);
+      return joined(
+        sql`${follows} CROSS JOIN ${articles}`,
+        sql`${follows.followerId} = ${filters.followedBy!}`,
+        sql`${articles.authorId} = ${follows.followeeId}`,
+      );
     default:
       return joined(sql`${articles}`);
   }
@@ -164,13 +187,19 @@ function articleConditions(filters: ArticleFilters, driver: Driver): SQL[] {
     );
   }
   if (filters.favorited && driver !== 'favorited') {
-    conditions.push(sql`${articles.id} IN (SELECT ${favorites.articleId} FROM ${favorites} WHERE ${favorites.userId} = ${userIdByUsername(filters.favorited)})`);
+    conditions.push(
+      sql`${articles.id} IN (SELECT ${favorites.articleId} FROM ${favorites} WHERE ${favorites.userId} = ${userIdByUsername(filters.favorited)})`,
+    );
   }
   if (filters.followedBy && driver !== 'feed') {
-    conditions.push(sql`${articles.authorId} IN (SELECT ${follows.followeeId} FROM ${follows} WHERE ${follows.followerId} = ${filters.followedBy})`);
+    conditions.push(
+      sql`${articles.authorId} IN (SELECT ${follows.followeeId} FROM ${follows} WHERE ${follows.followerId} = ${filters.followedBy})`,
+    );
   }
   if (filters.match !== undefined && driver !== 'search') {
-    conditions.push(sql`${articles.id} IN (SELECT ${articlesFts.rowid} FROM ${articlesFts} WHERE ${articlesFts} MATCH ${filters.match})`);
+    conditions.push(
+      sql`${articles.id} IN (SELECT ${articlesFts.rowid} FROM ${articlesFts} WHERE ${articlesFts} MATCH ${filters.match})`,
+    );
   }
   return conditions;
 }
@@ -185,7 +214,13 @@ function searchCondition(filters: ArticleFilters): SQL {
  * for the plain, author, draft and tag lists, so skipping `offset` rows walks index entries), the
  * outer one fetches at most `limit` rows with their author and the viewer's flags.
  */
-export function listPageQuery(db: Database, filters: ArticleFilters, viewerId: string | null, limit: number, offset: number) {
+export function listPageQuery(
+  db: Database,
+  filters: ArticleFilters,
+  viewerId: string | null,
+  limit: number,
+  offset: number,
+) {
   const { id, from, where, order } = listSource(filters);
   const pageIds = sql`SELECT ${id} FROM ${from} WHERE ${where} ORDER BY ${sql.join(order, sql`, `)} LIMIT ${limit} OFFSET ${offset}`;
   return db
@@ -200,7 +235,13 @@ export function listPageQuery(db: Database, filters: ArticleFilters, viewerId: s
  * One page of search results, best match first (bm25 via FTS5's `rank`, newest first on ties).
  * Only published articles are in the index (see `ftsInsertStatement`), so drafts cannot match.
  */
-export function searchPageQuery(db: Database, filters: ArticleFilters & { match: string }, viewerId: string | null, limit: number, offset: number) {
+export function searchPageQuery(
+  db: Database,
+  filters: ArticleFilters & { match: string },
+  viewerId: string | null,
+  limit: number,
+  offset: number,
+) {
   const ranked = sql`(SELECT ${articlesFts.rowid} AS id, rank FROM ${articlesFts} WHERE ${articlesFts} MATCH ${filters.match})`;
   return db
     .select(listFields(viewerId))
@@ -240,7 +281,12 @@ export function countSourceOf(filters: ArticleFilters): CountSource {
 export function countQueryFor(db: Database, filters: ArticleFilters) {
   switch (countSourceOf(filters)) {
     case 'publishedCounter':
-      return countSelect(db, sql`${siteCounters.value}`, sql`${siteCounters}`, eq(siteCounters.name, PUBLISHED_ARTICLES_COUNTER));
+      return countSelect(
+        db,
+        sql`${siteCounters.value}`,
+        sql`${siteCounters}`,
+        eq(siteCounters.name, PUBLISHED_ARTICLES_COUNTER),
+      );
     case 'tagCounter':
       return countSelect(db, sql`${tags.articlesCount}`, sql`${tags}`, eq(tags.name, filters.tag!));
     case 'matches': {
@@ -251,7 +297,10 @@ export function countQueryFor(db: Database, filters: ArticleFilters) {
 }
 
 function countSelect(db: Database, value: SQL, from: SQL, where: SQL) {
-  return db.select({ count: sql<number>`${value}`.mapWith(Number).as('count') }).from(from).where(where);
+  return db
+    .select({ count: sql<number>`${value}`.mapWith(Number).as('count') })
+    .from(from)
+    .where(where);
 }
 
 /** One article with body, author and the viewer's flags, if the viewer may see it at all. */

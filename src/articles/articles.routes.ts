@@ -46,7 +46,12 @@ articlesRouter.openapi(
     security: tokenAuth,
     middleware: requireAuth,
     request: { query: PageQuery },
-    responses: { 200: jsonResponse(MultipleArticlesResponse, 'A page of the feed'), 304: notModified, 401: errors[401], 422: errors[422] },
+    responses: {
+      200: jsonResponse(MultipleArticlesResponse, 'A page of the feed'),
+      304: notModified,
+      401: errors[401],
+      422: errors[422],
+    },
   }),
   async (c) => {
     const { userId } = c.var.auth;
@@ -65,7 +70,12 @@ articlesRouter.openapi(
       'Filters combine. `articlesCount` is the total number of matches. Items have no `body`. Folio extensions: `q` (full-text search), `status=draft|scheduled` (your own, needs a token).',
     middleware: optionalAuth,
     request: { query: ListQuery },
-    responses: { 200: jsonResponse(MultipleArticlesResponse, 'A page of articles'), 304: notModified, 401: errors[401], 422: errors[422] },
+    responses: {
+      200: jsonResponse(MultipleArticlesResponse, 'A page of articles'),
+      304: notModified,
+      401: errors[401],
+      422: errors[422],
+    },
   }),
   async (c) => {
     const userId = c.var.auth?.userId ?? null;
@@ -80,10 +90,16 @@ articlesRouter.openapi(
     path: '/articles/{slug}',
     tags,
     summary: 'One article',
-    description: 'Drafts and scheduled articles are visible to their author only. Without access to the body, `body` is null and `locked` true.',
+    description:
+      'Drafts and scheduled articles are visible to their author only. Without access to the body, `body` is null and `locked` true.',
     middleware: optionalAuth,
     request: { params: SlugParam },
-    responses: { 200: jsonResponse(SingleArticleResponse, 'The article'), 304: notModified, 404: errors[404], 422: errors[422] },
+    responses: {
+      200: jsonResponse(SingleArticleResponse, 'The article'),
+      304: notModified,
+      404: errors[404],
+      422: errors[422],
+    },
   }),
   async (c) => {
     const userId = c.var.auth?.userId ?? null;
@@ -120,11 +136,23 @@ articlesRouter.openapi(
     security: tokenAuth,
     middleware: requireAuth,
     request: { params: SlugParam, ...jsonBody(UpdateArticleBody) },
-    responses: { 200: jsonResponse(SingleArticleResponse, 'Updated'), 401: errors[401], 403: errors[403], 404: errors[404], 422: errors[422] },
+    responses: {
+      200: jsonResponse(SingleArticleResponse, 'Updated'),
+      401: errors[401],
+      403: errors[403],
+      404: errors[404],
+      422: errors[422],
+    },
   }),
   async (c) => {
     const { userId } = c.var.auth;
-    const row = await updateArticle(c.var.db, userId, c.req.valid('param').slug, c.req.valid('json').article, new Date());
+    const row = await updateArticle(
+      c.var.db,
+      userId,
+      c.req.valid('param').slug,
+      c.req.valid('json').article,
+      new Date(),
+    );
     return c.json({ article: toArticle(row, { userId }) }, 200);
   },
 );

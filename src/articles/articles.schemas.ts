@@ -14,11 +14,7 @@ export const DEFAULT_LIMIT = 20;
 const MAX_OFFSET = 2_147_483_647;
 
 const requiredText = (max: number) =>
-  z
-    .string({ error: BLANK })
-    .trim()
-    .min(1, BLANK)
-    .max(max, `is too long (maximum is ${max} characters)`);
+  z.string({ error: BLANK }).trim().min(1, BLANK).max(max, `is too long (maximum is ${max} characters)`);
 
 /** The body keeps its exact text (Markdown whitespace matters); only a blank body is refused. */
 const bodyText = z
@@ -28,9 +24,14 @@ const bodyText = z
 
 /** Trimmed, blanks dropped, duplicates removed, order kept. `null` is refused (omit the key to keep tags). */
 export const tagListSchema = z
-  .array(z.string({ error: 'must be an array of strings' }).max(MAX_TAG_LENGTH, `entries are too long (maximum is ${MAX_TAG_LENGTH} characters)`), {
-    error: 'must be an array of strings',
-  })
+  .array(
+    z
+      .string({ error: 'must be an array of strings' })
+      .max(MAX_TAG_LENGTH, `entries are too long (maximum is ${MAX_TAG_LENGTH} characters)`),
+    {
+      error: 'must be an array of strings',
+    },
+  )
   .max(MAX_TAGS, `is too long (maximum is ${MAX_TAGS} tags)`)
   .transform((tags) => normalizeTags(tags))
   .openapi({ example: ['dragons', 'training'] });
@@ -46,18 +47,27 @@ export function normalizeTags(tags: string[]): string[] {
 
 const statusSchema = z
   .enum(ARTICLE_STATUSES, { error: `must be one of ${ARTICLE_STATUSES.join(', ')}` })
-  .openapi({ description: 'Folio extension. `draft` and `scheduled` articles are visible only to their author. Default `published`.' });
+  .openapi({
+    description:
+      'Folio extension. `draft` and `scheduled` articles are visible only to their author. Default `published`.',
+  });
 
-const visibilitySchema = z.enum(ARTICLE_VISIBILITIES, { error: `must be one of ${ARTICLE_VISIBILITIES.join(', ')}` }).openapi({
-  description: 'Folio extension. Who may read the body: `public` (anyone, default), `members` (signed-in), `paid` (see billing).',
-});
+const visibilitySchema = z
+  .enum(ARTICLE_VISIBILITIES, { error: `must be one of ${ARTICLE_VISIBILITIES.join(', ')}` })
+  .openapi({
+    description:
+      'Folio extension. Who may read the body: `public` (anyone, default), `members` (signed-in), `paid` (see billing).',
+  });
 
-const publishAtSchema = z
-  .iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+const publishAtSchema = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
   .transform((v) => new Date(v))
   .nullable()
   .optional()
-  .openapi({ description: 'Folio extension: when a `scheduled` article is published (must be in the future).', example: '2030-01-01T09:00:00.000Z' });
+  .openapi({
+    description: 'Folio extension: when a `scheduled` article is published (must be in the future).',
+    example: '2030-01-01T09:00:00.000Z',
+  });
 
 export const NewArticleBody = z
   .object({
@@ -79,7 +89,9 @@ export const UpdateArticleBody = z
       title: requiredText(200).optional(),
       description: requiredText(1000).optional(),
       body: bodyText.optional(),
-      tagList: tagListSchema.optional().openapi({ description: 'Omit to keep the tags, `[]` to clear them; `null` is refused.' }),
+      tagList: tagListSchema
+        .optional()
+        .openapi({ description: 'Omit to keep the tags, `[]` to clear them; `null` is refused.' }),
       status: statusSchema.optional(),
       visibility: visibilitySchema.optional(),
       publishAt: publishAtSchema,
@@ -91,7 +103,11 @@ export type NewArticleInput = z.infer<typeof NewArticleBody>['article'];
 export type ArticlePatch = z.infer<typeof UpdateArticleBody>['article'];
 
 export const SlugParam = z.object({
-  slug: z.string().min(1).max(200).openapi({ param: { name: 'slug', in: 'path' }, example: 'how-to-train-your-dragon' }),
+  slug: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: 'slug', in: 'path' }, example: 'how-to-train-your-dragon' }),
 });
 
 const intParam = (min: number, max: number, name: string) =>
@@ -99,26 +115,41 @@ const intParam = (min: number, max: number, name: string) =>
     .string()
     .regex(/^\d{1,10}$/, `must be an integer between ${min} and ${max}`)
     .transform(Number)
-    .pipe(z.number().min(min, `must be an integer between ${min} and ${max}`).max(max, `must be an integer between ${min} and ${max}`))
+    .pipe(
+      z
+        .number()
+        .min(min, `must be an integer between ${min} and ${max}`)
+        .max(max, `must be an integer between ${min} and ${max}`),
+    )
     .optional()
     .openapi({ param: { name, in: 'query' }, type: 'integer', minimum: min, maximum: max });
 
 export const PageQuery = z.object({
-  limit: intParam(1, MAX_LIMIT, 'limit').openapi({ description: `Page size, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT}).` }),
+  limit: intParam(1, MAX_LIMIT, 'limit').openapi({
+    description: `Page size, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT}).`,
+  }),
   offset: intParam(0, MAX_OFFSET, 'offset').openapi({ description: 'Articles to skip (default 0).' }),
 });
 
 const optionalText = (name: string, description: string) =>
-  z.string().max(200, 'is too long (maximum is 200 characters)').optional().openapi({ param: { name, in: 'query' }, description });
+  z
+    .string()
+    .max(200, 'is too long (maximum is 200 characters)')
+    .optional()
+    .openapi({ param: { name, in: 'query' }, description });
 
 export const ListQuery = PageQuery.extend({
   tag: optionalText('tag', 'Only articles with this tag.'),
   author: optionalText('author', 'Only articles by this username.'),
   favorited: optionalText('favorited', 'Only articles favorited by this username.'),
-  q: optionalText('q', 'Folio extension: full-text search over title, description and public bodies, ranked by relevance.'),
+  q: optionalText(
+    'q',
+    'Folio extension: full-text search over title, description and public bodies, ranked by relevance.',
+  ),
   status: statusSchema.optional().openapi({
     param: { name: 'status', in: 'query' },
-    description: "Folio extension: `draft` or `scheduled` lists the signed-in viewer's own articles (401 when anonymous).",
+    description:
+      "Folio extension: `draft` or `scheduled` lists the signed-in viewer's own articles (401 when anonymous).",
   }),
 });
 
@@ -136,8 +167,14 @@ const articleFields = {
   author: Profile,
   status: z.enum(ARTICLE_STATUSES).openapi({ description: 'Folio extension.' }),
   visibility: z.enum(ARTICLE_VISIBILITIES).openapi({ description: 'Folio extension.' }),
-  publishAt: z.string().nullable().openapi({ format: 'date-time', description: 'Folio extension: set for `scheduled` articles.' }),
-  publishedAt: z.string().nullable().openapi({ format: 'date-time', description: 'Folio extension: when it was published; lists sort by it.' }),
+  publishAt: z
+    .string()
+    .nullable()
+    .openapi({ format: 'date-time', description: 'Folio extension: set for `scheduled` articles.' }),
+  publishedAt: z
+    .string()
+    .nullable()
+    .openapi({ format: 'date-time', description: 'Folio extension: when it was published; lists sort by it.' }),
   locked: z.boolean().openapi({ description: 'Folio extension: true when the viewer may not read the body.' }),
 };
 

@@ -19,7 +19,13 @@ import {
   type ArticleFilters,
   type ArticleListRow,
 } from './articles.queries';
-import { DEFAULT_LIMIT, type ArticlePatch, type ArticleStatus, type ListQueryInput, type NewArticleInput } from './articles.schemas';
+import {
+  DEFAULT_LIMIT,
+  type ArticlePatch,
+  type ArticleStatus,
+  type ListQueryInput,
+  type NewArticleInput,
+} from './articles.schemas';
 
 export interface ArticlePage {
   rows: ArticleListRow[];
@@ -35,7 +41,13 @@ type Statement = BatchItem<'sqlite'>;
 // ---------------------------------------------------------------------------------------------
 // Reads: each is one D1 round trip (a page and its count travel in one batch).
 
-async function runList(db: Database, filters: ArticleFilters, viewerId: string | null, limit: number, offset: number): Promise<ArticlePage> {
+async function runList(
+  db: Database,
+  filters: ArticleFilters,
+  viewerId: string | null,
+  limit: number,
+  offset: number,
+): Promise<ArticlePage> {
   const page =
     filters.match === undefined
       ? listPageQuery(db, filters, viewerId, limit, offset)
@@ -63,8 +75,18 @@ export async function listArticles(db: Database, query: ListQueryInput, viewerId
 }
 
 /** `GET /api/articles/feed`: published articles by the authors the viewer follows, newest first. */
-export async function listFeed(db: Database, viewerId: string, page: { limit?: number; offset?: number }): Promise<ArticlePage> {
-  return runList(db, { status: 'published', followedBy: viewerId }, viewerId, page.limit ?? DEFAULT_LIMIT, page.offset ?? 0);
+export async function listFeed(
+  db: Database,
+  viewerId: string,
+  page: { limit?: number; offset?: number },
+): Promise<ArticlePage> {
+  return runList(
+    db,
+    { status: 'published', followedBy: viewerId },
+    viewerId,
+    page.limit ?? DEFAULT_LIMIT,
+    page.offset ?? 0,
+  );
 }
 
 export async function getArticle(db: Database, slug: string, viewerId: string | null): Promise<ArticleDetailRow> {
@@ -76,7 +98,13 @@ export async function getArticle(db: Database, slug: string, viewerId: string | 
 /** The article behind a slug as far as `viewerId` may see it (published, or their own), for other features. */
 export function readableArticleQuery(db: Database, slug: string, viewerId: string | null) {
   return db
-    .select({ id: articles.id, slug: articles.slug, authorId: articles.authorId, status: articles.status, visibility: articles.visibility })
+    .select({
+      id: articles.id,
+      slug: articles.slug,
+      authorId: articles.authorId,
+      status: articles.status,
+      visibility: articles.visibility,
+    })
     .from(articles)
     .where(and(eq(articles.slug, slug), readableBy(viewerId)))
     .limit(1);
@@ -96,7 +124,8 @@ const indexedBody = sql`CASE WHEN ${articles.visibility} = 'public' THEN ${artic
  * are found by title and description alone, so search never reveals text a viewer could not read.
  */
 function ftsInsertStatement(db: Database, articleId: number | SQL) {
-  return db.insert(articlesFts).select(sql`SELECT ${articles.id}, ${articles.title}, ${articles.description}, ${indexedBody}
+  return db.insert(articlesFts)
+    .select(sql`SELECT ${articles.id}, ${articles.title}, ${articles.description}, ${indexedBody}
     FROM ${articles} WHERE ${articles.id} = ${articleId} AND ${articles.status} = 'published'`);
 }
 
@@ -116,7 +145,10 @@ function tagCountStatement(db: Database, articleId: number | SQL, delta: 1 | -1)
     .update(tags)
     .set({ articlesCount: sql`${tags.articlesCount} + ${delta}` })
     .where(
-      and(sql`${tags.id} IN (SELECT ${articleTags.tagId} FROM ${articleTags} WHERE ${articleTags.articleId} = ${articleId})`, isPublished(articleId)),
+      and(
+        sql`${tags.id} IN (SELECT ${articleTags.tagId} FROM ${articleTags} WHERE ${articleTags.articleId} = ${articleId})`,
+        isPublished(articleId),
+      ),
     );
 }
 
@@ -161,7 +193,10 @@ function tagLinkStatements(db: Database, articleId: number | SQL, tagList: strin
   const json = JSON.stringify(tagList);
   return [
     // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
-    db.insert(tags).select(sql`SELECT NULL, value, 0 FROM json_each(${json}) WHERE true`).onConflictDoNothing(),
+    db
+      .insert(tags)
+      .select(sql`SELECT NULL, value, 0 FROM json_each(${json}) WHERE true`)
+      .onConflictDoNothing(),
     db
       .insert(articleTags)
       .select(
@@ -211,13 +246,20 @@ interface Schedule {
 }
 
 /** `publishAt` belongs to scheduled articles only, and must then be in the future. */
-function checkSchedule(status: ArticleStatus, publishAt: Date | null | undefined, publishAtGiven: boolean, now: Date): Schedule {
+function checkSchedule(
+  status: ArticleStatus,
+  publishAt: Date | null | undefined,
+  publishAtGiven: boolean,
+  now: Date,
+): Schedule {
   if (status !== 'scheduled') {
-    if (publishAtGiven && publishAt) throw AppError.validation({ publishAt: ['is only allowed for scheduled articles'] });
+    if (publishAtGiven && publishAt)
+      throw AppError.validation({ publishAt: ['is only allowed for scheduled articles'] });
     return { status, publishAt: null };
   }
   if (!publishAt) throw AppError.validation({ publishAt: ["can't be blank"] });
-  if (publishAtGiven && publishAt.getTime() <= now.getTime()) throw AppError.validation({ publishAt: ['must be in the future'] });
+  if (publishAtGiven && publishAt.getTime() <= now.getTime())
+    throw AppError.validation({ publishAt: ['must be in the future'] });
   return { status, publishAt };
 }
 
@@ -225,7 +267,12 @@ function checkSchedule(status: ArticleStatus, publishAt: Date | null | undefined
 // Writes.
 
 /** One D1 round trip: the article, its tags, search row and tag counts, then the stored article. */
-export async function createArticle(db: Database, authorId: string, input: NewArticleInput, now: Date): Promise<ArticleDetailRow> {
+export async function createArticle(
+  db: Database,
+  authorId: string,
+  input: NewArticleInput,
+  now: Date,
+): Promise<ArticleDetailRow> {
   const schedule = checkSchedule(input.status ?? 'published', input.publishAt, input.publishAt !== undefined, now);
   const tagList = input.tagList ?? [];
   const [row] = await withSlugRetry(async () => {
@@ -264,9 +311,22 @@ export async function createArticle(db: Database, authorId: string, input: NewAr
  * answers 404. A title whose slug still fits the current one (e.g. only punctuation or case changed)
  * keeps the slug.
  */
-export async function updateArticle(db: Database, viewerId: string, slug: string, patch: ArticlePatch, now: Date): Promise<ArticleDetailRow> {
+export async function updateArticle(
+  db: Database,
+  viewerId: string,
+  slug: string,
+  patch: ArticlePatch,
+  now: Date,
+): Promise<ArticleDetailRow> {
   const [current] = await db
-    .select({ id: articles.id, slug: articles.slug, title: articles.title, authorId: articles.authorId, status: articles.status, publishAt: articles.publishAt })
+    .select({
+      id: articles.id,
+      slug: articles.slug,
+      title: articles.title,
+      authorId: articles.authorId,
+      status: articles.status,
+      publishAt: articles.publishAt,
+    })
     .from(articles)
     .where(and(eq(articles.slug, slug), readableBy(viewerId)))
     .limit(1);
@@ -304,7 +364,10 @@ export async function updateArticle(db: Database, viewerId: string, slug: string
       publishedCountChangeStatement(db, current.id, schedule.status),
       db.update(articles).set(changes).where(eq(articles.id, current.id)),
       ...(patch.tagList !== undefined
-        ? [db.delete(articleTags).where(eq(articleTags.articleId, current.id)), ...tagLinkStatements(db, current.id, patch.tagList)]
+        ? [
+            db.delete(articleTags).where(eq(articleTags.articleId, current.id)),
+            ...tagLinkStatements(db, current.id, patch.tagList),
+          ]
         : [linkPublishedAtStatement(db, current.id)]),
       ftsInsertStatement(db, current.id),
       tagCountStatement(db, current.id, 1),
@@ -345,11 +408,18 @@ export async function deleteArticle(db: Database, viewerId: string, slug: string
  * the row count of the previous statement of the batch (same connection, same transaction), so a
  * repeated favorite (ON CONFLICT DO NOTHING → 0 changes) leaves it alone.
  */
-export async function favoriteArticle(db: Database, viewerId: string, slug: string, now: Date): Promise<ArticleDetailRow> {
+export async function favoriteArticle(
+  db: Database,
+  viewerId: string,
+  slug: string,
+  now: Date,
+): Promise<ArticleDetailRow> {
   const [, , found] = await db.batch([
     db
       .insert(favorites)
-      .select(sql`SELECT ${viewerId}, ${articles.id}, ${now.getTime()} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${readableBy(viewerId)}`)
+      .select(
+        sql`SELECT ${viewerId}, ${articles.id}, ${now.getTime()} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${readableBy(viewerId)}`,
+      )
       .onConflictDoNothing(),
     db
       .update(articles)
@@ -398,8 +468,14 @@ export async function publishDueArticles(db: Database, now: Date): Promise<numbe
       .set({
         articlesCount: sql`${tags.articlesCount} + (SELECT count(*) FROM ${articleTags} WHERE ${articleTags.tagId} = ${tags.id} AND ${articleTags.articleId} IN ${due})`,
       })
-      .where(sql`${tags.id} IN (SELECT ${articleTags.tagId} FROM ${articleTags} WHERE ${articleTags.articleId} IN ${due})`),
-    db.insert(articlesFts).select(sql`SELECT ${articles.id}, ${articles.title}, ${articles.description}, ${indexedBody} FROM ${articles} WHERE ${articles.id} IN ${due}`),
+      .where(
+        sql`${tags.id} IN (SELECT ${articleTags.tagId} FROM ${articleTags} WHERE ${articleTags.articleId} IN ${due})`,
+      ),
+    db
+      .insert(articlesFts)
+      .select(
+        sql`SELECT ${articles.id}, ${articles.title}, ${articles.description}, ${indexedBody} FROM ${articles} WHERE ${articles.id} IN ${due}`,
+      ),
     db
       .update(siteCounters)
       .set({ value: sql`${siteCounters.value} + (SELECT count(*) FROM ${due})` })
@@ -407,7 +483,9 @@ export async function publishDueArticles(db: Database, now: Date): Promise<numbe
     // The links take the publication time the flip below gives the article (its publishAt).
     db
       .update(articleTags)
-      .set({ publishedAt: sql`(SELECT ${articles.publishAt} FROM ${articles} WHERE ${articles.id} = ${articleTags.articleId})` })
+      .set({
+        publishedAt: sql`(SELECT ${articles.publishAt} FROM ${articles} WHERE ${articles.id} = ${articleTags.articleId})`,
+      })
       .where(sql`${articleTags.articleId} IN ${due}`),
     db
       .update(articles)

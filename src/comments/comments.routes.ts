@@ -3,7 +3,13 @@ import { optionalAuth, requireAuth } from '../middleware/auth';
 import { createRouter } from '../middleware/validate';
 import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { toComment } from './comments.present';
-import { CommentIdParams, MultipleCommentsResponse, NewCommentBody, SingleCommentResponse, SlugParam } from './comments.schemas';
+import {
+  CommentIdParams,
+  MultipleCommentsResponse,
+  NewCommentBody,
+  SingleCommentResponse,
+  SlugParam,
+} from './comments.schemas';
 import { addComment, deleteComment, listComments, MAX_COMMENTS_LISTED } from './comments.service';
 
 export const commentsRouter = createRouter();
@@ -47,7 +53,13 @@ commentsRouter.openapi(
     },
   }),
   async (c) => {
-    const row = await addComment(c.var.db, c.req.valid('param').slug, c.var.auth.userId, c.req.valid('json').comment.body, new Date());
+    const row = await addComment(
+      c.var.db,
+      c.req.valid('param').slug,
+      c.var.auth.userId,
+      c.req.valid('json').comment.body,
+      new Date(),
+    );
     return c.json({ comment: toComment(row) }, 201);
   },
 );
@@ -62,7 +74,13 @@ commentsRouter.openapi(
     middleware: requireAuth,
     security: tokenAuth,
     request: { params: CommentIdParams },
-    responses: { 204: { description: 'Deleted' }, 401: errors[401], 403: errors[403], 404: errors[404], 422: errors[422] },
+    responses: {
+      204: { description: 'Deleted' },
+      401: errors[401],
+      403: errors[403],
+      404: errors[404],
+      422: errors[422],
+    },
   }),
   async (c) => {
     const { slug, id } = c.req.valid('param');

@@ -5,7 +5,10 @@ const BLANK = "can't be blank";
 export const COMMENT_MAX_LENGTH = 5000;
 
 export const SlugParam = z.object({
-  slug: z.string().min(1).openapi({ param: { name: 'slug', in: 'path' }, example: 'how-to-train-your-dragon' }),
+  slug: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'slug', in: 'path' }, example: 'how-to-train-your-dragon' }),
 });
 
 export const CommentIdParams = SlugParam.extend({

@@ -25,7 +25,8 @@ function articleAccess(article: ReadableRow | undefined, viewerId: string | null
   return canReadBody(viewerId ? { userId: viewerId } : null, article) ? 'open' : 'locked';
 }
 
-const articleIdBySlug = (slug: string) => sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug})`;
+const articleIdBySlug = (slug: string) =>
+  sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug})`;
 
 /** An article's comments joined to their authors, with the viewer's `following` (exported for the query-plan test). */
 export function commentsQuery(db: Database, slug: string, viewerId: string | null) {
@@ -35,7 +36,12 @@ export function commentsQuery(db: Database, slug: string, viewerId: string | nul
       createdAt: comments.createdAt,
       updatedAt: comments.updatedAt,
       body: comments.body,
-      author: { username: users.username, bio: users.bio, image: users.image, following: followingExpr(viewerId, comments.authorId) },
+      author: {
+        username: users.username,
+        bio: users.bio,
+        image: users.image,
+        following: followingExpr(viewerId, comments.authorId),
+      },
     })
     .from(comments)
     .innerJoin(users, eq(users.id, comments.authorId))
@@ -51,10 +57,7 @@ export function commentsQuery(db: Database, slug: string, viewerId: string | nul
  * A locked article's discussion is withheld: an empty list, the article itself stays visible.
  */
 export async function listComments(db: Database, slug: string, viewerId: string | null): Promise<CommentRow[]> {
-  const [found, rows] = await db.batch([
-    readableArticleQuery(db, slug, viewerId),
-    commentsQuery(db, slug, viewerId),
-  ]);
+  const [found, rows] = await db.batch([readableArticleQuery(db, slug, viewerId), commentsQuery(db, slug, viewerId)]);
   const access = articleAccess(found[0], viewerId);
   if (access === 'hidden') throw AppError.notFound('article');
   return access === 'open' ? rows : [];
@@ -65,10 +68,20 @@ export async function listComments(db: Database, slug: string, viewerId: string 
  * counter and the insert in one atomic batch. The insert only happens while the counter is within
  * the limit and the article still exists, so neither a race nor a flood gets past it.
  */
-export async function addComment(db: Database, slug: string, viewerId: string, body: string, now: Date): Promise<CommentRow> {
+export async function addComment(
+  db: Database,
+  slug: string,
+  viewerId: string,
+  body: string,
+  now: Date,
+): Promise<CommentRow> {
   const [found, authors] = await db.batch([
     readableArticleQuery(db, slug, viewerId),
-    db.select({ username: users.username, bio: users.bio, image: users.image }).from(users).where(eq(users.id, viewerId)).limit(1),
+    db
+      .select({ username: users.username, bio: users.bio, image: users.image })
+      .from(users)
+      .where(eq(users.id, viewerId))
+      .limit(1),
   ]);
   const author = authors[0];
   if (!author) throw AppError.unauthorized();

@@ -41,7 +41,10 @@ export const sessions = sqliteTable(
     userAgent: text('user_agent'),
     country: text('country'),
   },
-  (t) => [index('sessions_user_id_created_at_idx').on(t.userId, t.createdAt), index('sessions_expires_at_idx').on(t.expiresAt)],
+  (t) => [
+    index('sessions_user_id_created_at_idx').on(t.userId, t.createdAt),
+    index('sessions_expires_at_idx').on(t.expiresAt),
+  ],
 );
 
 /** One row per refresh token ever issued; a session's rows form its rotation family. */
@@ -57,7 +60,10 @@ export const refreshTokens = sqliteTable(
     usedAt: timestamp('used_at'),
     replacedBy: text('replaced_by'),
   },
-  (t) => [index('refresh_tokens_session_id_idx').on(t.sessionId), index('refresh_tokens_expires_at_idx').on(t.expiresAt)],
+  (t) => [
+    index('refresh_tokens_session_id_idx').on(t.sessionId),
+    index('refresh_tokens_expires_at_idx').on(t.expiresAt),
+  ],
 );
 
 /** Single-use email verification and password reset tokens, stored hashed. */
@@ -172,7 +178,10 @@ export const articles = sqliteTable(
     /** Set when the article becomes published; the sort key of every public list. */
     publishedAt: timestamp('published_at'),
     /** Tags in the order the author gave them (article_tags is the filterable copy). */
-    tagList: text('tag_list', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    tagList: text('tag_list', { mode: 'json' })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
     /** Denormalized for list speed; the maintenance job recomputes it and logs drift. */
     favoritesCount: integer('favorites_count').notNull().default(0),
     createdAt: timestamp('created_at').notNull(),
@@ -252,7 +261,10 @@ export const comments = sqliteTable(
     createdAt: timestamp('created_at').notNull(),
     updatedAt: timestamp('updated_at').notNull(),
   },
-  (t) => [index('comments_article_id_created_at_idx').on(t.articleId, t.createdAt), index('comments_author_id_idx').on(t.authorId)],
+  (t) => [
+    index('comments_article_id_created_at_idx').on(t.articleId, t.createdAt),
+    index('comments_author_id_idx').on(t.authorId),
+  ],
 );
 
 /**

@@ -32,7 +32,12 @@ function httpSender(url: string, apiKey: string): EmailSender {
 
 /** Development only: the message is logged (and listed at GET /api/dev/outbox), never sent. */
 const logSender: EmailSender = async (email) => {
-  logInfo('email (development: not sent)', { outboxId: email.id, to: email.to, subject: email.subject, text: email.text });
+  logInfo('email (development: not sent)', {
+    outboxId: email.id,
+    to: email.to,
+    subject: email.subject,
+    text: email.text,
+  });
 };
 
 export function createEmailSender(env: Env, isProduction: boolean): EmailSender {

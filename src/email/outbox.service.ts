@@ -68,7 +68,10 @@ export async function deliverOutbox(db: Database, send: EmailSender, from: strin
       await send({ id: message.id, from, to: message.recipient, subject: message.subject, text: message.body });
       report.sent++;
       updates.push(
-        db.update(outbox).set({ status: 'sent', sentAt: now, leaseUntil: null, lastError: null }).where(eq(outbox.id, message.id)),
+        db
+          .update(outbox)
+          .set({ status: 'sent', sentAt: now, leaseUntil: null, lastError: null })
+          .where(eq(outbox.id, message.id)),
       );
     } catch (err) {
       const giveUp = message.attempts >= MAX_ATTEMPTS;

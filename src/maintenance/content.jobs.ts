@@ -24,7 +24,11 @@ interface DriftRow {
 }
 
 /** The next RECONCILE_CHUNK ids of `table` after `after`, as a condition on `table.id` (or on `column`). */
-function windowOf(table: typeof articles | typeof tags, after: number, column: SQL = sql`${sql.identifier(getTableName(table))}.id`) {
+function windowOf(
+  table: typeof articles | typeof tags,
+  after: number,
+  column: SQL = sql`${sql.identifier(getTableName(table))}.id`,
+) {
   const name = sql.identifier(getTableName(table));
   const ids = sql`SELECT id FROM ${name} WHERE id > ${after} ORDER BY id LIMIT ${RECONCILE_CHUNK}`;
   return {
@@ -52,7 +56,9 @@ function windowBounds(db: Database, bounds: SQL) {
 const favoritesActual = sql<number>`(SELECT count(*) FROM favorites f WHERE f.article_id = articles.id)`;
 const tagArticlesActual = sql<number>`(SELECT count(*) FROM article_tags at JOIN articles a ON a.id = at.article_id
   WHERE at.tag_id = tags.id AND a.status = 'published')`;
-const linkPublishedAtActual = sql<number | null>`(SELECT a.published_at FROM articles a WHERE a.id = article_tags.article_id AND a.status = 'published')`;
+const linkPublishedAtActual = sql<
+  number | null
+>`(SELECT a.published_at FROM articles a WHERE a.id = article_tags.article_id AND a.status = 'published')`;
 
 const COUNTERS: Counter[] = [
   {
@@ -81,7 +87,12 @@ const COUNTERS: Counter[] = [
       const drifted = and(window.condition, ne(tags.articlesCount, tagArticlesActual));
       return [
         windowBounds(db, window.bounds),
-        db.select({ id: tags.id, stored: tags.articlesCount, actual: tagArticlesActual }).from(tags).where(drifted).orderBy(tags.id).limit(SAMPLE_SIZE),
+        db
+          .select({ id: tags.id, stored: tags.articlesCount, actual: tagArticlesActual })
+          .from(tags)
+          .where(drifted)
+          .orderBy(tags.id)
+          .limit(SAMPLE_SIZE),
         db.update(tags).set({ articlesCount: tagArticlesActual }).where(drifted).returning({ id: tags.id }),
       ] as const;
     },
@@ -97,13 +108,21 @@ const COUNTERS: Counter[] = [
       return [
         windowBounds(db, window.bounds),
         db
-          .select({ id: articleTags.articleId, stored: sql<number | null>`article_tags.published_at`, actual: linkPublishedAtActual })
+          .select({
+            id: articleTags.articleId,
+            stored: sql<number | null>`article_tags.published_at`,
+            actual: linkPublishedAtActual,
+          })
           .from(articleTags)
           .where(drifted)
           .groupBy(articleTags.articleId)
           .orderBy(articleTags.articleId)
           .limit(SAMPLE_SIZE),
-        db.update(articleTags).set({ publishedAt: linkPublishedAtActual }).where(drifted).returning({ id: articleTags.articleId }),
+        db
+          .update(articleTags)
+          .set({ publishedAt: linkPublishedAtActual })
+          .where(drifted)
+          .returning({ id: articleTags.articleId }),
       ] as const;
     },
   },
@@ -177,7 +196,11 @@ async function reconcileSiteCounter(db: Database, counter: SiteCounter): Promise
     db
       .insert(siteCounters)
       .values({ name: counter.name, value: counter.actual })
-      .onConflictDoUpdate({ target: siteCounters.name, set: { value: sql`excluded.value` }, setWhere: sql`${siteCounters.value} <> excluded.value` })
+      .onConflictDoUpdate({
+        target: siteCounters.name,
+        set: { value: sql`excluded.value` },
+        setWhere: sql`${siteCounters.value} <> excluded.value`,
+      })
       .returning({ value: siteCounters.value }),
   ]);
   const fixed = repaired[0];

@@ -54,7 +54,11 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
       logInfo('job finished', { job: name, cron: controller.cron, durationMs: Date.now() - started, ...result });
     } catch (err) {
       // One failing job must not stop the others; the next run retries.
-      logError('job failed', { job: name, cron: controller.cron, error: err instanceof Error ? err.message.slice(0, 300) : 'unknown' });
+      logError('job failed', {
+        job: name,
+        cron: controller.cron,
+        error: err instanceof Error ? err.message.slice(0, 300) : 'unknown',
+      });
     }
   }
 }

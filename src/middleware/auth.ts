@@ -54,7 +54,12 @@ async function authenticate(c: Context<AppEnv>): Promise<AuthContext | null> {
     const session = await findActiveSession(c.var.db, claims.sessionId, now);
     if (!session || session.userId !== claims.userId) return null;
     c.executionCtx.waitUntil(
-      writeSessionCopy(c.var.sessionsKv, session.id, { userId: session.userId, expiresAt: session.expiresAt.getTime() }, now),
+      writeSessionCopy(
+        c.var.sessionsKv,
+        session.id,
+        { userId: session.userId, expiresAt: session.expiresAt.getTime() },
+        now,
+      ),
     );
     scheduleLastSeen(c, claims.sessionId, session.lastSeenAt.getTime(), now);
   }

@@ -37,7 +37,12 @@ profilesRouter.openapi(
     middleware: requireAuth,
     security: tokenAuth,
     request: { params: UsernameParam },
-    responses: { 200: jsonResponse(ProfileResponse, 'The followed profile'), 401: errors[401], 404: errors[404], 422: errors[422] },
+    responses: {
+      200: jsonResponse(ProfileResponse, 'The followed profile'),
+      401: errors[401],
+      404: errors[404],
+      422: errors[422],
+    },
   }),
   async (c) => {
     const profile = await followUser(c.var.db, c.var.auth.userId, c.req.valid('param').username, new Date());

@@ -14,7 +14,9 @@ export const Profile = z
     username: z.string(),
     bio: z.string().nullable(),
     image: z.string().nullable(),
-    following: z.boolean().openapi({ description: 'Whether the signed-in viewer follows this user (false when anonymous).' }),
+    following: z
+      .boolean()
+      .openapi({ description: 'Whether the signed-in viewer follows this user (false when anonymous).' }),
   })
   .openapi('Profile');
 

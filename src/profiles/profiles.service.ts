@@ -12,7 +12,6 @@ export interface ProfileRow {
   following: boolean;
 }
 
-
 /**
  * `EXISTS` over the follows primary key (follower_id, followee_id): whether `viewerId` follows the user
  * whose id is `followeeId`. Anonymous viewers (null) never follow anyone, without a lookup.
@@ -29,7 +28,13 @@ export function followingExpr(viewerId: string | null, followeeId: SQLWrapper): 
 /** Exported for the query-plan test. */
 export function profileQuery(db: Database, username: string, viewerId: string | null) {
   return db
-    .select({ id: users.id, username: users.username, bio: users.bio, image: users.image, following: followingExpr(viewerId, users.id) })
+    .select({
+      id: users.id,
+      username: users.username,
+      bio: users.bio,
+      image: users.image,
+      following: followingExpr(viewerId, users.id),
+    })
     .from(users)
     .where(usernameMatches(username))
     .limit(1);
@@ -56,7 +61,11 @@ export async function followUser(db: Database, viewerId: string, username: strin
       .insert(follows)
       .select(
         db
-          .select({ followerId: sql<string>`${viewerId}`.as('follower_id'), followeeId: users.id, createdAt: sql<Date>`${now.getTime()}`.as('created_at') })
+          .select({
+            followerId: sql<string>`${viewerId}`.as('follower_id'),
+            followeeId: users.id,
+            createdAt: sql<Date>`${now.getTime()}`.as('created_at'),
+          })
           .from(users)
           .where(and(usernameMatches(username), sql`${users.id} <> ${viewerId}`)),
       )
@@ -73,12 +82,7 @@ export async function unfollowUser(db: Database, viewerId: string, username: str
   const [, rows] = await db.batch([
     db
       .delete(follows)
-      .where(
-        and(
-          eq(follows.followerId, viewerId),
-          sql`${follows.followeeId} = ${userIdByUsername(username)}`,
-        ),
-      ),
+      .where(and(eq(follows.followerId, viewerId), sql`${follows.followeeId} = ${userIdByUsername(username)}`)),
     profileQuery(db, username, viewerId),
   ]);
   return found(rows);

@@ -37,7 +37,10 @@ export function hitStatement(db: Database, key: string, rule: WindowLimit, now: 
   return db
     .insert(rateLimits)
     .values({ key, windowStart, hits: 1 })
-    .onConflictDoUpdate({ target: [rateLimits.key, rateLimits.windowStart], set: { hits: sql`${rateLimits.hits} + 1` } })
+    .onConflictDoUpdate({
+      target: [rateLimits.key, rateLimits.windowStart],
+      set: { hits: sql`${rateLimits.hits} + 1` },
+    })
     .returning({ hits: rateLimits.hits, windowStart: rateLimits.windowStart });
 }
 
@@ -54,7 +57,11 @@ export function withinLimit(key: string, rule: WindowLimit, now: Date): SQL {
   return sql`(SELECT ${rateLimits.hits} FROM ${rateLimits} WHERE ${rateLimits.key} = ${key} AND ${rateLimits.windowStart} = ${windowStartOf(rule, now)}) <= ${rule.limit}`;
 }
 
-export function assertWithinLimit(row: { hits: number; windowStart: number } | undefined, rule: WindowLimit, now: Date): void {
+export function assertWithinLimit(
+  row: { hits: number; windowStart: number } | undefined,
+  rule: WindowLimit,
+  now: Date,
+): void {
   if (row && row.hits > rule.limit) {
     throw AppError.tooManyRequests(row.windowStart + rule.windowSeconds - now.getTime() / 1000);
   }
@@ -124,17 +131,24 @@ export function clearFailuresStatement(db: Database, key: string) {
 export function clearFailuresForUserStatement(db: Database, userId: SQL) {
   return db
     .delete(loginLockouts)
-    .where(sql`${loginLockouts.key} = 'login:' || lower((SELECT ${users.email} FROM ${users} WHERE ${users.id} = ${userId}))`);
+    .where(
+      sql`${loginLockouts.key} = 'login:' || lower((SELECT ${users.email} FROM ${users} WHERE ${users.id} = ${userId}))`,
+    );
 }
 
 /** Removes counter windows and lockouts that no longer affect any decision. */
 export async function purgeStaleRateLimits(db: Database, now: Date): Promise<number> {
   const dayAgoSeconds = Math.floor(now.getTime() / 1000) - 24 * 3600;
   const [windows, lockouts] = await db.batch([
-    db.delete(rateLimits).where(sql`${rateLimits.windowStart} < ${dayAgoSeconds}`).returning({ key: rateLimits.key }),
+    db
+      .delete(rateLimits)
+      .where(sql`${rateLimits.windowStart} < ${dayAgoSeconds}`)
+      .returning({ key: rateLimits.key }),
     db
       .delete(loginLockouts)
-      .where(sql`${loginLockouts.lastFailureAt} < ${now.getTime() - LOCKOUT_MAX_MS - LOCKOUT_RESET_MS} AND ${loginLockouts.lockedUntil} < ${now.getTime()}`)
+      .where(
+        sql`${loginLockouts.lastFailureAt} < ${now.getTime() - LOCKOUT_MAX_MS - LOCKOUT_RESET_MS} AND ${loginLockouts.lockedUntil} < ${now.getTime()}`,
+      )
       .returning({ key: loginLockouts.key }),
   ]);
   return windows.length + lockouts.length;

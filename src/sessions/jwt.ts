@@ -9,9 +9,7 @@ import { DEV_SIGNING_JWK, DEV_SIGNING_KEY_ID } from './dev-signing-key';
 const ALGORITHMS = ['EdDSA', 'ES256'] as const;
 type Algorithm = (typeof ALGORITHMS)[number];
 
-const jwkSchema = z
-  .object({ kid: z.string().min(1), alg: z.enum(ALGORITHMS), kty: z.string() })
-  .loose();
+const jwkSchema = z.object({ kid: z.string().min(1), alg: z.enum(ALGORITHMS), kty: z.string() }).loose();
 
 interface KeyRing {
   signing: { kid: string; alg: Algorithm; key: CryptoKey };
@@ -99,12 +97,7 @@ export interface AccessClaims {
   sessionId: string;
 }
 
-export async function signAccessToken(
-  env: Env,
-  config: AppConfig,
-  claims: AccessClaims,
-  now: Date,
-): Promise<string> {
+export async function signAccessToken(env: Env, config: AppConfig, claims: AccessClaims, now: Date): Promise<string> {
   const { signing } = await loadKeyRing(env, config);
   const iat = Math.floor(now.getTime() / 1000);
   return new SignJWT({ sid: claims.sessionId })

@@ -23,9 +23,19 @@ export async function issueAccessToken(
   session: { userId: string; sessionId: string; expiresAt: Date },
   now: Date,
 ): Promise<string> {
-  const token = await signAccessToken(c.env, getConfig(c.env), { userId: session.userId, sessionId: session.sessionId }, now);
+  const token = await signAccessToken(
+    c.env,
+    getConfig(c.env),
+    { userId: session.userId, sessionId: session.sessionId },
+    now,
+  );
   c.executionCtx.waitUntil(
-    writeSessionCopy(c.var.sessionsKv, session.sessionId, { userId: session.userId, expiresAt: session.expiresAt.getTime() }, now),
+    writeSessionCopy(
+      c.var.sessionsKv,
+      session.sessionId,
+      { userId: session.userId, expiresAt: session.expiresAt.getTime() },
+      now,
+    ),
   );
   return token;
 }

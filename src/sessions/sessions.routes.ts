@@ -53,7 +53,12 @@ sessionsRouter.openapi(
   async (c) => {
     const now = new Date();
     const config = getConfig(c.env);
-    const outcome = await rotateRefreshToken(c.var.db, c.req.valid('json').refreshToken, config.refreshTokenTtlSeconds, now);
+    const outcome = await rotateRefreshToken(
+      c.var.db,
+      c.req.valid('json').refreshToken,
+      config.refreshTokenTtlSeconds,
+      now,
+    );
     if (outcome.kind === 'reused') {
       // A stolen token and its legitimate twin cannot be told apart: end the whole family.
       await revokeSession(c.var.db, outcome.userId, outcome.sessionId, now);

@@ -5,7 +5,11 @@ export const RefreshBody = z
   .openapi('RefreshRequest');
 
 export const SessionIdParam = z.object({
-  id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, example: 'ses_3kFqv0c1' }),
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'ses_3kFqv0c1' }),
 });
 
 export const Session = z

@@ -44,7 +44,9 @@ export async function prepareSession(
         userAgent: client.userAgent?.slice(0, 256) ?? null,
         country: client.country,
       }),
-      db.insert(refreshTokens).values({ tokenHash: await hashToken(refreshToken), sessionId, createdAt: now, expiresAt }),
+      db
+        .insert(refreshTokens)
+        .values({ tokenHash: await hashToken(refreshToken), sessionId, createdAt: now, expiresAt }),
     ],
   };
 }
@@ -102,7 +104,14 @@ export function revokeOtherSessionsStatement(db: Database, userId: string, keepS
 }
 
 export type RefreshOutcome =
-  | { kind: 'rotated'; user: typeof users.$inferSelect; userId: string; sessionId: string; refreshToken: string; expiresAt: Date }
+  | {
+      kind: 'rotated';
+      user: typeof users.$inferSelect;
+      userId: string;
+      sessionId: string;
+      refreshToken: string;
+      expiresAt: Date;
+    }
   | { kind: 'reused'; userId: string; sessionId: string }
   | { kind: 'invalid' };
 
@@ -156,7 +165,12 @@ export async function rotateRefreshToken(
       .set({ expiresAt, lastSeenAt: now })
       .where(sql`${sessions.id} = (SELECT session_id FROM ${refreshTokens} WHERE token_hash = ${nextHash})`),
     db
-      .select({ sessionId: refreshTokens.sessionId, replacedBy: refreshTokens.replacedBy, userId: sessions.userId, user: users })
+      .select({
+        sessionId: refreshTokens.sessionId,
+        replacedBy: refreshTokens.replacedBy,
+        userId: sessions.userId,
+        user: users,
+      })
       .from(refreshTokens)
       .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
       .innerJoin(users, eq(users.id, sessions.userId))
@@ -165,7 +179,14 @@ export async function rotateRefreshToken(
   const row = state[0];
   if (!row) return { kind: 'invalid' };
   if (row.replacedBy === nextHash) {
-    return { kind: 'rotated', user: row.user, userId: row.userId, sessionId: row.sessionId, refreshToken: nextToken, expiresAt };
+    return {
+      kind: 'rotated',
+      user: row.user,
+      userId: row.userId,
+      sessionId: row.sessionId,
+      refreshToken: nextToken,
+      expiresAt,
+    };
   }
   if (row.replacedBy !== null) return { kind: 'reused', userId: row.userId, sessionId: row.sessionId };
   return { kind: 'invalid' };

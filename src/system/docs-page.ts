@@ -26,7 +26,9 @@ const schemaName = (ref: string | undefined) => (ref ? ref.split('/').pop()! : '
 function renderOperation(method: string, path: string, op: Operation): string {
   const body = schemaName(op.requestBody?.content?.['application/json']?.schema?.$ref);
   const params = (op.parameters ?? []).map((p) => `${p.name} (${p.in}${p.required ? ', required' : ''})`);
-  const responses = Object.entries(op.responses ?? {}).map(([code, r]) => `<li><code>${escape(code)}</code> ${escape(r.description ?? '')}</li>`);
+  const responses = Object.entries(op.responses ?? {}).map(
+    ([code, r]) => `<li><code>${escape(code)}</code> ${escape(r.description ?? '')}</li>`,
+  );
   return `<section>
   <h3><span class="m ${escape(method)}">${escape(method.toUpperCase())}</span> <code>${escape(path)}</code>${op.security?.length ? ' <span class="auth">token</span>' : ''}</h3>
   <p>${escape(op.summary ?? '')}${op.description ? `<br><small>${escape(op.description)}</small>` : ''}</p>

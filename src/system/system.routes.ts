@@ -38,7 +38,10 @@ systemRouter.openapi(
     path: '/dev/outbox',
     tags: ['System'],
     summary: 'Development only: recent outgoing emails (404 unless ENVIRONMENT=development)',
-    responses: { 200: jsonResponse(z.object({ messages: z.array(OutboxMessage) }), 'Newest first'), 404: { description: 'Not in development' } },
+    responses: {
+      200: jsonResponse(z.object({ messages: z.array(OutboxMessage) }), 'Newest first'),
+      404: { description: 'Not in development' },
+    },
   }),
   async (c) => {
     if (getConfig(c.env).environment !== 'development') throw AppError.notFound('route');

@@ -13,7 +13,10 @@ tagsRouter.openapi(
     path: '/tags',
     tags: ['Tags'],
     summary: 'Tags in use',
-    responses: { 200: jsonResponse(TagsResponse, 'Every tag of a published article'), 304: { description: 'Not modified' } },
+    responses: {
+      200: jsonResponse(TagsResponse, 'Every tag of a published article'),
+      304: { description: 'Not modified' },
+    },
   }),
   async (c) => conditionalJson(c, { tags: await listTags(c.var.db) }, null),
 );

@@ -1,5 +1,9 @@
 import { z } from '@hono/zod-openapi';
 
 export const TagsResponse = z
-  .object({ tags: z.array(z.string()).openapi({ description: 'Every tag carried by at least one published article, most used first.' }) })
+  .object({
+    tags: z
+      .array(z.string())
+      .openapi({ description: 'Every tag carried by at least one published article, most used first.' }),
+  })
   .openapi('TagsResponse', { example: { tags: ['reactjs', 'angularjs'] } });

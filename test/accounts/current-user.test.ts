@@ -8,7 +8,14 @@ describe('GET /api/user', () => {
     const res = await call('GET', '/api/user', { token: user.token });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      user: { email: user.email, token: user.token, username: user.username, bio: null, image: null, emailVerified: false },
+      user: {
+        email: user.email,
+        token: user.token,
+        username: user.username,
+        bio: null,
+        image: null,
+        emailVerified: false,
+      },
     });
   });
 
@@ -47,7 +54,11 @@ describe('PUT /api/user', () => {
       body: { user: { bio: 'I like to skateboard', image: 'https://i.stack.imgur.com/xHWG8.jpg' } },
     });
     expect(res.status).toBe(200);
-    expect(res.body.user).toMatchObject({ bio: 'I like to skateboard', image: 'https://i.stack.imgur.com/xHWG8.jpg', username: user.username });
+    expect(res.body.user).toMatchObject({
+      bio: 'I like to skateboard',
+      image: 'https://i.stack.imgur.com/xHWG8.jpg',
+      username: user.username,
+    });
     expect(res.body.user.token).toBe(user.token);
     const me = await call('GET', '/api/user', { token: user.token });
     expect(me.body.user.bio).toBe('I like to skateboard');
@@ -55,7 +66,10 @@ describe('PUT /api/user', () => {
 
   it('accepts the whole user object back as a front end sends it, with "" and null clearing bio and image', async () => {
     const user = await registerUser();
-    await call('PUT', '/api/user', { token: user.token, body: { user: { bio: 'bio', image: 'https://example.com/a.png' } } });
+    await call('PUT', '/api/user', {
+      token: user.token,
+      body: { user: { bio: 'bio', image: 'https://example.com/a.png' } },
+    });
     const me = (await call('GET', '/api/user', { token: user.token })).body.user;
     const res = await call('PUT', '/api/user', { token: user.token, body: { user: { ...me, bio: '', image: null } } });
     expect(res.status).toBe(200);
@@ -80,12 +94,17 @@ describe('PUT /api/user', () => {
     const email = `${unique()}@example.com`;
     await call('PUT', '/api/user', { token: user.token, body: { user: { email } } });
     const outbox = await call('GET', '/api/dev/outbox');
-    expect(outbox.body.messages.some((m: { to: string; kind: string }) => m.to === email && m.kind === 'verify_email')).toBe(true);
+    expect(
+      outbox.body.messages.some((m: { to: string; kind: string }) => m.to === email && m.kind === 'verify_email'),
+    ).toBe(true);
   });
 
   it('returns 409 when the new username or email belongs to someone else', async () => {
     const [a, b] = [await registerUser(), await registerUser()];
-    const byName = await call('PUT', '/api/user', { token: a.token, body: { user: { username: b.username.toUpperCase() } } });
+    const byName = await call('PUT', '/api/user', {
+      token: a.token,
+      body: { user: { username: b.username.toUpperCase() } },
+    });
     expect(byName.status).toBe(409);
     expect(byName.body).toEqual({ errors: { username: ['has already been taken'] } });
     const byEmail = await call('PUT', '/api/user', { token: a.token, body: { user: { email: b.email } } });

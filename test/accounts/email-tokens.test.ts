@@ -29,7 +29,9 @@ describe('POST /api/users/verify', () => {
   it('refuses an expired token', async () => {
     const user = await registerUser();
     const { token } = await latestMail(user.email, 'verify_email');
-    await env.DB.prepare('UPDATE user_tokens SET expires_at = ? WHERE token_hash = ?').bind(Date.now() - 1, await hashToken(token!)).run();
+    await env.DB.prepare('UPDATE user_tokens SET expires_at = ? WHERE token_hash = ?')
+      .bind(Date.now() - 1, await hashToken(token!))
+      .run();
     expect((await call('POST', '/api/users/verify', { body: { token } })).status).toBe(422);
     expect((await call('GET', '/api/user', { token: user.token })).body.user.emailVerified).toBe(false);
   });
@@ -66,7 +68,8 @@ describe('POST /api/user/verification-email', () => {
   it('allows three a hour per account, then 429', async () => {
     const user = await registerUser();
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await call('POST', '/api/user/verification-email', { token: user.token })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await call('POST', '/api/user/verification-email', { token: user.token })).status);
     expect(statuses).toEqual([202, 202, 202, 429]);
   });
 
@@ -99,7 +102,9 @@ describe('POST /api/users/password-reset', () => {
       expect((await call('POST', '/api/users/password-reset', { body: { email: user.email } })).status).toBe(202);
     }
     const all = await call('GET', '/api/dev/outbox');
-    expect(all.body.messages.filter((m: { to: string; kind: string }) => m.to === user.email && m.kind === 'password_reset')).toHaveLength(3);
+    expect(
+      all.body.messages.filter((m: { to: string; kind: string }) => m.to === user.email && m.kind === 'password_reset'),
+    ).toHaveLength(3);
   });
 });
 
@@ -109,14 +114,18 @@ describe('POST /api/users/password-reset/confirm', () => {
     await call('POST', '/api/users/password-reset', { body: { email: user.email } });
     const { token } = await latestMail(user.email, 'password_reset');
 
-    const res = await call('POST', '/api/users/password-reset/confirm', { body: { token, password: 'brand-new-pass' } });
+    const res = await call('POST', '/api/users/password-reset/confirm', {
+      body: { token, password: 'brand-new-pass' },
+    });
     expect(res.status).toBe(200);
     expect((await call('GET', '/api/user', { token: user.token })).status).toBe(401);
     expect((await call('POST', '/api/users/refresh', { body: { refreshToken: user.refreshToken } })).status).toBe(401);
     expect((await login(user.email, user.password)).status).toBe(401);
     expect((await login(user.email, 'brand-new-pass')).status).toBe(200);
 
-    const again = await call('POST', '/api/users/password-reset/confirm', { body: { token, password: 'another-pass-1' } });
+    const again = await call('POST', '/api/users/password-reset/confirm', {
+      body: { token, password: 'another-pass-1' },
+    });
     expect(again.status).toBe(422);
     expect(again.body).toEqual({ errors: { token: ['is invalid or has expired'] } });
   });
@@ -127,7 +136,9 @@ describe('POST /api/users/password-reset/confirm', () => {
     expect((await login(user.email, user.password)).status).toBe(429);
     await call('POST', '/api/users/password-reset', { body: { email: user.email } });
     const { token } = await latestMail(user.email, 'password_reset');
-    expect((await call('POST', '/api/users/password-reset/confirm', { body: { token, password: 'brand-new-pass' } })).status).toBe(200);
+    expect(
+      (await call('POST', '/api/users/password-reset/confirm', { body: { token, password: 'brand-new-pass' } })).status,
+    ).toBe(200);
     expect((await login(user.email, 'brand-new-pass')).status).toBe(200);
   });
 
@@ -135,8 +146,12 @@ describe('POST /api/users/password-reset/confirm', () => {
     const user = await registerUser();
     await call('POST', '/api/users/password-reset', { body: { email: user.email } });
     const { token } = await latestMail(user.email, 'password_reset');
-    await env.DB.prepare('UPDATE user_tokens SET expires_at = ? WHERE token_hash = ?').bind(Date.now() - 1, await hashToken(token!)).run();
-    expect((await call('POST', '/api/users/password-reset/confirm', { body: { token, password: 'brand-new-pass' } })).status).toBe(422);
+    await env.DB.prepare('UPDATE user_tokens SET expires_at = ? WHERE token_hash = ?')
+      .bind(Date.now() - 1, await hashToken(token!))
+      .run();
+    expect(
+      (await call('POST', '/api/users/password-reset/confirm', { body: { token, password: 'brand-new-pass' } })).status,
+    ).toBe(422);
     expect((await login(user.email, user.password)).status).toBe(200);
   });
 

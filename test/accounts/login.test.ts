@@ -63,7 +63,9 @@ describe('POST /api/users/login', () => {
     const t0 = new Date('2026-11-23T10:00:00Z');
     const lockFor = async (n: number) => {
       await recordFailureStatement(db, key, new Date(t0.getTime() + n * 1000));
-      const row = await env.DB.prepare('SELECT locked_until, last_failure_at FROM login_lockouts WHERE key = ?').bind(key).first<{ locked_until: number; last_failure_at: number }>();
+      const row = await env.DB.prepare('SELECT locked_until, last_failure_at FROM login_lockouts WHERE key = ?')
+        .bind(key)
+        .first<{ locked_until: number; last_failure_at: number }>();
       return row!.locked_until === 0 ? 0 : row!.locked_until - row!.last_failure_at;
     };
     const durations = [];
@@ -85,7 +87,10 @@ describe('POST /api/users/login', () => {
     const statuses: number[] = [];
     // The limiter counts in fixed one-minute windows: enough requests to fill one even if a window rolls over.
     for (let i = 0; i < 70; i++) {
-      const res = await call('POST', '/api/users/login', { ip, body: { user: { email: `${unique()}@example.com`, password: 'x' } } });
+      const res = await call('POST', '/api/users/login', {
+        ip,
+        body: { user: { email: `${unique()}@example.com`, password: 'x' } },
+      });
       statuses.push(res.status);
       if (res.status === 429) {
         expect(res.headers.get('Retry-After')).toBe('60');
@@ -102,7 +107,9 @@ describe('POST /api/users/login', () => {
       .bind(await hashPassword(user.password, 1000), user.username)
       .run();
     expect((await login(user.email, user.password)).status).toBe(200);
-    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE username = ?').bind(user.username).first<{ password_hash: string }>();
+    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE username = ?')
+      .bind(user.username)
+      .first<{ password_hash: string }>();
     expect(row?.password_hash.startsWith('pbkdf2-sha256$100000$')).toBe(true);
     expect((await login(user.email, user.password)).status).toBe(200);
   });

@@ -35,7 +35,9 @@ describe('POST /api/users', () => {
     // Local workerd does not enforce the production cap of 100,000 iterations: pin it here.
     expect(PBKDF2_ITERATIONS).toBe(100_000);
     const user = await registerUser();
-    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE username = ?').bind(user.username).first<{ password_hash: string }>();
+    const row = await env.DB.prepare('SELECT password_hash FROM users WHERE username = ?')
+      .bind(user.username)
+      .first<{ password_hash: string }>();
     expect(row?.password_hash).toMatch(/^pbkdf2-sha256\$100000\$[\w-]{22}\$[\w-]{43}$/);
     expect(row?.password_hash).not.toContain(user.password);
   });
@@ -70,7 +72,9 @@ describe('POST /api/users', () => {
       Array.from({ length: 4 }, () => call('POST', '/api/users', { body: { user: input } })),
     );
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409]);
-    const count = await env.DB.prepare('SELECT COUNT(*) AS n FROM users WHERE lower(email) = lower(?)').bind(input.email).first<{ n: number }>();
+    const count = await env.DB.prepare('SELECT COUNT(*) AS n FROM users WHERE lower(email) = lower(?)')
+      .bind(input.email)
+      .first<{ n: number }>();
     expect(count?.n).toBe(1);
   });
 
@@ -99,7 +103,10 @@ describe('POST /api/users', () => {
   });
 
   it('returns 400 for malformed JSON', async () => {
-    const res = await call('POST', '/api/users', { rawBody: '{"user": ', headers: { 'Content-Type': 'application/json' } });
+    const res = await call('POST', '/api/users', {
+      rawBody: '{"user": ',
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ errors: { body: ['is not valid JSON'] } });
   });

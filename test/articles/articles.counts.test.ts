@@ -30,7 +30,8 @@ async function walk(path: string, token?: string) {
   return { count: [...counts][0]!, listed };
 }
 
-const publishedInDb = async () => (await env.DB.prepare("SELECT count(*) AS n FROM articles WHERE status = 'published'").first<{ n: number }>())!.n;
+const publishedInDb = async () =>
+  (await env.DB.prepare("SELECT count(*) AS n FROM articles WHERE status = 'published'").first<{ n: number }>())!.n;
 
 /**
  * Asserts that the unfiltered list and each tag list report exactly the number of articles they list
@@ -49,7 +50,8 @@ async function expectExactCounts(step: string, expected: Record<string, number>,
   return all.count;
 }
 
-const put = (user: TestUser, slug: string, article: Record<string, unknown>) => call('PUT', `/api/articles/${slug}`, { token: user.token, body: { article } });
+const put = (user: TestUser, slug: string, article: Record<string, unknown>) =>
+  call('PUT', `/api/articles/${slug}`, { token: user.token, body: { article } });
 
 describe('articlesCount of the unfiltered and tag lists', () => {
   it('stays exact through create, update (status, tags, visibility, title), delete and refused writes', async () => {
@@ -147,7 +149,9 @@ describe('articlesCount of the unfiltered and tag lists', () => {
     const jake = await newUser();
     const tag = unique('cntpar');
     const made = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => postArticle(jake, { tagList: [tag], status: i % 2 === 0 ? 'published' : 'draft' })),
+      Array.from({ length: 6 }, (_, i) =>
+        postArticle(jake, { tagList: [tag], status: i % 2 === 0 ? 'published' : 'draft' }),
+      ),
     );
     await expectExactCounts('parallel creates', { [tag]: 3 }, jake);
 
@@ -159,11 +163,24 @@ describe('articlesCount of the unfiltered and tag lists', () => {
         put(jake, article.slug, { status: 'draft' }),
       ]),
     );
-    const states = await Promise.all(made.map(async (x) => (await call('GET', `/api/articles/${x.slug}`, { token: jake.token })).body.article.status));
+    const states = await Promise.all(
+      made.map(async (x) => (await call('GET', `/api/articles/${x.slug}`, { token: jake.token })).body.article.status),
+    );
     await expectExactCounts('parallel status flips', { [tag]: states.filter((s) => s === 'published').length }, jake);
 
-    await Promise.all(made.slice(0, 3).flatMap((x) => [call('DELETE', `/api/articles/${x.slug}`, { token: jake.token }), put(jake, x.slug, { status: 'published' })]));
-    const left = await Promise.all(made.slice(3).map(async (x) => (await call('GET', `/api/articles/${x.slug}`, { token: jake.token })).body.article.status));
+    await Promise.all(
+      made
+        .slice(0, 3)
+        .flatMap((x) => [
+          call('DELETE', `/api/articles/${x.slug}`, { token: jake.token }),
+          put(jake, x.slug, { status: 'published' }),
+        ]),
+    );
+    const left = await Promise.all(
+      made
+        .slice(3)
+        .map(async (x) => (await call('GET', `/api/articles/${x.slug}`, { token: jake.token })).body.article.status),
+    );
     await expectExactCounts('parallel deletes', { [tag]: left.filter((s) => s === 'published').length }, jake);
   });
 });

@@ -12,7 +12,14 @@ describe('POST /api/articles', () => {
     const title = unique('How to train your dragon ');
     const res = await call('POST', '/api/articles', {
       token: jake.token,
-      body: { article: { title, description: 'Ever wonder how?', body: 'You have to believe', tagList: ['dragons', 'training'] } },
+      body: {
+        article: {
+          title,
+          description: 'Ever wonder how?',
+          body: 'You have to believe',
+          tagList: ['dragons', 'training'],
+        },
+      },
     });
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toContain('application/json');
@@ -69,7 +76,11 @@ describe('POST /api/articles', () => {
   it('gives parallel articles with the same title distinct slugs', async () => {
     const jake = await newUser();
     const title = unique('Parallel ');
-    const results = await Promise.all([1, 2, 3, 4, 5].map(() => call('POST', '/api/articles', { token: jake.token, body: { article: { title, description: 'd', body: 'b' } } })));
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5].map(() =>
+        call('POST', '/api/articles', { token: jake.token, body: { article: { title, description: 'd', body: 'b' } } }),
+      ),
+    );
     expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
     expect(new Set(results.map((r) => r.body.article.slug)).size).toBe(5);
   });
@@ -83,15 +94,22 @@ describe('POST /api/articles', () => {
 
   it('slugifies accents and symbols, and titles without letters', async () => {
     const jake = await newUser();
-    expect((await postArticle(jake, { title: `Crème Brûlée: ${unique('x')}!` })).slug).toMatch(/^creme-brulee-x[a-z0-9]+$/);
+    expect((await postArticle(jake, { title: `Crème Brûlée: ${unique('x')}!` })).slug).toMatch(
+      /^creme-brulee-x[a-z0-9]+$/,
+    );
     expect((await postArticle(jake, { title: '!!!' })).slug).toMatch(/^article(-[a-z0-9]{6})?$/);
   });
 
   it('returns 422 "can\'t be blank" for blank or missing title, description and body', async () => {
     const jake = await newUser();
-    const res = await call('POST', '/api/articles', { token: jake.token, body: { article: { title: '  ', body: '' } } });
+    const res = await call('POST', '/api/articles', {
+      token: jake.token,
+      body: { article: { title: '  ', body: '' } },
+    });
     expect(res.status).toBe(422);
-    expect(res.body).toEqual({ errors: { title: ["can't be blank"], description: ["can't be blank"], body: ["can't be blank"] } });
+    expect(res.body).toEqual({
+      errors: { title: ["can't be blank"], description: ["can't be blank"], body: ["can't be blank"] },
+    });
     const missing = await call('POST', '/api/articles', { token: jake.token, body: {} });
     expect(missing.status).toBe(422);
     expect(missing.body.errors.article).toEqual(["can't be blank"]);
@@ -100,7 +118,10 @@ describe('POST /api/articles', () => {
   it('returns 422 for a tagList that is not an array of strings', async () => {
     const jake = await newUser();
     for (const tagList of [null, 'dragons', [1, 2]]) {
-      const res = await call('POST', '/api/articles', { token: jake.token, body: { article: { title: 't', description: 'd', body: 'b', tagList } } });
+      const res = await call('POST', '/api/articles', {
+        token: jake.token,
+        body: { article: { title: 't', description: 'd', body: 'b', tagList } },
+      });
       expect(res.status).toBe(422);
       expect(res.body.errors.tagList).toBeDefined();
     }
@@ -136,7 +157,10 @@ describe('PUT /api/articles/{slug}', () => {
     const a = await postArticle(jake, { tagList: ['keep'] });
     await new Promise((r) => setTimeout(r, 5));
     const title = unique('Did you train your dragon ');
-    const res = await call('PUT', `/api/articles/${a.slug}`, { token: jake.token, body: { article: { title, body: 'New body' } } });
+    const res = await call('PUT', `/api/articles/${a.slug}`, {
+      token: jake.token,
+      body: { article: { title, body: 'New body' } },
+    });
     expect(res.status).toBe(200);
     const u = res.body.article;
     expect(u).toMatchObject({ title, body: 'New body', description: a.description, tagList: ['keep'] });
@@ -154,7 +178,10 @@ describe('PUT /api/articles/{slug}', () => {
     const jake = await newUser();
     const title = unique('Stable slug ');
     const a = await postArticle(jake, { title });
-    const res = await call('PUT', `/api/articles/${a.slug}`, { token: jake.token, body: { article: { title: `${title.toUpperCase()}!` } } });
+    const res = await call('PUT', `/api/articles/${a.slug}`, {
+      token: jake.token,
+      body: { article: { title: `${title.toUpperCase()}!` } },
+    });
     expect(res.body.article.slug).toBe(a.slug);
   });
 
@@ -162,7 +189,10 @@ describe('PUT /api/articles/{slug}', () => {
     const jake = await newUser();
     const taken = await postArticle(jake);
     const other = await postArticle(jake);
-    const res = await call('PUT', `/api/articles/${other.slug}`, { token: jake.token, body: { article: { title: taken.title } } });
+    const res = await call('PUT', `/api/articles/${other.slug}`, {
+      token: jake.token,
+      body: { article: { title: taken.title } },
+    });
     expect(res.status).toBe(200);
     expect(res.body.article.slug).toMatch(new RegExp(`^${taken.slug}-[a-z0-9]{6}$`));
   });
@@ -170,16 +200,30 @@ describe('PUT /api/articles/{slug}', () => {
   it('keeps tags when tagList is omitted, clears them with [], refuses null', async () => {
     const jake = await newUser();
     const a = await postArticle(jake, { tagList: ['one', 'two'] });
-    const kept = await call('PUT', `/api/articles/${a.slug}`, { token: jake.token, body: { article: { description: 'changed' } } });
+    const kept = await call('PUT', `/api/articles/${a.slug}`, {
+      token: jake.token,
+      body: { article: { description: 'changed' } },
+    });
     expect(kept.body.article.tagList).toEqual(['one', 'two']);
-    const replaced = await call('PUT', `/api/articles/${a.slug}`, { token: jake.token, body: { article: { tagList: ['two', ' three ', 'two'] } } });
+    const replaced = await call('PUT', `/api/articles/${a.slug}`, {
+      token: jake.token,
+      body: { article: { tagList: ['two', ' three ', 'two'] } },
+    });
     expect(replaced.body.article.tagList).toEqual(['two', 'three']);
-    const nulled = await call('PUT', `/api/articles/${a.slug}`, { token: jake.token, body: { article: { tagList: null } } });
+    const nulled = await call('PUT', `/api/articles/${a.slug}`, {
+      token: jake.token,
+      body: { article: { tagList: null } },
+    });
     expect(nulled.status).toBe(422);
     expect(nulled.body.errors.tagList).toBeDefined();
-    const cleared = await call('PUT', `/api/articles/${a.slug}`, { token: jake.token, body: { article: { tagList: [] } } });
+    const cleared = await call('PUT', `/api/articles/${a.slug}`, {
+      token: jake.token,
+      body: { article: { tagList: [] } },
+    });
     expect(cleared.body.article.tagList).toEqual([]);
-    const links = await env.DB.prepare('SELECT count(*) AS n FROM article_tags WHERE article_id = (SELECT id FROM articles WHERE slug = ?)')
+    const links = await env.DB.prepare(
+      'SELECT count(*) AS n FROM article_tags WHERE article_id = (SELECT id FROM articles WHERE slug = ?)',
+    )
       .bind(a.slug)
       .first<{ n: number }>();
     expect(links?.n).toBe(0);
@@ -197,7 +241,10 @@ describe('PUT /api/articles/{slug}', () => {
     const jake = await newUser();
     const mallory = await newUser();
     const a = await postArticle(jake);
-    const res = await call('PUT', `/api/articles/${a.slug}`, { token: mallory.token, body: { article: { title: 'Hijacked' } } });
+    const res = await call('PUT', `/api/articles/${a.slug}`, {
+      token: mallory.token,
+      body: { article: { title: 'Hijacked' } },
+    });
     expect(res.status).toBe(403);
     expect(res.body).toEqual({ errors: { article: ['forbidden'] } });
     expect((await call('GET', `/api/articles/${a.slug}`)).body.article.title).toBe(a.title);
@@ -208,7 +255,10 @@ describe('PUT /api/articles/{slug}', () => {
     const anon = await call('PUT', '/api/articles/no-such-article', { body: { article: { title: 'x' } } });
     expect(anon.status).toBe(401);
     expect(anon.body).toEqual({ errors: { token: ['is missing'] } });
-    const missing = await call('PUT', '/api/articles/no-such-article', { token: jake.token, body: { article: { title: 'x' } } });
+    const missing = await call('PUT', '/api/articles/no-such-article', {
+      token: jake.token,
+      body: { article: { title: 'x' } },
+    });
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual({ errors: { article: ['not found'] } });
   });
@@ -221,8 +271,11 @@ describe('DELETE /api/articles/{slug}', () => {
     const tag = unique('deltag');
     const a = await postArticle(jake, { tagList: [tag], body: 'zebracorn unique words' });
     await call('POST', `/api/articles/${a.slug}/favorite`, { token: fan.token });
-    const id = (await env.DB.prepare('SELECT id FROM articles WHERE slug = ?').bind(a.slug).first<{ id: number }>())!.id;
-    await env.DB.prepare('INSERT INTO comments (article_id, author_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+    const id = (await env.DB.prepare('SELECT id FROM articles WHERE slug = ?').bind(a.slug).first<{ id: number }>())!
+      .id;
+    await env.DB.prepare(
+      'INSERT INTO comments (article_id, author_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+    )
       .bind(id, await userId(fan.username), 'Nice', Date.now(), Date.now())
       .run();
     expect((await call('GET', '/api/tags')).body.tags).toContain(tag);

@@ -36,7 +36,10 @@ describe('drafts and scheduled articles', () => {
 
     const hidden = { detail: false, list: false, byAuthor: false, byTag: false, search: false, tags: false };
     expect(await visibleSomewhere(draft.slug, word, tag, jake.username)).toEqual(hidden);
-    expect(await visibleSomewhere(draft.slug, word, tag, jake.username, reader.token)).toEqual({ ...hidden, feed: false });
+    expect(await visibleSomewhere(draft.slug, word, tag, jake.username, reader.token)).toEqual({
+      ...hidden,
+      feed: false,
+    });
     // The author sees the detail, and lists it with status=draft, but it is not in public lists.
     const own = await visibleSomewhere(draft.slug, word, tag, jake.username, jake.token);
     expect(own).toEqual({ ...hidden, detail: true, feed: false });
@@ -55,7 +58,7 @@ describe('drafts and scheduled articles', () => {
     expect((await call('GET', '/api/articles?status=deleted')).status).toBe(422);
   });
 
-  it("does not let others favorite, edit or delete a draft (404), nor see it via readableArticleQuery", async () => {
+  it('does not let others favorite, edit or delete a draft (404), nor see it via readableArticleQuery', async () => {
     const jake = await newUser();
     const mallory = await newUser();
     const draft = await postArticle(jake, { status: 'draft' });
@@ -64,7 +67,10 @@ describe('drafts and scheduled articles', () => {
       ['PUT', `/api/articles/${draft.slug}`],
       ['DELETE', `/api/articles/${draft.slug}`],
     ] as const) {
-      const res = await call(method, path, { token: mallory.token, body: method === 'PUT' ? { article: { title: 'x' } } : undefined });
+      const res = await call(method, path, {
+        token: mallory.token,
+        body: method === 'PUT' ? { article: { title: 'x' } } : undefined,
+      });
       expect(res.status, `${method} ${path}`).toBe(404);
     }
     const db = createDb(env.DB);
@@ -83,7 +89,10 @@ describe('drafts and scheduled articles', () => {
     const word = unique('pubword');
     const tag = unique('pubtag');
     const draft = await postArticle(jake, { status: 'draft', tagList: [tag], body: `text ${word}` });
-    const res = await call('PUT', `/api/articles/${draft.slug}`, { token: jake.token, body: { article: { status: 'published' } } });
+    const res = await call('PUT', `/api/articles/${draft.slug}`, {
+      token: jake.token,
+      body: { article: { status: 'published' } },
+    });
     expect(res.status).toBe(200);
     expect(res.body.article).toMatchObject({ status: 'published', createdAt: draft.createdAt });
     expect(res.body.article.publishedAt).toBe(res.body.article.updatedAt);
@@ -93,18 +102,27 @@ describe('drafts and scheduled articles', () => {
     // Unpublishing hides it again and gives the tag count back.
     await call('PUT', `/api/articles/${draft.slug}`, { token: jake.token, body: { article: { status: 'draft' } } });
     expect(Object.values(await visibleSomewhere(draft.slug, word, tag, jake.username)).some(Boolean)).toBe(false);
-    const count = await env.DB.prepare('SELECT articles_count AS n FROM tags WHERE name = ?').bind(tag).first<{ n: number }>();
+    const count = await env.DB.prepare('SELECT articles_count AS n FROM tags WHERE name = ?')
+      .bind(tag)
+      .first<{ n: number }>();
     expect(count?.n).toBe(0);
   });
 
   it('validates publishAt: required and in the future for scheduled, refused otherwise', async () => {
     const jake = await newUser();
     const post = (article: Record<string, unknown>) =>
-      call('POST', '/api/articles', { token: jake.token, body: { article: { title: 't', description: 'd', body: 'b', ...article } } });
+      call('POST', '/api/articles', {
+        token: jake.token,
+        body: { article: { title: 't', description: 'd', body: 'b', ...article } },
+      });
     expect((await post({ status: 'scheduled' })).body).toEqual({ errors: { publishAt: ["can't be blank"] } });
-    expect((await post({ status: 'scheduled', publishAt: '2001-01-01T00:00:00Z' })).body).toEqual({ errors: { publishAt: ['must be in the future'] } });
+    expect((await post({ status: 'scheduled', publishAt: '2001-01-01T00:00:00Z' })).body).toEqual({
+      errors: { publishAt: ['must be in the future'] },
+    });
     expect((await post({ status: 'scheduled', publishAt: 'tomorrow' })).status).toBe(422);
-    expect((await post({ publishAt: inAnHour() })).body).toEqual({ errors: { publishAt: ['is only allowed for scheduled articles'] } });
+    expect((await post({ publishAt: inAnHour() })).body).toEqual({
+      errors: { publishAt: ['is only allowed for scheduled articles'] },
+    });
     expect((await post({ status: 'later' })).status).toBe(422);
     expect((await post({ visibility: 'secret' })).status).toBe(422);
   });
@@ -118,7 +136,9 @@ describe('drafts and scheduled articles', () => {
     const publishAt = inAnHour();
     const scheduled = await postArticle(jake, { status: 'scheduled', publishAt, tagList: [tag], body: `soon ${word}` });
     expect(scheduled).toMatchObject({ status: 'scheduled', publishAt, publishedAt: null });
-    expect(Object.values(await visibleSomewhere(scheduled.slug, word, tag, jake.username, reader.token)).some(Boolean)).toBe(false);
+    expect(
+      Object.values(await visibleSomewhere(scheduled.slug, word, tag, jake.username, reader.token)).some(Boolean),
+    ).toBe(false);
     expect(slugs(await call('GET', '/api/articles?status=scheduled', { token: jake.token }))).toContain(scheduled.slug);
 
     const db = createDb(env.DB);
@@ -128,10 +148,20 @@ describe('drafts and scheduled articles', () => {
     expect(await publishDueArticles(db, new Date(Date.now() + 2 * 3600_000))).toBe(0);
 
     const seen = await visibleSomewhere(scheduled.slug, word, tag, jake.username, reader.token);
-    expect(seen).toEqual({ detail: true, list: true, byAuthor: true, byTag: true, search: true, tags: true, feed: true });
+    expect(seen).toEqual({
+      detail: true,
+      list: true,
+      byAuthor: true,
+      byTag: true,
+      search: true,
+      tags: true,
+      feed: true,
+    });
     const detail = await call('GET', `/api/articles/${scheduled.slug}`);
     expect(detail.body.article).toMatchObject({ status: 'published', publishAt: null, publishedAt: publishAt });
-    const count = await env.DB.prepare('SELECT articles_count AS n FROM tags WHERE name = ?').bind(tag).first<{ n: number }>();
+    const count = await env.DB.prepare('SELECT articles_count AS n FROM tags WHERE name = ?')
+      .bind(tag)
+      .first<{ n: number }>();
     expect(count?.n).toBe(1);
   });
 
@@ -139,15 +169,30 @@ describe('drafts and scheduled articles', () => {
     const jake = await newUser();
     const a = await postArticle(jake, { status: 'scheduled', publishAt: inAnHour() });
     const later = new Date(Date.now() + 7200_000).toISOString();
-    const moved = await call('PUT', `/api/articles/${a.slug}`, { token: jake.token, body: { article: { publishAt: later } } });
+    const moved = await call('PUT', `/api/articles/${a.slug}`, {
+      token: jake.token,
+      body: { article: { publishAt: later } },
+    });
     expect(moved.body.article).toMatchObject({ status: 'scheduled', publishAt: later });
-    const past = await call('PUT', `/api/articles/${a.slug}`, { token: jake.token, body: { article: { publishAt: '2001-01-01T00:00:00.000Z' } } });
+    const past = await call('PUT', `/api/articles/${a.slug}`, {
+      token: jake.token,
+      body: { article: { publishAt: '2001-01-01T00:00:00.000Z' } },
+    });
     expect(past.status).toBe(422);
-    const edited = await call('PUT', `/api/articles/${a.slug}`, { token: jake.token, body: { article: { body: 'edited' } } });
+    const edited = await call('PUT', `/api/articles/${a.slug}`, {
+      token: jake.token,
+      body: { article: { body: 'edited' } },
+    });
     expect(edited.body.article).toMatchObject({ status: 'scheduled', publishAt: later });
-    const drafted = await call('PUT', `/api/articles/${a.slug}`, { token: jake.token, body: { article: { status: 'draft' } } });
+    const drafted = await call('PUT', `/api/articles/${a.slug}`, {
+      token: jake.token,
+      body: { article: { status: 'draft' } },
+    });
     expect(drafted.body.article).toMatchObject({ status: 'draft', publishAt: null });
-    const noDate = await call('PUT', `/api/articles/${a.slug}`, { token: jake.token, body: { article: { status: 'scheduled' } } });
+    const noDate = await call('PUT', `/api/articles/${a.slug}`, {
+      token: jake.token,
+      body: { article: { status: 'scheduled' } },
+    });
     expect(noDate.body).toEqual({ errors: { publishAt: ["can't be blank"] } });
   });
 });
@@ -160,13 +205,22 @@ describe('visibility', () => {
     const a = await postArticle(jake, { visibility: 'members', tagList: [tag], body: 'for members' });
     const anon = await call('GET', `/api/articles/${a.slug}`);
     expect(anon.status).toBe(200);
-    expect(anon.body.article).toMatchObject({ title: a.title, description: a.description, tagList: [tag], body: null, locked: true, visibility: 'members' });
+    expect(anon.body.article).toMatchObject({
+      title: a.title,
+      description: a.description,
+      tagList: [tag],
+      body: null,
+      locked: true,
+      visibility: 'members',
+    });
     const member = await call('GET', `/api/articles/${a.slug}`, { token: reader.token });
     expect(member.body.article).toMatchObject({ body: 'for members', locked: false });
     const list = await call('GET', `/api/articles?tag=${tag}`);
     expect(list.body.articles[0]).toMatchObject({ slug: a.slug, locked: true });
     expect(list.body.articles[0]).not.toHaveProperty('body');
-    expect((await call('GET', `/api/articles?tag=${tag}`, { token: reader.token })).body.articles[0].locked).toBe(false);
+    expect((await call('GET', `/api/articles?tag=${tag}`, { token: reader.token })).body.articles[0].locked).toBe(
+      false,
+    );
   });
 
   it('locks paid bodies for everyone but the author (canReadBody)', async () => {
@@ -174,9 +228,15 @@ describe('visibility', () => {
     const reader = await newUser();
     const a = await postArticle(jake, { visibility: 'paid', body: 'premium' });
     expect(a).toMatchObject({ body: 'premium', locked: false });
-    expect((await call('GET', `/api/articles/${a.slug}`, { token: reader.token })).body.article).toMatchObject({ body: null, locked: true });
+    expect((await call('GET', `/api/articles/${a.slug}`, { token: reader.token })).body.article).toMatchObject({
+      body: null,
+      locked: true,
+    });
     expect((await call('GET', `/api/articles/${a.slug}`)).body.article).toMatchObject({ body: null, locked: true });
-    expect((await call('GET', `/api/articles/${a.slug}`, { token: jake.token })).body.article).toMatchObject({ body: 'premium', locked: false });
+    expect((await call('GET', `/api/articles/${a.slug}`, { token: jake.token })).body.article).toMatchObject({
+      body: 'premium',
+      locked: false,
+    });
     const fav = await call('POST', `/api/articles/${a.slug}/favorite`, { token: reader.token });
     expect(fav.body.article).toMatchObject({ favorited: true, body: null, locked: true });
   });
@@ -189,7 +249,11 @@ describe('GET /api/articles?q= (full-text search)', () => {
     const word = unique('fts');
     const tag = unique('ftstag');
     const inBody = await postArticle(jake, { body: `one mention of ${word} here` });
-    const inTitle = await postArticle(jane, { title: `${word} ${word} all about it`, description: `${word} again`, tagList: [tag] });
+    const inTitle = await postArticle(jane, {
+      title: `${word} ${word} all about it`,
+      description: `${word} again`,
+      tagList: [tag],
+    });
     await postArticle(jake, { body: 'unrelated' });
 
     const res = await call('GET', `/api/articles?q=${word}`);
@@ -203,7 +267,9 @@ describe('GET /api/articles?q= (full-text search)', () => {
     expect(slugs(paged)).toEqual([inBody.slug]);
     expect(paged.body.articlesCount).toBe(2);
     // Porter stemming, and every word required.
-    expect(slugs(await call('GET', `/api/articles?q=${encodeURIComponent(`${word} mentions`)}`))).toEqual([inBody.slug]);
+    expect(slugs(await call('GET', `/api/articles?q=${encodeURIComponent(`${word} mentions`)}`))).toEqual([
+      inBody.slug,
+    ]);
   });
 
   it('treats FTS syntax as plain words and refuses a query without words', async () => {
@@ -239,7 +305,10 @@ describe('GET /api/articles?q= (full-text search)', () => {
     }
     expect(slugs(await call('GET', `/api/articles?q=${gated}desc`))).toEqual([paid.slug]);
     // Making an article public indexes its body.
-    await call('PUT', `/api/articles/${members.slug}`, { token: jake.token, body: { article: { visibility: 'public' } } });
+    await call('PUT', `/api/articles/${members.slug}`, {
+      token: jake.token,
+      body: { article: { visibility: 'public' } },
+    });
     expect(slugs(await call('GET', `/api/articles?q=${gated}`))).toEqual([members.slug]);
   });
 });

@@ -17,7 +17,11 @@ describe('GET /api/articles', () => {
     expect(res.body.articlesCount).toBe(2);
     for (const item of res.body.articles) {
       expect(item).not.toHaveProperty('body');
-      expect(item).toMatchObject({ favorited: false, locked: false, author: { username: jake.username, following: false } });
+      expect(item).toMatchObject({
+        favorited: false,
+        locked: false,
+        author: { username: jake.username, following: false },
+      });
     }
     const global = await call('GET', '/api/articles?limit=100');
     expect(global.body.articles.findIndex((a: { slug: string }) => a.slug === newer.slug)).toBeLessThan(
@@ -54,7 +58,9 @@ describe('GET /api/articles', () => {
     expect(slugs(await call('GET', `/api/articles?tag=${tag}`))).toEqual([n1.slug, j1.slug]);
     expect(slugs(await call('GET', `/api/articles?favorited=${fan.username}`))).toEqual([n1.slug, j1.slug]);
     expect(slugs(await call('GET', `/api/articles?author=${jake.username}&tag=${tag}`))).toEqual([j1.slug]);
-    expect(slugs(await call('GET', `/api/articles?favorited=${fan.username}&author=${jane.username}`))).toEqual([n1.slug]);
+    expect(slugs(await call('GET', `/api/articles?favorited=${fan.username}&author=${jane.username}`))).toEqual([
+      n1.slug,
+    ]);
     const all3 = await call('GET', `/api/articles?favorited=${fan.username}&author=${jake.username}&tag=${tag}`);
     expect(slugs(all3)).toEqual([j1.slug]);
     expect(all3.body.articlesCount).toBe(1);
@@ -180,8 +186,14 @@ describe('POST /api/articles/{slug}/favorite', () => {
     const bobs = await call('POST', `/api/articles/${a.slug}/favorite`, { token: bob.token });
     expect(bobs.body.article).toMatchObject({ favorited: true, favoritesCount: 2 });
 
-    expect((await call('GET', `/api/articles/${a.slug}`, { token: jake.token })).body.article).toMatchObject({ favorited: false, favoritesCount: 2 });
-    expect((await call('GET', `/api/articles/${a.slug}`)).body.article).toMatchObject({ favorited: false, favoritesCount: 2 });
+    expect((await call('GET', `/api/articles/${a.slug}`, { token: jake.token })).body.article).toMatchObject({
+      favorited: false,
+      favoritesCount: 2,
+    });
+    expect((await call('GET', `/api/articles/${a.slug}`)).body.article).toMatchObject({
+      favorited: false,
+      favoritesCount: 2,
+    });
     const annList = await call('GET', `/api/articles?author=${jake.username}`, { token: ann.token });
     expect(annList.body.articles[0]).toMatchObject({ favorited: true, favoritesCount: 2 });
     const jakeList = await call('GET', `/api/articles?author=${jake.username}`, { token: jake.token });
@@ -201,9 +213,15 @@ describe('POST /api/articles/{slug}/favorite', () => {
     const jake = await newUser();
     const fans = await Promise.all([newUser(), newUser(), newUser(), newUser()]);
     const a = await postArticle(jake);
-    await Promise.all(fans.flatMap((fan) => [1, 2, 3].map(() => call('POST', `/api/articles/${a.slug}/favorite`, { token: fan.token }))));
+    await Promise.all(
+      fans.flatMap((fan) =>
+        [1, 2, 3].map(() => call('POST', `/api/articles/${a.slug}/favorite`, { token: fan.token })),
+      ),
+    );
     expect((await call('GET', `/api/articles/${a.slug}`)).body.article.favoritesCount).toBe(4);
-    await Promise.all([1, 2, 3].map(() => call('DELETE', `/api/articles/${a.slug}/favorite`, { token: fans[0]!.token })));
+    await Promise.all(
+      [1, 2, 3].map(() => call('DELETE', `/api/articles/${a.slug}/favorite`, { token: fans[0]!.token })),
+    );
     expect((await call('GET', `/api/articles/${a.slug}`)).body.article.favoritesCount).toBe(3);
   });
 
@@ -231,8 +249,12 @@ describe('conditional GETs', () => {
     expect(again.status).toBe(304);
     expect(again.body).toBeNull();
     expect(again.headers.get('etag')).toBe(etag);
-    expect((await call('GET', `/api/articles/${a.slug}`, { headers: { 'If-None-Match': 'W/"other", *' } })).status).toBe(304);
-    expect((await call('GET', `/api/articles/${a.slug}`, { headers: { 'If-None-Match': 'W/"stale"' } })).status).toBe(200);
+    expect(
+      (await call('GET', `/api/articles/${a.slug}`, { headers: { 'If-None-Match': 'W/"other", *' } })).status,
+    ).toBe(304);
+    expect((await call('GET', `/api/articles/${a.slug}`, { headers: { 'If-None-Match': 'W/"stale"' } })).status).toBe(
+      200,
+    );
 
     await call('PUT', `/api/articles/${a.slug}`, { token: jake.token, body: { article: { description: 'changed' } } });
     const changed = await call('GET', `/api/articles/${a.slug}`, { headers: { 'If-None-Match': etag! } });
@@ -251,15 +273,35 @@ describe('conditional GETs', () => {
       const annView = await call('GET', path, { token: ann.token });
       expect(annView.headers.get('etag')).not.toBe(anon.headers.get('etag'));
       expect(annView.headers.get('vary')).toContain('Authorization');
-      const crossed = await call('GET', path, { token: ann.token, headers: { 'If-None-Match': anon.headers.get('etag')! } });
+      const crossed = await call('GET', path, {
+        token: ann.token,
+        headers: { 'If-None-Match': anon.headers.get('etag')! },
+      });
       expect(crossed.status).toBe(200);
-      const own = await call('GET', path, { token: ann.token, headers: { 'If-None-Match': annView.headers.get('etag')! } });
+      const own = await call('GET', path, {
+        token: ann.token,
+        headers: { 'If-None-Match': annView.headers.get('etag')! },
+      });
       expect(own.status).toBe(304);
     }
     const feed = await call('GET', '/api/articles/feed', { token: ann.token });
     expect(feed.headers.get('etag')).toBeTruthy();
-    expect((await call('GET', '/api/articles/feed', { token: ann.token, headers: { 'If-None-Match': feed.headers.get('etag')! } })).status).toBe(304);
+    expect(
+      (
+        await call('GET', '/api/articles/feed', {
+          token: ann.token,
+          headers: { 'If-None-Match': feed.headers.get('etag')! },
+        })
+      ).status,
+    ).toBe(304);
     await call('DELETE', `/api/articles/${a.slug}/favorite`, { token: ann.token });
-    expect((await call('GET', '/api/articles/feed', { token: ann.token, headers: { 'If-None-Match': feed.headers.get('etag')! } })).status).toBe(200);
+    expect(
+      (
+        await call('GET', '/api/articles/feed', {
+          token: ann.token,
+          headers: { 'If-None-Match': feed.headers.get('etag')! },
+        })
+      ).status,
+    ).toBe(200);
   });
 });

@@ -1,6 +1,13 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { countQueryFor, countSourceOf, listPageQuery, searchPageQuery, articleBySlugQuery, type ArticleFilters } from '../../src/articles/articles.queries';
+import {
+  countQueryFor,
+  countSourceOf,
+  listPageQuery,
+  searchPageQuery,
+  articleBySlugQuery,
+  type ArticleFilters,
+} from '../../src/articles/articles.queries';
 import { createDb } from '../../src/db/client';
 import { tagsInUseQuery } from '../../src/tags/tags.service';
 import { unique } from '../helpers/factories';
@@ -40,7 +47,8 @@ async function pageIdsPlan(query: Query): Promise<string[]> {
 }
 
 /** A full scan of a content table (the FTS5 virtual table's MATCH "scan" is an index lookup). */
-const FULL_SCAN = /^SCAN (articles|favorites|follows|article_tags|tags|users)\b(?! VIRTUAL TABLE)(?!.*USING (COVERING )?INDEX)/;
+const FULL_SCAN =
+  /^SCAN (articles|favorites|follows|article_tags|tags|users)\b(?! VIRTUAL TABLE)(?!.*USING (COVERING )?INDEX)/;
 
 /** Inserts `n` published articles by `authorId` in one statement, tagged with `tag`, keeping the counters right. */
 async function seed(authorId: string, n: number, tag: string, start = Date.UTC(2020, 0, 1)): Promise<void> {
@@ -50,7 +58,9 @@ async function seed(authorId: string, n: number, tag: string, start = Date.UTC(2
        INSERT INTO articles (slug, title, description, body, author_id, status, visibility, published_at, tag_list, favorites_count, created_at, updated_at)
        SELECT ? || '-' || i, 'Seeded ' || i, 'd', 'b', ?, 'published', 'public', ? + i * 1000, json_array(?), 0, ? + i * 1000, ? + i * 1000 FROM seq`,
     ).bind(n, tag, authorId, start, tag, start, start),
-    env.DB.prepare('INSERT INTO tags (name, articles_count) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET articles_count = articles_count + excluded.articles_count').bind(tag, n),
+    env.DB.prepare(
+      'INSERT INTO tags (name, articles_count) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET articles_count = articles_count + excluded.articles_count',
+    ).bind(tag, n),
     env.DB.prepare("UPDATE site_counters SET value = value + ? WHERE name = 'published_articles'").bind(n),
     env.DB.prepare(
       `INSERT INTO article_tags (article_id, tag_id, position, published_at)
@@ -91,10 +101,20 @@ describe('read budgets', () => {
   it('keeps writes within two D1 round trips', async () => {
     const jake = await newUser();
     const reader = await newUser();
-    const create = await call('POST', '/api/articles', { token: jake.token, body: { article: { title: 't', description: 'd', body: 'b', tagList: ['x'] } } });
+    const create = await call('POST', '/api/articles', {
+      token: jake.token,
+      body: { article: { title: 't', description: 'd', body: 'b', tagList: ['x'] } },
+    });
     expect(create.d1).toBe(1);
     const slug = create.body.article.slug;
-    expect((await call('PUT', `/api/articles/${slug}`, { token: jake.token, body: { article: { title: unique('T'), tagList: ['y'] } } })).d1).toBe(2);
+    expect(
+      (
+        await call('PUT', `/api/articles/${slug}`, {
+          token: jake.token,
+          body: { article: { title: unique('T'), tagList: ['y'] } },
+        })
+      ).d1,
+    ).toBe(2);
     const current = (await call('GET', `/api/articles?author=${jake.username}`)).body.articles[0].slug;
     expect((await call('POST', `/api/articles/${current}/favorite`, { token: reader.token })).d1).toBe(1);
     expect((await call('DELETE', `/api/articles/${current}/favorite`, { token: reader.token })).d1).toBe(1);
@@ -154,7 +174,10 @@ describe('query plans', () => {
     }
     for (const [name, query] of queries) {
       const steps = await plan(query);
-      expect(steps.filter((s) => FULL_SCAN.test(s)), `${name}:\n${steps.join('\n')}`).toEqual([]);
+      expect(
+        steps.filter((s) => FULL_SCAN.test(s)),
+        `${name}:\n${steps.join('\n')}`,
+      ).toEqual([]);
     }
     // The unfiltered and tag-only counts read one counter row: no articles or article_tags at all.
     expect(cases.map(([name, filters]) => [name, countSourceOf(filters)])).toEqual([
@@ -177,25 +200,51 @@ describe('query plans', () => {
     // The author and draft counts read one index only.
     for (const name of ['author count', 'drafts count']) {
       const steps = await plan(queries.find(([n]) => n === name)![1]);
-      expect(steps.filter((s) => /^(SEARCH|SCAN) articles/.test(s)).every((s) => s.includes('COVERING INDEX')), `${name}: ${steps.join('; ')}`).toBe(true);
+      expect(
+        steps.filter((s) => /^(SEARCH|SCAN) articles/.test(s)).every((s) => s.includes('COVERING INDEX')),
+        `${name}: ${steps.join('; ')}`,
+      ).toBe(true);
     }
   });
 
   it('walks an index already in list order to pick a page (no sort of all matches before LIMIT/OFFSET)', async () => {
     const db = createDb(env.DB);
     const cases: [string, ArticleFilters, RegExp][] = [
-      ['global', { status: 'published' }, /^SEARCH articles USING COVERING INDEX articles_status_published_at_idx \(status=\?\)$/],
-      ['author', { status: 'published', author: 'jake' }, /^SEARCH articles USING COVERING INDEX articles_author_status_published_at_idx /],
+      [
+        'global',
+        { status: 'published' },
+        /^SEARCH articles USING COVERING INDEX articles_status_published_at_idx \(status=\?\)$/,
+      ],
+      [
+        'author',
+        { status: 'published', author: 'jake' },
+        /^SEARCH articles USING COVERING INDEX articles_author_status_published_at_idx /,
+      ],
       // The tag list reads the link index alone: no article row per skipped entry.
-      ['tag', { status: 'published', tag: 'dragons' }, /^SEARCH article_tags USING COVERING INDEX article_tags_tag_id_published_at_idx \(tag_id=\? AND published_at>\?\)$/],
-      ['tag and author', { status: 'published', tag: 'dragons', author: 'jake' }, /^SEARCH article_tags USING COVERING INDEX article_tags_tag_id_published_at_idx /],
+      [
+        'tag',
+        { status: 'published', tag: 'dragons' },
+        /^SEARCH article_tags USING COVERING INDEX article_tags_tag_id_published_at_idx \(tag_id=\? AND published_at>\?\)$/,
+      ],
+      [
+        'tag and author',
+        { status: 'published', tag: 'dragons', author: 'jake' },
+        /^SEARCH article_tags USING COVERING INDEX article_tags_tag_id_published_at_idx /,
+      ],
     ];
     for (const [name, filters, driving] of cases) {
       const steps = await pageIdsPlan(listPageQuery(db, filters, 'usr_viewer', 20, 0));
       const described = `${name}:\n${steps.join('\n')}`;
       expect(steps[0], described).toMatch(driving);
-      expect(steps.filter((s) => s.includes('TEMP B-TREE')), described).toEqual([]);
-      if (name === 'tag') expect(steps.filter((s) => /\barticles\b/.test(s)), described).toEqual([]);
+      expect(
+        steps.filter((s) => s.includes('TEMP B-TREE')),
+        described,
+      ).toEqual([]);
+      if (name === 'tag')
+        expect(
+          steps.filter((s) => /\barticles\b/.test(s)),
+          described,
+        ).toEqual([]);
     }
   });
 

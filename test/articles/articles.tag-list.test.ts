@@ -54,7 +54,9 @@ async function expectTagListsMatch(step: string, tags: string[], viewer: TestUse
       const expected = all.filter((a) => a.tagList.includes(tag));
       for (const limit of [100, 2]) {
         const byTag = await walk(`/api/articles?tag=${tag}`, token, limit);
-        expect(byTag.items, `${step}: ?tag=${tag} (limit ${limit}, ${token ? 'signed in' : 'anonymous'})`).toEqual(expected);
+        expect(byTag.items, `${step}: ?tag=${tag} (limit ${limit}, ${token ? 'signed in' : 'anonymous'})`).toEqual(
+          expected,
+        );
         expect(byTag.count, `${step}: ?tag=${tag} articlesCount`).toBe(expected.length);
       }
       slugs[tag] = expected.map((a) => a.slug);
@@ -97,7 +99,10 @@ describe('GET /api/articles?tag=', () => {
     await put(jake, p1.slug, { status: 'published' });
     await check('draft -> published again');
     await put(jake, d1.slug, { status: 'published', tagList: [b, a] });
-    expect(await check('draft -> published with new tags')).toEqual({ [a]: [d1.slug, p3.slug, p2.slug, p1.slug], [b]: [d1.slug, p1.slug] });
+    expect(await check('draft -> published with new tags')).toEqual({
+      [a]: [d1.slug, p3.slug, p2.slug, p1.slug],
+      [b]: [d1.slug, p1.slug],
+    });
 
     const p2Renamed = await put(jane, p2.slug, { title: unique('Renamed ') });
     expect(p2Renamed.slug).not.toBe(p2.slug);
@@ -109,7 +114,9 @@ describe('GET /api/articles?tag=', () => {
     expect(await publishDueArticles(createDb(env.DB), new Date(Date.now() + 3 * 3600_000))).toBeGreaterThanOrEqual(4);
     const due = await check('due articles published');
     // The tie on publishedAt is broken by id, newest first, exactly as in the unfiltered list.
-    const published = await Promise.all([s1, s2, s3].map(async (s) => (await call('GET', `/api/articles/${s.slug}`)).body.article.publishedAt));
+    const published = await Promise.all(
+      [s1, s2, s3].map(async (s) => (await call('GET', `/api/articles/${s.slug}`)).body.article.publishedAt),
+    );
     expect(new Set(published)).toEqual(new Set([at]));
     expect(due[a]!.filter((slug) => [s1.slug, s2.slug, s3.slug].includes(slug))).toEqual([s3.slug, s2.slug, s1.slug]);
     expect(due[b]!.filter((slug) => [s1.slug, s2.slug, s3.slug].includes(slug))).toEqual([s3.slug, s2.slug]);
@@ -126,17 +133,26 @@ describe('GET /api/articles?tag=', () => {
     await check('deleted');
 
     // The writes left nothing for the daily reconciliation to repair.
-    expect(await reconcileCountersJob({ db: createDb(env.DB), env, now: new Date() })).toMatchObject({ tagLinkPublishedAtFixed: 0 });
+    expect(await reconcileCountersJob({ db: createDb(env.DB), env, now: new Date() })).toMatchObject({
+      tagLinkPublishedAtFixed: 0,
+    });
   });
 
   it('keeps its order under parallel edits of the same articles', async () => {
     const jake = await newUser();
     const tag = unique('tlpar');
-    const made = await Promise.all(Array.from({ length: 6 }, (_, i) => postArticle(jake, { tagList: [tag], status: i % 2 === 0 ? 'published' : 'draft' })));
+    const made = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        postArticle(jake, { tagList: [tag], status: i % 2 === 0 ? 'published' : 'draft' }),
+      ),
+    );
     await Promise.all(
       made.flatMap((article, i) => [
         call('PUT', `/api/articles/${article.slug}`, { token: jake.token, body: { article: { status: 'published' } } }),
-        call('PUT', `/api/articles/${article.slug}`, { token: jake.token, body: { article: { status: i % 3 === 0 ? 'draft' : 'published', tagList: [tag, 'x'] } } }),
+        call('PUT', `/api/articles/${article.slug}`, {
+          token: jake.token,
+          body: { article: { status: i % 3 === 0 ? 'draft' : 'published', tagList: [tag, 'x'] } },
+        }),
         call('PUT', `/api/articles/${article.slug}`, { token: jake.token, body: { article: { status: 'draft' } } }),
       ]),
     );

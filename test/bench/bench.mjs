@@ -25,7 +25,11 @@ if (Number(process.versions.node.split('.')[0]) < 22 && fs.existsSync(PINNED_NOD
 }
 /** Runs wrangler's CLI on this very Node (the pinned one under `npm run`), whatever `node` is on PATH. */
 const WRANGLER = [process.execPath, path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js')];
-const CHILD_ENV = { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`, CI: '1' };
+const CHILD_ENV = {
+  ...process.env,
+  PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`,
+  CI: '1',
+};
 const require = createRequire(import.meta.url);
 // Miniflare as wrangler ships it (the same workerd `wrangler dev` runs).
 const wranglerRequire = createRequire(require.resolve('wrangler/package.json'));
@@ -172,7 +176,11 @@ async function pool(count, concurrency, task) {
 
 function build(outdir) {
   log('building with wrangler deploy --dry-run');
-  const res = spawnSync(WRANGLER[0], [WRANGLER[1], 'deploy', '--dry-run', '--outdir', outdir], { cwd: ROOT, encoding: 'utf8', env: CHILD_ENV });
+  const res = spawnSync(WRANGLER[0], [WRANGLER[1], 'deploy', '--dry-run', '--outdir', outdir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: CHILD_ENV,
+  });
   if (res.status !== 0) throw new Error(`wrangler build failed:\n${res.stdout}\n${res.stderr}`);
   return path.join(outdir, 'index.js');
 }
@@ -203,7 +211,8 @@ async function startMiniflare(buildDir, stateDir) {
           return;
         }
         const line = JSON.parse(message);
-        if (typeof line.requestId === 'string' && line.requestId.startsWith('bench-m')) serverLines.set(line.requestId, line);
+        if (typeof line.requestId === 'string' && line.requestId.startsWith('bench-m'))
+          serverLines.set(line.requestId, line);
       },
       workers: [
         { ...common, name: 'folio', modules: [{ type: 'ESModule', path: path.join(buildDir, 'index.js') }] },
@@ -301,13 +310,19 @@ async function seed() {
   const favorites = [...favoritePairs].map((p) => p.split(':').map(Number));
   await pool(favorites.length, CONCURRENCY * 2, (i) => {
     const [u, a] = favorites[i];
-    return expectOk(request('POST', `/api/articles/${articles[a].slug}/favorite`, { token: users[u].token }), 'favorite');
+    return expectOk(
+      request('POST', `/api/articles/${articles[a].slug}/favorite`, { token: users[u].token }),
+      'favorite',
+    );
   });
 
   await pool(SEED.comments, CONCURRENCY * 2, (i) => {
     const article = pickSkewed(articles);
     return expectOk(
-      request('POST', `/api/articles/${article.slug}/comments`, { token: users[Math.floor(i / 9)].token, body: { comment: { body: sentence(20) } } }),
+      request('POST', `/api/articles/${article.slug}/comments`, {
+        token: users[Math.floor(i / 9)].token,
+        body: { comment: { body: sentence(20) } },
+      }),
       'comment',
     );
   });
@@ -320,7 +335,8 @@ async function seed() {
 // ---------------------------------------------------------------------------------------------
 // Measurement.
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
@@ -413,31 +429,72 @@ function scenarios(data) {
   let favoriteNext = 0;
 
   return [
-    { name: 'GET /api/articles (anon)', make: (i, id) => request('GET', `/api/articles?offset=${(i % 5) * 20}`, { requestId: id }) },
+    {
+      name: 'GET /api/articles (anon)',
+      make: (i, id) => request('GET', `/api/articles?offset=${(i % 5) * 20}`, { requestId: id }),
+    },
     {
       name: 'GET /api/articles (auth)',
-      make: (i, id) => request('GET', `/api/articles?offset=${(i % 5) * 20}`, { token: viewer(i).token, requestId: id }),
+      make: (i, id) =>
+        request('GET', `/api/articles?offset=${(i % 5) * 20}`, { token: viewer(i).token, requestId: id }),
     },
-    { name: 'GET ?tag=', make: (i, id) => request('GET', `/api/articles?tag=${TAGS[i % 10]}`, { token: viewer(i).token, requestId: id }) },
-    { name: 'GET ?author=', make: (i, id) => request('GET', `/api/articles?author=${viewer(i * 7).username}`, { token: viewer(i).token, requestId: id }) },
+    {
+      name: 'GET ?tag=',
+      make: (i, id) => request('GET', `/api/articles?tag=${TAGS[i % 10]}`, { token: viewer(i).token, requestId: id }),
+    },
+    {
+      name: 'GET ?author=',
+      make: (i, id) =>
+        request('GET', `/api/articles?author=${viewer(i * 7).username}`, { token: viewer(i).token, requestId: id }),
+    },
     {
       name: 'GET ?favorited=',
-      make: (i, id) => request('GET', `/api/articles?favorited=${viewer(i * 3).username}`, { token: viewer(i).token, requestId: id }),
+      make: (i, id) =>
+        request('GET', `/api/articles?favorited=${viewer(i * 3).username}`, { token: viewer(i).token, requestId: id }),
     },
-    { name: 'GET ?q=', make: (i, id) => request('GET', `/api/articles?q=${searchWords[i % searchWords.length]}`, { token: viewer(i).token, requestId: id }) },
-    { name: 'GET /api/articles/feed', make: (i, id) => request('GET', '/api/articles/feed', { token: viewer(i).token, requestId: id }) },
-    { name: 'GET /api/articles/:slug', make: (i, id) => request('GET', `/api/articles/${articles[(i * 13) % articles.length].slug}`, { token: viewer(i).token, requestId: id }) },
+    {
+      name: 'GET ?q=',
+      make: (i, id) =>
+        request('GET', `/api/articles?q=${searchWords[i % searchWords.length]}`, {
+          token: viewer(i).token,
+          requestId: id,
+        }),
+    },
+    {
+      name: 'GET /api/articles/feed',
+      make: (i, id) => request('GET', '/api/articles/feed', { token: viewer(i).token, requestId: id }),
+    },
+    {
+      name: 'GET /api/articles/:slug',
+      make: (i, id) =>
+        request('GET', `/api/articles/${articles[(i * 13) % articles.length].slug}`, {
+          token: viewer(i).token,
+          requestId: id,
+        }),
+    },
     {
       name: 'GET .../:slug/comments',
-      make: (i, id) => request('GET', `/api/articles/${busiest[i % busiest.length].slug}/comments`, { token: viewer(i).token, requestId: id }),
+      make: (i, id) =>
+        request('GET', `/api/articles/${busiest[i % busiest.length].slug}/comments`, {
+          token: viewer(i).token,
+          requestId: id,
+        }),
     },
-    { name: 'GET /api/profiles/:name', make: (i, id) => request('GET', `/api/profiles/${viewer(i * 11).username}`, { token: viewer(i).token, requestId: id }) },
+    {
+      name: 'GET /api/profiles/:name',
+      make: (i, id) =>
+        request('GET', `/api/profiles/${viewer(i * 11).username}`, { token: viewer(i).token, requestId: id }),
+    },
     { name: 'GET /api/tags', make: (i, id) => request('GET', '/api/tags', { requestId: id }) },
     {
       name: 'POST /api/users/login',
       requests: Math.min(REQUESTS, 400),
       make: (i, id) =>
-        request('POST', '/api/users/login', { body: { user: { email: viewer(i).email, password: PASSWORD } }, ip: nextIp(), requestId: id }),
+        request('POST', '/api/users/login', {
+          body: { user: { email: viewer(i).email, password: PASSWORD } },
+          ip: nextIp(),
+          requestId: id,
+        }),
     },
     {
       name: 'POST /api/articles',
@@ -446,7 +503,14 @@ function scenarios(data) {
         request('POST', '/api/articles', {
           token: viewer(i).token,
           requestId: id,
-          body: { article: { title: `bench created ${++created}`, description: sentence(10), body: sentence(200), tagList: [pick(TAGS), pick(TAGS)] } },
+          body: {
+            article: {
+              title: `bench created ${++created}`,
+              description: sentence(10),
+              body: sentence(200),
+              tagList: [pick(TAGS), pick(TAGS)],
+            },
+          },
         }),
     },
     {
@@ -481,30 +545,54 @@ async function benchWranglerDev(tmp) {
   const persist = path.join(tmp, 'wrangler-dev-state');
   const port = 8799;
   log('wrangler dev: applying migrations');
-  const migrate = spawnSync(WRANGLER[0], [WRANGLER[1], 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: CHILD_ENV,
-  });
+  const migrate = spawnSync(
+    WRANGLER[0],
+    [WRANGLER[1], 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: CHILD_ENV,
+    },
+  );
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
-  const child = spawn(WRANGLER[0], [WRANGLER[1], 'dev', '--port', String(port), '--ip', '127.0.0.1', '--var', 'ENVIRONMENT:development', '--persist-to', persist], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'ignore'],
-    detached: true,
-    env: CHILD_ENV,
-  });
+  const child = spawn(
+    WRANGLER[0],
+    [
+      WRANGLER[1],
+      'dev',
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      '--var',
+      'ENVIRONMENT:development',
+      '--persist-to',
+      persist,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'ignore'],
+      detached: true,
+      env: CHILD_ENV,
+    },
+  );
   try {
     baseUrl = `http://127.0.0.1:${port}`;
     await waitFor(`${baseUrl}/api/health`, 60_000);
     const author = await expectOk(
-      request('POST', '/api/users', { body: { user: { username: 'dev_author', email: 'dev_author@example.com', password: PASSWORD } }, ip: nextIp() }),
+      request('POST', '/api/users', {
+        body: { user: { username: 'dev_author', email: 'dev_author@example.com', password: PASSWORD } },
+        ip: nextIp(),
+      }),
       'register',
     );
     const slugs = await pool(200, CONCURRENCY, async (i) => {
       const res = await expectOk(
         request('POST', '/api/articles', {
           token: author.body.user.token,
-          body: { article: { title: `dev ${i}`, description: sentence(8), body: sentence(100), tagList: [pickSkewed(TAGS)] } },
+          body: {
+            article: { title: `dev ${i}`, description: sentence(8), body: sentence(100), tagList: [pickSkewed(TAGS)] },
+          },
         }),
         'create',
       );
@@ -513,7 +601,9 @@ async function benchWranglerDev(tmp) {
     return [
       await measure('wrangler dev: GET /api/health', (i, id) => request('GET', '/api/health', { requestId: id })),
       await measure('wrangler dev: GET /api/articles', (i, id) => request('GET', '/api/articles', { requestId: id })),
-      await measure('wrangler dev: GET /api/articles/:slug', (i, id) => request('GET', `/api/articles/${slugs[i % slugs.length]}`, { requestId: id })),
+      await measure('wrangler dev: GET /api/articles/:slug', (i, id) =>
+        request('GET', `/api/articles/${slugs[i % slugs.length]}`, { requestId: id }),
+      ),
     ];
   } finally {
     process.kill(-child.pid, 'SIGTERM');
@@ -538,7 +628,13 @@ async function run(tmp) {
   agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
 
   const { mf, url } = await startMiniflare(buildDir, path.join(tmp, 'state'));
-  const results = { date: new Date().toISOString(), machine: machine(), options: { REQUESTS, SECONDS, CONCURRENCY, SEED }, miniflare: [], wranglerDev: [] };
+  const results = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    options: { REQUESTS, SECONDS, CONCURRENCY, SEED },
+    miniflare: [],
+    wranglerDev: [],
+  };
   try {
     baseUrl = url.href;
     await applyMigrations(await mf.getD1Database('DB', 'folio'));
@@ -546,7 +642,9 @@ async function run(tmp) {
     results.seedSeconds = data.seedSeconds;
 
     const profiled = await mf.getWorker('folio-profiled');
-    results.miniflare.push(await measure('GET /api/health', (i, id) => request('GET', '/api/health', { requestId: id })));
+    results.miniflare.push(
+      await measure('GET /api/health', (i, id) => request('GET', '/api/health', { requestId: id })),
+    );
     for (const s of scenarios(data)) {
       const result = await measure(s.name, s.make, { requests: s.requests ?? REQUESTS });
       // Same request shapes, through the profiling entry (Miniflare's in-process fetcher).
@@ -607,7 +705,8 @@ function printTable(results) {
   if (results.wranglerDev.length) {
     console.log('\nwrangler dev (developer-experience figure only):\n');
     console.log('| Endpoint | req/s | p50 ms | p99 ms | requests | errors |\n|---|---:|---:|---:|---:|---:|');
-    for (const r of results.wranglerDev) console.log(`| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.requests} | ${r.errors} |`);
+    for (const r of results.wranglerDev)
+      console.log(`| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.requests} | ${r.errors} |`);
   }
 }
 

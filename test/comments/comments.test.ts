@@ -52,7 +52,11 @@ describe('POST /api/articles/:slug/comments', () => {
     ['a blank body', { comment: { body: '   \n ' } }, "can't be blank"],
     ['a missing body', { comment: {} }, "can't be blank"],
     ['a body that is not a string', { comment: { body: 42 } }, undefined],
-    ['a body over 5000 characters', { comment: { body: 'x'.repeat(5001) } }, 'is too long (maximum is 5000 characters)'],
+    [
+      'a body over 5000 characters',
+      { comment: { body: 'x'.repeat(5001) } },
+      'is too long (maximum is 5000 characters)',
+    ],
   ])('returns 422 for %s', async (_label, body, message) => {
     const user = await registerUser();
     const article = await createArticle(user);
@@ -110,7 +114,9 @@ describe('POST /api/articles/:slug/comments', () => {
     const retryAfter = Number(limited.headers.get('Retry-After'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    const stored = await env.DB.prepare('SELECT count(*) AS n FROM comments WHERE article_id = ?').bind(article.id).first<{ n: number }>();
+    const stored = await env.DB.prepare('SELECT count(*) AS n FROM comments WHERE article_id = ?')
+      .bind(article.id)
+      .first<{ n: number }>();
     expect(stored?.n).toBe(10);
     // The limit is per user.
     expect((await comment(article.slug, other.token)).status).toBe(201);
@@ -196,8 +202,12 @@ describe('GET /api/articles/:slug/comments', () => {
 
     const paid = await createArticle(author, { visibility: 'paid' });
     await comment(paid.slug, author.token, 'paid talk');
-    expect((await call('GET', `/api/articles/${paid.slug}/comments`, { token: member.token })).body).toEqual({ comments: [] });
-    expect((await call('GET', `/api/articles/${paid.slug}/comments`, { token: author.token })).body.comments).toHaveLength(1);
+    expect((await call('GET', `/api/articles/${paid.slug}/comments`, { token: member.token })).body).toEqual({
+      comments: [],
+    });
+    expect(
+      (await call('GET', `/api/articles/${paid.slug}/comments`, { token: author.token })).body.comments,
+    ).toHaveLength(1);
   });
 
   it('costs one D1 round trip (plus one KV read when signed in), whatever the number of comments and authors', async () => {
@@ -208,7 +218,9 @@ describe('GET /api/articles/:slug/comments', () => {
     const ids = await Promise.all(authors.map((a) => userId(a.username)));
     await Promise.all(ids.map((id, i) => insertComment(article.id, id, `comment ${i}`, Date.now() - i)));
     await insertComment(single.id, ids[0]!, 'only one');
-    await Promise.all(authors.slice(0, 5).map((a) => call('POST', `/api/profiles/${a.username}/follow`, { token: reader.token })));
+    await Promise.all(
+      authors.slice(0, 5).map((a) => call('POST', `/api/profiles/${a.username}/follow`, { token: reader.token })),
+    );
 
     const one = await call('GET', `/api/articles/${single.slug}/comments`, { token: reader.token });
     const fifty = await call('GET', `/api/articles/${article.slug}/comments`, { token: reader.token });
@@ -285,13 +297,16 @@ describe('DELETE /api/articles/:slug/comments/:id', () => {
     expect((await call('GET', `/api/articles/${two.slug}/comments`)).body.comments).toHaveLength(1);
   });
 
-  it.each(['abc', '1.5', '-1', '0', '1e3', '12345678901234567890'])('returns 422 id for the non-integer id %s', async (id) => {
-    const user = await registerUser();
-    const article = await createArticle(user);
-    const res = await call('DELETE', `/api/articles/${article.slug}/comments/${id}`, { token: user.token });
-    expect(res.status).toBe(422);
-    expect(res.body).toEqual({ errors: { id: ['must be a positive integer'] } });
-  });
+  it.each(['abc', '1.5', '-1', '0', '1e3', '12345678901234567890'])(
+    'returns 422 id for the non-integer id %s',
+    async (id) => {
+      const user = await registerUser();
+      const article = await createArticle(user);
+      const res = await call('DELETE', `/api/articles/${article.slug}/comments/${id}`, { token: user.token });
+      expect(res.status).toBe(422);
+      expect(res.body).toEqual({ errors: { id: ['must be a positive integer'] } });
+    },
+  );
 
   it("returns 404 article for a comment on someone else's draft", async () => {
     const [author, other] = await Promise.all([registerUser(), registerUser()]);

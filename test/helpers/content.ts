@@ -16,7 +16,9 @@ export interface TestArticle {
 
 /** The id of a registered user, read directly from D1. */
 export async function userId(username: string): Promise<string> {
-  const row = await env.DB.prepare('SELECT id FROM users WHERE lower(username) = lower(?)').bind(username).first<{ id: string }>();
+  const row = await env.DB.prepare('SELECT id FROM users WHERE lower(username) = lower(?)')
+    .bind(username)
+    .first<{ id: string }>();
   if (!row) throw new Error(`no user ${username}`);
   return row.id;
 }
@@ -54,7 +56,12 @@ export async function createArticle(author: { username: string }, options: Artic
 }
 
 /** Inserts a comment row directly (for volume tests that would otherwise hit the rate limit). */
-export async function insertComment(articleId: number, authorId: string, body: string, at = Date.now()): Promise<number> {
+export async function insertComment(
+  articleId: number,
+  authorId: string,
+  body: string,
+  at = Date.now(),
+): Promise<number> {
   const row = await env.DB.prepare(
     'INSERT INTO comments (article_id, author_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id',
   )

@@ -15,9 +15,15 @@ export interface TestUser {
   refreshToken: string;
 }
 
-export async function registerUser(overrides: Partial<{ username: string; email: string; password: string }> = {}): Promise<TestUser> {
+export async function registerUser(
+  overrides: Partial<{ username: string; email: string; password: string }> = {},
+): Promise<TestUser> {
   const username = overrides.username ?? unique();
-  const input = { username, email: overrides.email ?? `${username}@example.com`, password: overrides.password ?? 'password123' };
+  const input = {
+    username,
+    email: overrides.email ?? `${username}@example.com`,
+    password: overrides.password ?? 'password123',
+  };
   const res = await call('POST', '/api/users', { body: { user: input } });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { ...input, token: res.body.user.token, refreshToken: res.body.user.refreshToken };

@@ -8,20 +8,36 @@ const NOW = Date.parse('2030-03-01T03:17:00.000Z');
 
 let seq = 0;
 
-const bumpPublished = (n: number) => env.DB.prepare("UPDATE site_counters SET value = value + ? WHERE name = 'published_articles'").bind(n);
+const bumpPublished = (n: number) =>
+  env.DB.prepare("UPDATE site_counters SET value = value + ? WHERE name = 'published_articles'").bind(n);
 const publishedCounter = async () =>
-  (await env.DB.prepare("SELECT value FROM site_counters WHERE name = 'published_articles'").first<{ value: number }>())?.value;
-const publishedActual = async () => (await env.DB.prepare("SELECT count(*) AS n FROM articles WHERE status = 'published'").first<{ n: number }>())!.n;
+  (await env.DB.prepare("SELECT value FROM site_counters WHERE name = 'published_articles'").first<{ value: number }>())
+    ?.value;
+const publishedActual = async () =>
+  (await env.DB.prepare("SELECT count(*) AS n FROM articles WHERE status = 'published'").first<{ n: number }>())!.n;
 
 /** Inserts an article row directly, keeping the published-articles counter right (as the service does). */
-async function insertArticle(authorId: string, status: 'published' | 'draft' | 'scheduled', options: { id?: number; favoritesCount?: number } = {}) {
+async function insertArticle(
+  authorId: string,
+  status: 'published' | 'draft' | 'scheduled',
+  options: { id?: number; favoritesCount?: number } = {},
+) {
   const slug = `maint-${Date.now().toString(36)}-${++seq}-${Math.floor(Math.random() * 1e9).toString(36)}`;
   if (status === 'published') await bumpPublished(1).run();
   const row = await env.DB.prepare(
     `INSERT INTO articles (id, slug, title, description, body, author_id, status, published_at, favorites_count, created_at, updated_at)
      VALUES (?, ?, 'T', 'D', 'B', ?, ?, ?, ?, ?, ?) RETURNING id`,
   )
-    .bind(options.id ?? null, slug, authorId, status, status === 'published' ? NOW : null, options.favoritesCount ?? 0, NOW, NOW)
+    .bind(
+      options.id ?? null,
+      slug,
+      authorId,
+      status,
+      status === 'published' ? NOW : null,
+      options.favoritesCount ?? 0,
+      NOW,
+      NOW,
+    )
     .first<{ id: number }>();
   return row!.id;
 }
@@ -42,13 +58,18 @@ const link = (articleId: number, tagId: number) =>
     .bind(articleId, tagId)
     .run();
 const favorite = (userId: string, articleId: number) =>
-  env.DB.prepare('INSERT INTO favorites (user_id, article_id, created_at) VALUES (?, ?, ?)').bind(userId, articleId, NOW).run();
+  env.DB.prepare('INSERT INTO favorites (user_id, article_id, created_at) VALUES (?, ?, ?)')
+    .bind(userId, articleId, NOW)
+    .run();
 
 const favoritesCount = async (id: number) =>
   (await env.DB.prepare('SELECT favorites_count AS n FROM articles WHERE id = ?').bind(id).first<{ n: number }>())!.n;
 const linkPublishedAt = async (articleId: number, tagId: number) =>
-  (await env.DB.prepare('SELECT published_at AS at FROM article_tags WHERE article_id = ? AND tag_id = ?').bind(articleId, tagId).first<{ at: number | null }>())!.at;
-const tagCount = async (id: number) => (await env.DB.prepare('SELECT articles_count AS n FROM tags WHERE id = ?').bind(id).first<{ n: number }>())!.n;
+  (await env.DB.prepare('SELECT published_at AS at FROM article_tags WHERE article_id = ? AND tag_id = ?')
+    .bind(articleId, tagId)
+    .first<{ at: number | null }>())!.at;
+const tagCount = async (id: number) =>
+  (await env.DB.prepare('SELECT articles_count AS n FROM tags WHERE id = ?').bind(id).first<{ n: number }>())!.n;
 
 /** A consistent little graph: 2 published articles and a draft, 1 tag on all three, 3 favorites. */
 async function consistentFixture() {
@@ -87,7 +108,9 @@ describe('daily cron: counter reconciliation', () => {
     expect(await favoritesCount(far)).toBe(1);
     expect(await tagCount(tag)).toBe(2);
 
-    const favoritesDrift = logs.find((l) => l.message === 'counter drift repaired' && l.counter === 'articles.favorites_count');
+    const favoritesDrift = logs.find(
+      (l) => l.message === 'counter drift repaired' && l.counter === 'articles.favorites_count',
+    );
     expect(favoritesDrift).toMatchObject({ level: 'warn', mismatches: 2 });
     expect(String(favoritesDrift?.sampleIds).split(',')).toEqual([String(first), String(far)]);
     expect(favoritesDrift?.sample).toBe(`${first}:9->2,${far}:0->1`);
@@ -109,7 +132,9 @@ describe('daily cron: counter reconciliation', () => {
       .all<{ id: number }>();
     const ids = inserted.results.map((r) => r.id);
     await bumpPublished(ids.length).run();
-    await env.DB.prepare('INSERT INTO article_tags (article_id, tag_id, position, published_at) SELECT id, ?, 0, published_at FROM articles WHERE author_id = ?')
+    await env.DB.prepare(
+      'INSERT INTO article_tags (article_id, tag_id, position, published_at) SELECT id, ?, 0, published_at FROM articles WHERE author_id = ?',
+    )
       .bind(tag, author)
       .run();
     const last = ids.at(-1)!;
@@ -136,7 +161,10 @@ describe('daily cron: counter reconciliation', () => {
       // Both links of a published article with a stale time, a published article's link lost, a
       // draft's link listed as published, and one in a later reconciliation chunk.
       env.DB.prepare('UPDATE article_tags SET published_at = ? WHERE article_id = ?').bind(wrongTime, first),
-      env.DB.prepare('UPDATE article_tags SET published_at = NULL WHERE article_id = ? AND tag_id = ?').bind(second, other),
+      env.DB.prepare('UPDATE article_tags SET published_at = NULL WHERE article_id = ? AND tag_id = ?').bind(
+        second,
+        other,
+      ),
       env.DB.prepare('UPDATE article_tags SET published_at = ? WHERE article_id = ?').bind(NOW, draft),
       env.DB.prepare('UPDATE article_tags SET published_at = NULL WHERE article_id = ?').bind(far),
     ]);
@@ -155,8 +183,13 @@ describe('daily cron: counter reconciliation', () => {
     ).toEqual([NOW, NOW, NOW, NOW, null, NOW]);
     const drift = logs.find((l) => l.message === 'counter drift repaired' && l.counter === 'article_tags.published_at');
     expect(drift).toMatchObject({ level: 'warn', mismatches: 5, sampleIds: [first, second, draft, far].join(',') });
-    expect(drift?.sample).toBe(`${first}:${wrongTime}->${NOW},${second}:null->${NOW},${draft}:${NOW}->null,${far}:null->${NOW}`);
-    expect(jobResult(logs, 'reconcileCounters')).toMatchObject({ tagLinkPublishedAtFixed: 5, tagArticlesCountFixed: 0 });
+    expect(drift?.sample).toBe(
+      `${first}:${wrongTime}->${NOW},${second}:null->${NOW},${draft}:${NOW}->null,${far}:null->${NOW}`,
+    );
+    expect(jobResult(logs, 'reconcileCounters')).toMatchObject({
+      tagLinkPublishedAtFixed: 5,
+      tagArticlesCountFixed: 0,
+    });
     const again = await runCron(DAILY, NOW);
     expect(jobResult(again, 'reconcileCounters')).toMatchObject({ tagLinkPublishedAtFixed: 0 });
   });
@@ -164,9 +197,14 @@ describe('daily cron: counter reconciliation', () => {
   it('changes nothing when the counters are right', async () => {
     await consistentFixture();
     const snapshot = async () => ({
-      articles: (await env.DB.prepare('SELECT id, favorites_count, updated_at FROM articles ORDER BY id').all()).results,
+      articles: (await env.DB.prepare('SELECT id, favorites_count, updated_at FROM articles ORDER BY id').all())
+        .results,
       tags: (await env.DB.prepare('SELECT id, articles_count FROM tags ORDER BY id').all()).results,
-      links: (await env.DB.prepare('SELECT article_id, tag_id, published_at FROM article_tags ORDER BY article_id, tag_id').all()).results,
+      links: (
+        await env.DB.prepare(
+          'SELECT article_id, tag_id, published_at FROM article_tags ORDER BY article_id, tag_id',
+        ).all()
+      ).results,
       siteCounters: (await env.DB.prepare('SELECT name, value FROM site_counters ORDER BY name').all()).results,
     });
     const before = await snapshot();
@@ -192,8 +230,15 @@ describe('daily cron: counter reconciliation', () => {
     const logs = await runCron(DAILY, NOW);
 
     expect(await publishedCounter()).toBe(actual);
-    const drift = logs.find((l) => l.message === 'counter drift repaired' && l.counter === 'site_counters.published_articles');
-    expect(drift).toMatchObject({ level: 'warn', mismatches: 1, sampleIds: 'published_articles', sample: `published_articles:${actual + 40}->${actual}` });
+    const drift = logs.find(
+      (l) => l.message === 'counter drift repaired' && l.counter === 'site_counters.published_articles',
+    );
+    expect(drift).toMatchObject({
+      level: 'warn',
+      mismatches: 1,
+      sampleIds: 'published_articles',
+      sample: `published_articles:${actual + 40}->${actual}`,
+    });
     expect(jobResult(logs, 'reconcileCounters')).toMatchObject({ publishedArticlesFixed: 1 });
     // Repaired: the unfiltered list counts right again, and the next run finds nothing.
     expect((await call('GET', '/api/articles?limit=1')).body.articlesCount).toBe(actual);
@@ -209,7 +254,9 @@ describe('daily cron: counter reconciliation', () => {
     const logs = await runCron(DAILY, NOW);
 
     expect(await publishedCounter()).toBe(actual);
-    expect(logs.find((l) => l.counter === 'site_counters.published_articles')).toMatchObject({ sample: `published_articles:missing->${actual}` });
+    expect(logs.find((l) => l.counter === 'site_counters.published_articles')).toMatchObject({
+      sample: `published_articles:missing->${actual}`,
+    });
   });
 
   it('runs PRAGMA optimize after the other daily jobs', async () => {

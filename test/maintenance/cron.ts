@@ -13,7 +13,11 @@ export type LogLine = Record<string, unknown> & { level?: string; message?: stri
  * Fires one cron trigger through the Worker's real `scheduled` handler, waits for its `waitUntil`
  * work and returns the structured log lines it wrote (console.log/warn/error, parsed).
  */
-export async function runCron(cron: string, scheduledTime: Date | number, envOverrides: Partial<Env> = {}): Promise<LogLine[]> {
+export async function runCron(
+  cron: string,
+  scheduledTime: Date | number,
+  envOverrides: Partial<Env> = {},
+): Promise<LogLine[]> {
   const lines: LogLine[] = [];
   const capture = (...args: unknown[]) => {
     try {

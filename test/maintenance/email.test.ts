@@ -52,17 +52,27 @@ afterEach(() => {
 describe('*/5 cron: outbox delivery', () => {
   it('delivers an email queued by registration exactly once across two runs', async () => {
     const user = await registerUser();
-    const queued = await env.DB.prepare("SELECT id FROM outbox WHERE recipient = ? AND status = 'pending'").bind(user.email).first<{ id: string }>();
+    const queued = await env.DB.prepare("SELECT id FROM outbox WHERE recipient = ? AND status = 'pending'")
+      .bind(user.email)
+      .first<{ id: string }>();
     expect(queued).not.toBeNull();
     const at = Date.now() + 1000;
 
     const first = await runCron(EVERY_5_MINUTES, at);
     const second = await runCron(EVERY_5_MINUTES, at + 5 * MINUTE);
 
-    const deliveries = [...first, ...second].filter((l) => l.message === 'email (development: not sent)' && l.outboxId === queued!.id);
+    const deliveries = [...first, ...second].filter(
+      (l) => l.message === 'email (development: not sent)' && l.outboxId === queued!.id,
+    );
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]).toMatchObject({ to: user.email });
-    expect(await outboxRow(queued!.id)).toMatchObject({ status: 'sent', attempts: 1, sent_at: at, lease_until: null, last_error: null });
+    expect(await outboxRow(queued!.id)).toMatchObject({
+      status: 'sent',
+      attempts: 1,
+      sent_at: at,
+      lease_until: null,
+      last_error: null,
+    });
     expect(jobResult(first, 'deliverEmail')).toMatchObject({ job: 'deliverEmail', cron: EVERY_5_MINUTES });
   });
 
@@ -95,17 +105,29 @@ describe('*/5 cron: outbox delivery', () => {
       last_error: 'email API answered 503',
       lease_until: null,
     });
-    expect(failed.find((l) => l.message === 'email delivery failed' && l.outboxId === id)).toMatchObject({ level: 'error', giveUp: false });
+    expect(failed.find((l) => l.message === 'email delivery failed' && l.outboxId === id)).toMatchObject({
+      level: 'error',
+      giveUp: false,
+    });
 
     // Not due yet: untouched.
     await runCron(EVERY_5_MINUTES, t0 + 30_000, EMAIL_API);
     expect(api.sent.filter((k) => k === id)).toHaveLength(1);
 
     await runCron(EVERY_5_MINUTES, t0 + MINUTE, EMAIL_API);
-    expect(await outboxRow(id)).toMatchObject({ status: 'pending', attempts: 2, next_attempt_at: t0 + MINUTE + 2 * MINUTE });
+    expect(await outboxRow(id)).toMatchObject({
+      status: 'pending',
+      attempts: 2,
+      next_attempt_at: t0 + MINUTE + 2 * MINUTE,
+    });
 
     await runCron(EVERY_5_MINUTES, t0 + 3 * MINUTE, EMAIL_API);
-    expect(await outboxRow(id)).toMatchObject({ status: 'sent', attempts: 3, sent_at: t0 + 3 * MINUTE, last_error: null });
+    expect(await outboxRow(id)).toMatchObject({
+      status: 'sent',
+      attempts: 3,
+      sent_at: t0 + 3 * MINUTE,
+      last_error: null,
+    });
     // Every attempt carried the same idempotency key, so the provider can drop a duplicate.
     expect(api.sent.filter((k) => k === id)).toHaveLength(3);
   });
@@ -118,6 +140,8 @@ describe('*/5 cron: outbox delivery', () => {
     const logs = await runCron(EVERY_5_MINUTES, t0, EMAIL_API);
 
     expect(await outboxRow(id)).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS });
-    expect(logs.find((l) => l.message === 'email delivery failed' && l.outboxId === id)).toMatchObject({ giveUp: true });
+    expect(logs.find((l) => l.message === 'email delivery failed' && l.outboxId === id)).toMatchObject({
+      giveUp: true,
+    });
   });
 });

@@ -13,7 +13,14 @@ async function scheduleArticle(publishAt: number) {
   const res = await call('POST', '/api/articles', {
     token: author.token,
     body: {
-      article: { title: `Scheduled ${tag}`, description: 'Later', body: 'Worth the wait', tagList: [tag], status: 'scheduled', publishAt: new Date(publishAt).toISOString() },
+      article: {
+        title: `Scheduled ${tag}`,
+        description: 'Later',
+        body: 'Worth the wait',
+        tagList: [tag],
+        status: 'scheduled',
+        publishAt: new Date(publishAt).toISOString(),
+      },
     },
   });
   expect(res.status).toBe(201);
@@ -49,7 +56,9 @@ describe('*/5 cron: scheduled publishing', () => {
     const listed = await call('GET', `/api/articles?tag=${tag}`);
     expect(listed.body.articlesCount).toBe(1);
     expect(listed.body.articles[0].slug).toBe(slug);
-    expect((await call('GET', '/api/articles?q=worth')).body.articles.map((a: { slug: string }) => a.slug)).toContain(slug);
+    expect((await call('GET', '/api/articles?q=worth')).body.articles.map((a: { slug: string }) => a.slug)).toContain(
+      slug,
+    );
     expect(await tagCount(tag)).toBe(1);
   });
 

@@ -9,7 +9,10 @@ const DAY = 24 * HOUR;
 let seq = 0;
 const id = (prefix: string) => `${prefix}_maint_${++seq}_${Math.floor(Math.random() * 1e9).toString(36)}`;
 
-const exists = async (sql: string, ...params: unknown[]) => (await env.DB.prepare(sql).bind(...params).first()) !== null;
+const exists = async (sql: string, ...params: unknown[]) =>
+  (await env.DB.prepare(sql)
+    .bind(...params)
+    .first()) !== null;
 
 describe('daily cron: purge', () => {
   it('deletes expired user tokens, long-expired sessions, stale rate-limit windows and old delivered email only', async () => {
@@ -18,25 +21,18 @@ describe('daily cron: purge', () => {
     const expiredToken = id('tok');
     const liveToken = id('tok');
     const token = (hash: string, expiresAt: number) =>
-      env.DB.prepare("INSERT INTO user_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES (?, ?, 'verify_email', ?, ?)").bind(
-        hash,
-        userId,
-        NOW - 2 * DAY,
-        expiresAt,
-      );
+      env.DB.prepare(
+        "INSERT INTO user_tokens (token_hash, user_id, purpose, created_at, expires_at) VALUES (?, ?, 'verify_email', ?, ?)",
+      ).bind(hash, userId, NOW - 2 * DAY, expiresAt);
 
     // Sessions are kept for 7 days after they expire (the security page lists recent ones).
     const oldSession = id('ses');
     const recentlyExpiredSession = id('ses');
     const liveSession = id('ses');
     const session = (sessionId: string, expiresAt: number) =>
-      env.DB.prepare('INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?)').bind(
-        sessionId,
-        userId,
-        NOW - 40 * DAY,
-        NOW - 40 * DAY,
-        expiresAt,
-      );
+      env.DB.prepare(
+        'INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+      ).bind(sessionId, userId, NOW - 40 * DAY, NOW - 40 * DAY, expiresAt);
     const oldRefresh = id('rt');
 
     const staleKey = id('rl');
@@ -58,12 +54,9 @@ describe('daily cron: purge', () => {
       session(oldSession, NOW - 8 * DAY),
       session(recentlyExpiredSession, NOW - DAY),
       session(liveSession, NOW + DAY),
-      env.DB.prepare('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES (?, ?, ?, ?)').bind(
-        oldRefresh,
-        oldSession,
-        NOW - 40 * DAY,
-        NOW - 8 * DAY,
-      ),
+      env.DB.prepare(
+        'INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
+      ).bind(oldRefresh, oldSession, NOW - 40 * DAY, NOW - 8 * DAY),
       window(staleKey, Math.floor(NOW / 1000) - 2 * 24 * 3600),
       window(currentKey, Math.floor(NOW / 1000) - 60),
       message(oldSent, 'sent', NOW - 31 * DAY),

@@ -23,12 +23,17 @@ describe('scheduled handler', () => {
     )
       .bind(`unknown-cron-${userId}`, userId, NOW - 60_000, NOW - 120_000, NOW - 120_000)
       .first<{ id: number }>();
-    const state = () => env.DB.prepare('SELECT status, favorites_count, published_at FROM articles WHERE id = ?').bind(article!.id).first();
+    const state = () =>
+      env.DB.prepare('SELECT status, favorites_count, published_at FROM articles WHERE id = ?')
+        .bind(article!.id)
+        .first();
     const before = await state();
 
     const logs = await runCron('0 12 * * *', NOW);
 
-    expect(logs).toEqual([expect.objectContaining({ level: 'error', message: 'no jobs for cron', cron: '0 12 * * *' })]);
+    expect(logs).toEqual([
+      expect.objectContaining({ level: 'error', message: 'no jobs for cron', cron: '0 12 * * *' }),
+    ]);
     // Neither the publisher nor the counter repair touched the due, drifted article.
     expect(await state()).toEqual(before);
   });

@@ -21,7 +21,10 @@ describe('GET /api/profiles/:username', () => {
 
   it('shows bio and image once set', async () => {
     const jake = await registerUser();
-    await call('PUT', '/api/user', { token: jake.token, body: { user: { bio: 'I work at statefarm', image: 'https://example.com/a.jpg' } } });
+    await call('PUT', '/api/user', {
+      token: jake.token,
+      body: { user: { bio: 'I work at statefarm', image: 'https://example.com/a.jpg' } },
+    });
     const res = await call('GET', `/api/profiles/${jake.username}`);
     expect(res.body.profile).toMatchObject({ bio: 'I work at statefarm', image: 'https://example.com/a.jpg' });
   });

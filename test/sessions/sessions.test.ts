@@ -54,7 +54,10 @@ describe('session checks on authenticated requests', () => {
 
   it('records the country Cloudflare reports for the client', async () => {
     const user = await registerUser();
-    const res = await call('POST', '/api/users/login', { cf: { country: 'PT' }, body: { user: { email: user.email, password: user.password } } });
+    const res = await call('POST', '/api/users/login', {
+      cf: { country: 'PT' },
+      body: { user: { email: user.email, password: user.password } },
+    });
     const list = await call('GET', '/api/user/sessions', { token: res.body.user.token });
     expect(list.body.sessions.find((s: { current: boolean }) => s.current).country).toBe('PT');
   });
@@ -62,7 +65,9 @@ describe('session checks on authenticated requests', () => {
   it('refuses a token whose session expired, even if its JWT has not', async () => {
     const user = await registerUser();
     const sid = sessionIdOf(user.token);
-    await env.DB.prepare('UPDATE sessions SET expires_at = ? WHERE id = ?').bind(Date.now() - 1000, sid).run();
+    await env.DB.prepare('UPDATE sessions SET expires_at = ? WHERE id = ?')
+      .bind(Date.now() - 1000, sid)
+      .run();
     await env.SESSIONS.delete(sessionKey(sid));
     expect((await call('GET', '/api/user', { token: user.token })).status).toBe(401);
   });
@@ -151,7 +156,10 @@ describe('DELETE /api/user/sessions/:id', () => {
 describe('DELETE /api/user/sessions', () => {
   it('revokes every session except the current one', async () => {
     const user = await registerUser();
-    const others = [(await login(user.email, user.password)).body.user, (await login(user.email, user.password)).body.user];
+    const others = [
+      (await login(user.email, user.password)).body.user,
+      (await login(user.email, user.password)).body.user,
+    ];
     const res = await call('DELETE', '/api/user/sessions', { token: user.token });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ revoked: 2 });

@@ -5,7 +5,8 @@ import { DEV_SIGNING_JWK } from '../../src/sessions/dev-signing-key';
 import { registerUser } from '../helpers/factories';
 import { call } from '../helpers/request';
 
-const b64url = (value: unknown) => btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (value: unknown) =>
+  btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const decode = (part: string) => JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/')));
 
 async function claimsOf(token: string) {
@@ -24,7 +25,12 @@ describe('access tokens', () => {
     const user = await registerUser();
     const { header, payload } = await claimsOf(user.token);
     expect(header).toMatchObject({ alg: 'EdDSA', kid: DEV_SIGNING_JWK.kid, typ: 'JWT' });
-    expect(payload).toMatchObject({ iss: env.JWT_ISSUER, aud: env.JWT_AUDIENCE, sub: expect.stringMatching(/^usr_/), sid: expect.stringMatching(/^ses_/) });
+    expect(payload).toMatchObject({
+      iss: env.JWT_ISSUER,
+      aud: env.JWT_AUDIENCE,
+      sub: expect.stringMatching(/^usr_/),
+      sid: expect.stringMatching(/^ses_/),
+    });
     expect(payload.exp - payload.iat).toBe(86_400);
   });
 
@@ -33,9 +39,18 @@ describe('access tokens', () => {
     const res = await call('GET', '/.well-known/jwks.json');
     expect(res.status).toBe(200);
     expect(res.body.keys).toHaveLength(1);
-    expect(res.body.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: DEV_SIGNING_JWK.kid, alg: 'EdDSA', use: 'sig' });
+    expect(res.body.keys[0]).toMatchObject({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      kid: DEV_SIGNING_JWK.kid,
+      alg: 'EdDSA',
+      use: 'sig',
+    });
     expect(res.body.keys[0].d).toBeUndefined();
-    const { payload } = await jwtVerify(user.token, createLocalJWKSet(res.body), { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE });
+    const { payload } = await jwtVerify(user.token, createLocalJWKSet(res.body), {
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+    });
     expect(payload.sid).toEqual(expect.any(String));
   });
 
@@ -63,7 +78,9 @@ describe('access tokens', () => {
       const user = await registerUser();
       const { payload } = await claimsOf(user.token);
       const secret = new TextEncoder().encode(JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: DEV_SIGNING_JWK.x }));
-      const token = await new SignJWT(payload).setProtectedHeader({ alg: 'HS256', kid: DEV_SIGNING_JWK.kid }).sign(secret);
+      const token = await new SignJWT(payload)
+        .setProtectedHeader({ alg: 'HS256', kid: DEV_SIGNING_JWK.kid })
+        .sign(secret);
       await refused(token);
     });
 
@@ -71,19 +88,33 @@ describe('access tokens', () => {
       const user = await registerUser();
       const { payload } = await claimsOf(user.token);
       const past = Math.floor(Date.now() / 1000) - 7200;
-      await refused(await signWith(await devKey(), { alg: 'EdDSA', kid: DEV_SIGNING_JWK.kid }, { ...payload, iat: past - 60, exp: past }));
+      await refused(
+        await signWith(
+          await devKey(),
+          { alg: 'EdDSA', kid: DEV_SIGNING_JWK.kid },
+          { ...payload, iat: past - 60, exp: past },
+        ),
+      );
     });
 
     it('wrong audience', async () => {
       const user = await registerUser();
       const { payload } = await claimsOf(user.token);
-      await refused(await signWith(await devKey(), { alg: 'EdDSA', kid: DEV_SIGNING_JWK.kid }, { ...payload, aud: 'someone-else' }));
+      await refused(
+        await signWith(await devKey(), { alg: 'EdDSA', kid: DEV_SIGNING_JWK.kid }, { ...payload, aud: 'someone-else' }),
+      );
     });
 
     it('wrong issuer', async () => {
       const user = await registerUser();
       const { payload } = await claimsOf(user.token);
-      await refused(await signWith(await devKey(), { alg: 'EdDSA', kid: DEV_SIGNING_JWK.kid }, { ...payload, iss: 'https://evil.example' }));
+      await refused(
+        await signWith(
+          await devKey(),
+          { alg: 'EdDSA', kid: DEV_SIGNING_JWK.kid },
+          { ...payload, iss: 'https://evil.example' },
+        ),
+      );
     });
 
     it('without exp', async () => {
@@ -125,7 +156,10 @@ describe('access tokens', () => {
     };
     expect((await call('GET', '/api/user', { token: user.token, env: rotated })).status).toBe(200);
 
-    const fresh = await call('POST', '/api/users/login', { env: rotated, body: { user: { email: user.email, password: user.password } } });
+    const fresh = await call('POST', '/api/users/login', {
+      env: rotated,
+      body: { user: { email: user.email, password: user.password } },
+    });
     expect((await claimsOf(fresh.body.user.token)).header.kid).toBe('key-2027');
     expect((await call('GET', '/api/user', { token: fresh.body.user.token, env: rotated })).status).toBe(200);
 

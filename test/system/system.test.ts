@@ -29,7 +29,15 @@ describe('every response', () => {
   it('is logged as one structured line with route pattern, status, duration and storage counts', async () => {
     const user = await registerUser();
     const res = await call('GET', '/api/user', { token: user.token });
-    expect(res.log).toMatchObject({ level: 'info', message: 'request', method: 'GET', route: '/api/user', status: 200, d1: 1, kv: 1 });
+    expect(res.log).toMatchObject({
+      level: 'info',
+      message: 'request',
+      method: 'GET',
+      route: '/api/user',
+      status: 200,
+      d1: 1,
+      kv: 1,
+    });
     expect(res.log.durationMs).toEqual(expect.any(Number));
     expect(JSON.stringify(res.log)).not.toContain(user.token);
   });
@@ -46,7 +54,11 @@ describe('CORS', () => {
   const preflight = (origin: string, env?: Record<string, string>) =>
     call('OPTIONS', '/api/user', {
       env,
-      headers: { Origin: origin, 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'authorization,content-type' },
+      headers: {
+        Origin: origin,
+        'Access-Control-Request-Method': 'PUT',
+        'Access-Control-Request-Headers': 'authorization,content-type',
+      },
     });
 
   it('answers preflights from a localhost front end in development before any auth check', async () => {
@@ -61,7 +73,9 @@ describe('CORS', () => {
 
   it('allows only configured origins', async () => {
     const env = { ENVIRONMENT: 'production', CORS_ORIGINS: 'https://app.folio.example' };
-    expect((await preflight('https://app.folio.example', env)).headers.get('Access-Control-Allow-Origin')).toBe('https://app.folio.example');
+    expect((await preflight('https://app.folio.example', env)).headers.get('Access-Control-Allow-Origin')).toBe(
+      'https://app.folio.example',
+    );
     expect((await preflight('http://localhost:4200', env)).headers.get('Access-Control-Allow-Origin')).toBeNull();
     expect((await preflight('https://evil.example', env)).headers.get('Access-Control-Allow-Origin')).toBeNull();
   });

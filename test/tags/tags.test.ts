@@ -37,7 +37,11 @@ describe('GET /api/tags', () => {
     const a = await postArticle(jake, { tagList: [shared] });
     const b = await postArticle(jake, { tagList: [shared] });
     await postArticle(jake, { tagList: [shared, draftOnly], status: 'draft' });
-    await postArticle(jake, { tagList: [draftOnly], status: 'scheduled', publishAt: new Date(Date.now() + 3600_000).toISOString() });
+    await postArticle(jake, {
+      tagList: [draftOnly],
+      status: 'scheduled',
+      publishAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
     expect(await countOf(shared)).toBe(2);
     expect(await countOf(draftOnly)).toBe(0);
     let tags: string[] = (await call('GET', '/api/tags')).body.tags;
