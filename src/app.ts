@@ -1,25 +1,23 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { accountsRouter } from './accounts/accounts.routes';
 import { articlesRouter } from './articles/articles.routes';
 import { commentsRouter } from './comments/comments.routes';
-import type { AppEnv } from './env';
 import { AppError, handleError } from './errors';
 import { bodyLimitFromConfig } from './middleware/body-limit';
 import { corsFromConfig } from './middleware/cors';
 import { requestContext } from './middleware/request-context';
-import { validationHook } from './middleware/validate';
-import { mountDocs } from './openapi';
+import { createRouter } from './router';
 import { profilesRouter } from './profiles/profiles.routes';
 import { jwksRouter } from './sessions/jwks.routes';
 import { sessionsRouter } from './sessions/sessions.routes';
+import { mountDocs } from './system/docs';
 import { systemRouter } from './system/system.routes';
 import { tagsRouter } from './tags/tags.routes';
 
 /** Builds the fully configured app: global middleware, every feature router, docs, 404 and the one onError. */
 export function createApp() {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const app = createRouter();
 
   app.use('*', requestId({ limitLength: 64 }));
   app.use('*', requestContext);

@@ -3,12 +3,14 @@ import type { Context } from 'hono';
 import { getConfig } from '../config';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
-import { requireAuth } from '../middleware/auth';
-import { createRouter } from '../middleware/validate';
+import { requireAuth } from '../sessions/sessions.middleware';
+import { createRouter } from '../router';
 import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { limitByIp } from '../security/rate-limit';
 import { clientInfo, issueAccessToken } from '../sessions/sessions.issue';
 import { deleteSessionCopies } from '../sessions/sessions.kv';
+import { RefreshBody } from '../sessions/sessions.schemas';
+import { revokeSession, rotateRefreshToken } from '../sessions/sessions.service';
 import { toUser } from './accounts.present';
 import {
   LoginBody,
@@ -200,5 +202,37 @@ accountsRouter.openapi(
     const revoked = await confirmPasswordReset(c.var.db, token, password, new Date());
     await deleteSessionCopies(c.var.sessionsKv, revoked);
     return c.json({ status: 'password_reset' }, 200);
+  },
+);
+
+accountsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/users/refresh',
+    tags: ['Sessions'],
+    summary: 'Exchange a refresh token for a new access token',
+    description:
+      'Rotates the refresh token: the one presented stops working. Presenting a used refresh token again revokes its session.',
+    middleware: limitByIp('refresh'),
+    request: jsonBody(RefreshBody),
+    responses: { 200: jsonResponse(UserResponse, 'New tokens'), 401: errors[401], 422: errors[422], 429: errors[429] },
+  }),
+  async (c) => {
+    const now = new Date();
+    const config = getConfig(c.env);
+    const outcome = await rotateRefreshToken(
+      c.var.db,
+      c.req.valid('json').refreshToken,
+      config.refreshTokenTtlSeconds,
+      now,
+    );
+    if (outcome.kind === 'reused') {
+      // A stolen token and its legitimate twin cannot be told apart: end the whole family.
+      await revokeSession(c.var.db, outcome.userId, outcome.sessionId, now);
+      await deleteSessionCopies(c.var.sessionsKv, [outcome.sessionId]);
+    }
+    if (outcome.kind !== 'rotated') throw AppError.unauthorized('refreshToken', 'is invalid or has expired');
+    const token = await issueAccessToken(c, outcome, now);
+    return c.json({ user: toUser(outcome.user, token, outcome.refreshToken) }, 200);
   },
 );

@@ -8,7 +8,7 @@ import { and, desc, eq, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { userIdByUsername } from '../accounts/users.queries';
 import type { Database } from '../db/client';
-import { followingExpr } from '../profiles/profiles.service';
+import { followingExpr } from '../profiles/profiles.queries';
 import { articles, articleTags, favorites, follows, siteCounters, tags, users } from '../db/schema';
 import type { ArticleStatus } from './articles.schemas';
 
@@ -331,4 +331,19 @@ export function toMatchExpression(text: string): string | undefined {
   const words = text.match(/[\p{L}\p{N}_]+/gu)?.slice(0, 12);
   if (!words || words.length === 0) return undefined;
   return words.map((w) => `"${w}"`).join(' ');
+}
+
+/** The article behind a slug as far as `viewerId` may see it (published, or their own), for other features. */
+export function readableArticleQuery(db: Database, slug: string, viewerId: string | null) {
+  return db
+    .select({
+      id: articles.id,
+      slug: articles.slug,
+      authorId: articles.authorId,
+      status: articles.status,
+      visibility: articles.visibility,
+    })
+    .from(articles)
+    .where(and(eq(articles.slug, slug), readableBy(viewerId)))
+    .limit(1);
 }

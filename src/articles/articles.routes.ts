@@ -1,9 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Viewer } from '../billing/membership';
-import { optionalAuth, requireAuth } from '../middleware/auth';
-import { createRouter } from '../middleware/validate';
+import { optionalAuth, requireAuth } from '../sessions/sessions.middleware';
+import { createRouter } from '../router';
 import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
-import { conditionalJson } from './articles.http';
+import { conditionalJson } from '../http/conditional-json';
 import { toArticle, toArticleListItem } from './articles.present';
 import {
   ListQuery,

@@ -45,12 +45,10 @@ export function normalizeTags(tags: string[]): string[] {
   return [...seen];
 }
 
-const statusSchema = z
-  .enum(ARTICLE_STATUSES, { error: `must be one of ${ARTICLE_STATUSES.join(', ')}` })
-  .openapi({
-    description:
-      'Folio extension. `draft` and `scheduled` articles are visible only to their author. Default `published`.',
-  });
+const statusSchema = z.enum(ARTICLE_STATUSES, { error: `must be one of ${ARTICLE_STATUSES.join(', ')}` }).openapi({
+  description:
+    'Folio extension. `draft` and `scheduled` articles are visible only to their author. Default `published`.',
+});
 
 const visibilitySchema = z
   .enum(ARTICLE_VISIBILITIES, { error: `must be one of ${ARTICLE_VISIBILITIES.join(', ')}` })

@@ -95,21 +95,6 @@ export async function getArticle(db: Database, slug: string, viewerId: string | 
   return row;
 }
 
-/** The article behind a slug as far as `viewerId` may see it (published, or their own), for other features. */
-export function readableArticleQuery(db: Database, slug: string, viewerId: string | null) {
-  return db
-    .select({
-      id: articles.id,
-      slug: articles.slug,
-      authorId: articles.authorId,
-      status: articles.status,
-      visibility: articles.visibility,
-    })
-    .from(articles)
-    .where(and(eq(articles.slug, slug), readableBy(viewerId)))
-    .limit(1);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Statements shared by the writes. Search, tag counts, the published-articles counter and the tag
 // links' publication time are kept in the same batch as the change.

@@ -1,10 +1,10 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
-import { readableArticleQuery } from '../articles/articles.service';
+import { readableArticleQuery } from '../articles/articles.queries';
 import { canReadBody } from '../billing/membership';
 import type { Database } from '../db/client';
 import { articles, comments, users } from '../db/schema';
 import { AppError } from '../errors';
-import { followingExpr } from '../profiles/profiles.service';
+import { followingExpr } from '../profiles/profiles.queries';
 import { assertWithinLimit, hitStatement, withinLimit, type WindowLimit } from '../security/rate-limit';
 import type { CommentRow } from './comments.present';
 

@@ -5,7 +5,7 @@ import { publishDueArticles } from '../articles/articles.service';
 import type { Database } from '../db/client';
 import { articles, articleTags, siteCounters, tags } from '../db/schema';
 import { logWarn } from '../lib/log';
-import type { Job } from './scheduled';
+import type { Job } from './job';
 
 /** Rows per reconciliation batch: keeps each statement (and D1's write lock) short. */
 export const RECONCILE_CHUNK = 5_000;

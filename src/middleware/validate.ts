@@ -1,6 +1,5 @@
-import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import type { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { AppEnv } from '../env';
 import { AppError, type ErrorFields } from '../errors';
 
 type HookResult = { success: true } | { success: false; error: z.ZodError };
@@ -24,9 +23,4 @@ export function toErrorFields(error: z.ZodError): ErrorFields {
  */
 export function validationHook(result: HookResult, _c: Context): void {
   if (!result.success) throw AppError.validation(toErrorFields(result.error));
-}
-
-/** A feature router: routes declared with `router.openapi(route, handler)` validate and document themselves. */
-export function createRouter() {
-  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 }

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import { optionalAuth, requireAuth } from '../middleware/auth';
-import { createRouter } from '../middleware/validate';
+import { optionalAuth, requireAuth } from '../sessions/sessions.middleware';
+import { createRouter } from '../router';
 import { errors, jsonResponse, tokenAuth } from '../openapi';
 import { toProfile } from './profiles.present';
 import { ProfileResponse, UsernameParam } from './profiles.schemas';

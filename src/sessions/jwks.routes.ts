@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getConfig } from '../config';
-import { createRouter } from '../middleware/validate';
+import { createRouter } from '../router';
 import { jsonResponse } from '../openapi';
 import { publicJwks } from './jwt';
 

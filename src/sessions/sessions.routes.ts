@@ -1,21 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
-import { toUser } from '../accounts/accounts.present';
-import { UserResponse } from '../accounts/accounts.schemas';
-import { getConfig } from '../config';
 import { AppError } from '../errors';
-import { requireAuth } from '../middleware/auth';
-import { createRouter } from '../middleware/validate';
-import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
-import { limitByIp } from '../security/rate-limit';
-import { issueAccessToken } from './sessions.issue';
+import { requireAuth } from './sessions.middleware';
+import { createRouter } from '../router';
+import { errors, jsonResponse, tokenAuth } from '../openapi';
 import { deleteSessionCopies } from './sessions.kv';
-import { RefreshBody, RevokedResponse, SessionIdParam, SessionsResponse } from './sessions.schemas';
-import {
-  listActiveSessions,
-  revokeOtherSessionsStatement,
-  revokeSession,
-  rotateRefreshToken,
-} from './sessions.service';
+import { RevokedResponse, SessionIdParam, SessionsResponse } from './sessions.schemas';
+import { listActiveSessions, revokeOtherSessionsStatement, revokeSession } from './sessions.service';
 
 export const sessionsRouter = createRouter();
 const tags = ['Sessions'];
@@ -35,38 +25,6 @@ sessionsRouter.openapi(
     await revokeSession(c.var.db, userId, sessionId, new Date());
     await deleteSessionCopies(c.var.sessionsKv, [sessionId]);
     return c.body(null, 204);
-  },
-);
-
-sessionsRouter.openapi(
-  createRoute({
-    method: 'post',
-    path: '/users/refresh',
-    tags,
-    summary: 'Exchange a refresh token for a new access token',
-    description:
-      'Rotates the refresh token: the one presented stops working. Presenting a used refresh token again revokes its session.',
-    middleware: limitByIp('refresh'),
-    request: jsonBody(RefreshBody),
-    responses: { 200: jsonResponse(UserResponse, 'New tokens'), 401: errors[401], 422: errors[422], 429: errors[429] },
-  }),
-  async (c) => {
-    const now = new Date();
-    const config = getConfig(c.env);
-    const outcome = await rotateRefreshToken(
-      c.var.db,
-      c.req.valid('json').refreshToken,
-      config.refreshTokenTtlSeconds,
-      now,
-    );
-    if (outcome.kind === 'reused') {
-      // A stolen token and its legitimate twin cannot be told apart: end the whole family.
-      await revokeSession(c.var.db, outcome.userId, outcome.sessionId, now);
-      await deleteSessionCopies(c.var.sessionsKv, [outcome.sessionId]);
-    }
-    if (outcome.kind !== 'rotated') throw AppError.unauthorized('refreshToken', 'is invalid or has expired');
-    const token = await issueAccessToken(c, outcome, now);
-    return c.json({ user: toUser(outcome.user, token, outcome.refreshToken) }, 200);
   },
 );
 

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { getConfig } from '../config';
 import { listOutbox } from '../email/outbox.service';
 import { AppError } from '../errors';
-import { createRouter } from '../middleware/validate';
+import { createRouter } from '../router';
 import { jsonResponse } from '../openapi';
 
 export const systemRouter = createRouter();

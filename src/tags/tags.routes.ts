@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
-import { conditionalJson } from '../articles/articles.http';
-import { createRouter } from '../middleware/validate';
+import { conditionalJson } from '../http/conditional-json';
+import { createRouter } from '../router';
 import { jsonResponse } from '../openapi';
 import { TagsResponse } from './tags.schemas';
 import { listTags } from './tags.service';

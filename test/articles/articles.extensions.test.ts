@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { publishDueArticles, readableArticleQuery } from '../../src/articles/articles.service';
+import { readableArticleQuery } from '../../src/articles/articles.queries';
+import { publishDueArticles } from '../../src/articles/articles.service';
 import { createDb } from '../../src/db/client';
 import { unique } from '../helpers/factories';
 import { call } from '../helpers/request';

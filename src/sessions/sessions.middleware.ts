@@ -3,9 +3,9 @@ import { createMiddleware } from 'hono/factory';
 import { getConfig } from '../config';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
-import { verifyAccessToken } from '../sessions/jwt';
-import { readSessionCopy, writeSessionCopy } from '../sessions/sessions.kv';
-import { findActiveSession, LAST_SEEN_INTERVAL_MS, touchSession } from '../sessions/sessions.service';
+import { verifyAccessToken } from './jwt';
+import { readSessionCopy, writeSessionCopy } from './sessions.kv';
+import { findActiveSession, LAST_SEEN_INTERVAL_MS, touchSession } from './sessions.service';
 
 /** Who is calling, set by `requireAuth` (always) and `optionalAuth` (when a valid token is sent). */
 export interface AuthContext {
