@@ -1,0 +1,62 @@
+/**
+ * Folio's layer rules (npm run lint). Imports point down: src/index.ts → src/app.ts → feature folders
+ * → shared modules. Shared modules import no feature. A feature imports another feature only along
+ * one of the edges listed in FEATURE_EDGES, each with its reason. Add an edge here (with a reason)
+ * before adding the import; if two features need the same helper, move it down to a shared module.
+ */
+const SHARED = '^src/(lib|db|middleware|http|email|security)/|^src/(errors|env|config|openapi|router)[.]ts$';
+
+/** [from feature, to module path (regex), reason] */
+const FEATURE_EDGES = [
+  ['accounts|articles|comments|profiles|system|tags', '^src/sessions/sessions[.]middleware[.]ts$', 'routes guard themselves with requireAuth / optionalAuth'],
+  ['accounts', '^src/sessions/', 'sign-in, refresh and password changes create, rotate and revoke sessions'],
+  ['articles|comments|profiles', '^src/accounts/users[.]queries[.]ts$', 'the one way to look a user up by username'],
+  ['articles|comments', '^src/profiles/profiles[.](queries|present|schemas)[.]ts$', 'authors are shown as profiles, with the viewer\'s following flag'],
+  ['articles|comments', '^src/billing/membership[.]ts$', 'who may read a members-only or paid body'],
+  ['comments', '^src/articles/articles[.]queries[.]ts$', 'comments belong to an article the viewer can read'],
+  ['maintenance', '^src/(accounts|articles|sessions)/[^/]+[.](service|derived|queries)[.]ts$', 'scheduled jobs call the same services as requests'],
+];
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'Import cycles tangle layers.', from: {}, to: { circular: true } },
+    {
+      name: 'shared-imports-no-feature',
+      severity: 'error',
+      comment: 'lib/, db/, middleware/, http/, email/, security/ and the top-level shared modules import no feature.',
+      from: { path: SHARED },
+      to: { path: '^src/', pathNot: SHARED },
+    },
+    {
+      name: 'src-imports-no-tests',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^test/' },
+    },
+    { name: 'not-to-unresolvable', severity: 'error', from: {}, to: { couldNotResolve: true } },
+  ],
+  allowed: [
+    // Anything may use external packages and the runtime's modules.
+    { from: {}, to: { dependencyTypesNot: ['local'] } },
+    // Tests and tooling may import anything.
+    { from: { pathNot: '^src/' }, to: {} },
+    // The entry and the app compose everything.
+    { from: { path: '^src/(index|app)[.]ts$' }, to: { path: '^src/' } },
+    // Every module may use the shared modules; a folder may use itself.
+    { from: { path: '^src/' }, to: { path: SHARED } },
+    { from: { path: '^src/([^/]+)/' }, to: { path: '^src/$1/' } },
+    ...FEATURE_EDGES.map(([from, to]) => ({ from: { path: `^src/(${from})/` }, to: { path: to } })),
+  ],
+  allowedSeverity: 'error',
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types'],
+    },
+    exclude: { path: 'src/worker-configuration[.]d[.]ts$' },
+  },
+};
