@@ -9,18 +9,36 @@ const SHARED = '^src/(lib|db|middleware|http|email|security)/|^src/(errors|env|c
 
 /** [from feature, to module path (regex), reason] */
 const FEATURE_EDGES = [
-  ['accounts|articles|comments|profiles|system|tags', '^src/sessions/sessions[.]middleware[.]ts$', 'routes guard themselves with requireAuth / optionalAuth'],
+  [
+    'accounts|articles|comments|profiles|system|tags',
+    '^src/sessions/sessions[.]middleware[.]ts$',
+    'routes guard themselves with requireAuth / optionalAuth',
+  ],
   ['accounts', '^src/sessions/', 'sign-in, refresh and password changes create, rotate and revoke sessions'],
   ['articles|comments|profiles', '^src/accounts/users[.]queries[.]ts$', 'the one way to look a user up by username'],
-  ['articles|comments', '^src/profiles/profiles[.](queries|present|schemas)[.]ts$', 'authors are shown as profiles, with the viewer\'s following flag'],
+  [
+    'articles|comments',
+    '^src/profiles/profiles[.](queries|present|schemas)[.]ts$',
+    "authors are shown as profiles, with the viewer's following flag",
+  ],
   ['articles|comments', '^src/billing/membership[.]ts$', 'who may read a members-only or paid body'],
   ['comments', '^src/articles/articles[.]queries[.]ts$', 'comments belong to an article the viewer can read'],
-  ['maintenance', '^src/(accounts|articles|sessions)/[^/]+[.](service|derived|queries)[.]ts$', 'scheduled jobs call the same services as requests'],
+  [
+    'maintenance',
+    '^src/(accounts|articles|sessions)/[^/]+[.](service|derived|queries)[.]ts$',
+    'scheduled jobs call the same services as requests',
+  ],
 ];
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'Import cycles tangle layers.', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Import cycles tangle layers.',
+      from: {},
+      to: { circular: true },
+    },
     {
       name: 'shared-imports-no-feature',
       severity: 'error',
