@@ -1,12 +1,13 @@
 import { requestId } from 'hono/request-id';
-import { secureHeaders } from 'hono/secure-headers';
 import { accountsRouter } from './accounts/accounts.routes';
 import { articlesRouter } from './articles/articles.routes';
 import { commentsRouter } from './comments/comments.routes';
 import { AppError, handleError } from './errors';
 import { bodyLimitFromConfig } from './middleware/body-limit';
 import { corsFromConfig } from './middleware/cors';
+import { purgesPublicReads } from './http/edge-cache';
 import { requestContext } from './middleware/request-context';
+import { cacheControlDefault, securityHeaders } from './middleware/response-headers';
 import { createRouter } from './router';
 import { profilesRouter } from './profiles/profiles.routes';
 import { jwksRouter } from './sessions/jwks.routes';
@@ -22,8 +23,13 @@ export function createApp() {
   app.use('*', requestId({ limitLength: 64 }));
   app.use('*', requestContext);
   app.use('*', corsFromConfig);
-  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use('*', securityHeaders);
+  app.use('*', cacheControlDefault);
   app.use('/api/*', bodyLimitFromConfig);
+  // Writes that change what anonymous readers see drop this location's cached public reads.
+  for (const path of ['/api/articles', '/api/articles/*', '/api/profiles/*', '/api/user']) {
+    app.use(path, purgesPublicReads);
+  }
 
   // Feature routers, all under /api.
   app.route('/api', systemRouter);

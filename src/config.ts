@@ -14,6 +14,8 @@ const configSchema = z.object({
   MAX_BODY_BYTES: positiveInt,
   APP_URL: z.url(),
   EMAIL_FROM: z.string().min(3),
+  IP_RATE_LIMIT: z.enum(['on', 'off']).default('on'),
+  PUBLIC_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
 });
 
 /** Settings parsed once per isolate from wrangler.toml vars (secrets are read where they are used). */
@@ -28,6 +30,10 @@ export interface AppConfig {
   maxBodyBytes: number;
   appUrl: string;
   emailFrom: string;
+  /** The per-IP brake on credential endpoints; `off` only outside production (a developer's scripts). */
+  ipRateLimit: boolean;
+  /** How long an anonymous public read may be served from the edge cache after a write elsewhere; 0 = off. */
+  publicCacheSeconds: number;
 }
 
 const cache = new WeakMap<Env, AppConfig>();
@@ -41,6 +47,9 @@ export function getConfig(env: Env): AppConfig {
     throw new ConfigError(`invalid or missing vars: ${names}`);
   }
   const v = parsed.data;
+  if (v.ENVIRONMENT === 'production' && v.IP_RATE_LIMIT === 'off') {
+    throw new ConfigError('IP_RATE_LIMIT=off is refused in production');
+  }
   const config: AppConfig = {
     environment: v.ENVIRONMENT,
     isProduction: v.ENVIRONMENT === 'production',
@@ -54,6 +63,8 @@ export function getConfig(env: Env): AppConfig {
     maxBodyBytes: v.MAX_BODY_BYTES,
     appUrl: v.APP_URL.replace(/\/$/, ''),
     emailFrom: v.EMAIL_FROM,
+    ipRateLimit: v.IP_RATE_LIMIT === 'on',
+    publicCacheSeconds: v.PUBLIC_CACHE_SECONDS,
   };
   cache.set(env, config);
   return config;

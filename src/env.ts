@@ -15,6 +15,8 @@ export interface Env {
   MAX_BODY_BYTES: string;
   APP_URL: string;
   EMAIL_FROM: string;
+  IP_RATE_LIMIT: string;
+  PUBLIC_CACHE_SECONDS: string;
   // Secrets (optional in development).
   JWT_PRIVATE_KEY?: string;
   JWT_PREVIOUS_PUBLIC_KEYS?: string;
@@ -28,6 +30,8 @@ export type AppEnv = {
   Variables: {
     requestId: string;
     db: Database;
+    /** The D1 session behind `db`, whose bookmark the response returns. */
+    d1Session: D1DatabaseSession;
     /** The sessions KV namespace, wrapped so each operation is counted. */
     sessionsKv: KVNamespace;
     metrics: RequestMetrics;

@@ -19,6 +19,9 @@ export default defineConfig(async () => {
     test: {
       root,
       include: ['test/**/*.test.ts'],
+      // Password hashing (PBKDF2, 100,000 iterations) dominates setup; a loaded 2-core machine needs headroom.
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
       setupFiles: [path.join(root, 'test/setup/apply-migrations.ts')],
     },
   };

@@ -6,6 +6,7 @@ import { AppError } from '../errors';
 import { requireAuth } from '../sessions/sessions.middleware';
 import { createRouter } from '../router';
 import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { readPrimary } from '../middleware/request-context';
 import { limitByIp } from '../security/rate-limit';
 import { clientInfo, issueAccessToken } from '../sessions/sessions.issue';
 import { deleteSessionCopies } from '../sessions/sessions.kv';
@@ -37,7 +38,7 @@ import {
 export const accountsRouter = createRouter();
 
 /** What a sign-in records and needs: the client's device details, the session lifetime, link base. */
-function signInOptions(c: Context<AppEnv>): SignInOptions {
+function signInOptions<E extends AppEnv>(c: Context<E>): SignInOptions {
   const config = getConfig(c.env);
   return { client: clientInfo(c), refreshTtlSeconds: config.refreshTokenTtlSeconds, appUrl: config.appUrl };
 }
@@ -49,7 +50,7 @@ accountsRouter.openapi(
     path: '/users',
     tags,
     summary: 'Register',
-    middleware: limitByIp('register'),
+    middleware: [readPrimary, limitByIp('register')] as const,
     request: jsonBody(RegisterBody),
     responses: {
       201: jsonResponse(UserResponse, 'Registered and signed in'),
@@ -72,7 +73,7 @@ accountsRouter.openapi(
     path: '/users/login',
     tags,
     summary: 'Log in',
-    middleware: limitByIp('login'),
+    middleware: [readPrimary, limitByIp('login')] as const,
     request: jsonBody(LoginBody),
     responses: { 200: jsonResponse(UserResponse, 'Signed in'), 401: errors[401], 422: errors[422], 429: errors[429] },
   }),
@@ -107,9 +108,10 @@ accountsRouter.openapi(
     path: '/user',
     tags,
     summary: 'Update current user',
-    description: 'Changing the password revokes every other session; changing the email asks for a new confirmation.',
+    description:
+      'Changing the password ends every session, this one included, and answers with a new token and refresh token (the old token is refused from then on); changing the email asks for a new confirmation.',
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [readPrimary, requireAuth] as const,
     request: jsonBody(UpdateUserBody),
     responses: { 200: jsonResponse(UserResponse, 'Updated'), 401: errors[401], 409: errors[409], 422: errors[422] },
   }),
@@ -117,16 +119,17 @@ accountsRouter.openapi(
     const now = new Date();
     const current = await findUserById(c.var.db, c.var.auth.userId);
     if (!current) throw AppError.unauthorized();
-    const { user, revokedSessionIds } = await updateUser(
+    const { user, revokedSessionIds, session } = await updateUser(
       c.var.db,
       current,
-      c.var.auth.sessionId,
       c.req.valid('json').user,
-      getConfig(c.env).appUrl,
+      signInOptions(c),
       now,
     );
     await deleteSessionCopies(c.var.sessionsKv, revokedSessionIds);
-    return c.json({ user: toUser(user, c.var.auth.token) }, 200);
+    if (!session) return c.json({ user: toUser(user, c.var.auth.token) }, 200);
+    const token = await issueAccessToken(c, { userId: user.id, ...session }, now);
+    return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
   },
 );
 
@@ -137,7 +140,7 @@ accountsRouter.openapi(
     tags,
     summary: 'Confirm an email address',
     description: 'Consumes the single-use token from the verification email.',
-    middleware: limitByIp('verify'),
+    middleware: [readPrimary, limitByIp('verify')] as const,
     request: jsonBody(VerifyEmailBody),
     responses: { 200: jsonResponse(StatusResponse, 'Email confirmed'), 422: errors[422], 429: errors[429] },
   }),
@@ -155,7 +158,7 @@ accountsRouter.openapi(
     summary: 'Send the verification email again',
     description: 'At most 3 an hour per account. Answers `{"status":"verified"}` if the address is already confirmed.',
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [readPrimary, requireAuth] as const,
     responses: {
       202: jsonResponse(StatusResponse, 'Queued'),
       200: jsonResponse(StatusResponse, 'Already verified'),
@@ -176,7 +179,7 @@ accountsRouter.openapi(
     tags,
     summary: 'Request a password reset email',
     description: 'Always answers 202, whether or not the email is registered.',
-    middleware: limitByIp('password-reset'),
+    middleware: [readPrimary, limitByIp('password-reset')] as const,
     request: jsonBody(PasswordResetBody),
     responses: { 202: jsonResponse(StatusResponse, 'Accepted'), 422: errors[422], 429: errors[429] },
   }),
@@ -193,7 +196,7 @@ accountsRouter.openapi(
     tags,
     summary: 'Set a new password with a reset token',
     description: 'Consumes the single-use token and signs the account out everywhere.',
-    middleware: limitByIp('password-reset'),
+    middleware: [readPrimary, limitByIp('password-reset')] as const,
     request: jsonBody(PasswordResetConfirmBody),
     responses: { 200: jsonResponse(StatusResponse, 'Password changed'), 422: errors[422], 429: errors[429] },
   }),
@@ -213,7 +216,7 @@ accountsRouter.openapi(
     summary: 'Exchange a refresh token for a new access token',
     description:
       'Rotates the refresh token: the one presented stops working. Presenting a used refresh token again revokes its session.',
-    middleware: limitByIp('refresh'),
+    middleware: [readPrimary, limitByIp('refresh')] as const,
     request: jsonBody(RefreshBody),
     responses: { 200: jsonResponse(UserResponse, 'New tokens'), 401: errors[401], 422: errors[422], 429: errors[429] },
   }),

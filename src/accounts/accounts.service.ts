@@ -177,14 +177,18 @@ export interface UserPatch {
  * Applies a profile update. Changing the email un-verifies it and queues a new confirmation;
  * changing the password revokes every other session (returned, so the caller can drop their KV copies).
  */
+/**
+ * Applies a profile/credentials patch in one batch. A password change ends every session of the
+ * account, the current one included, and starts a fresh session for the caller in the same batch: a
+ * token taken before the change stops working everywhere.
+ */
 export async function updateUser(
   db: Database,
   current: UserRow,
-  currentSessionId: string,
   patch: UserPatch,
-  appUrl: string,
+  options: SignInOptions,
   now: Date,
-): Promise<{ user: UserRow; revokedSessionIds: string[] }> {
+): Promise<{ user: UserRow; revokedSessionIds: string[]; session: NewSession | null }> {
   const emailChanged = patch.email !== undefined && patch.email.toLowerCase() !== current.email.toLowerCase();
   const changes: Partial<UserRow> = { updatedAt: now };
   if (patch.email !== undefined) changes.email = patch.email;
@@ -195,19 +199,21 @@ export async function updateUser(
   if (patch.password !== undefined) changes.passwordHash = await hashPassword(patch.password);
   const user: UserRow = { ...current, ...changes };
 
-  const extra = emailChanged ? await verificationStatements(db, user, appUrl, now) : [];
+  const extra = emailChanged ? await verificationStatements(db, user, options.appUrl, now) : [];
   try {
     const update = db.update(users).set(changes).where(eq(users.id, current.id));
     if (patch.password === undefined) {
       await db.batch([update, ...extra]);
-      return { user, revokedSessionIds: [] };
+      return { user, revokedSessionIds: [], session: null };
     }
+    const session = await prepareSession(db, current.id, options.client, options.refreshTtlSeconds, now);
     const [, revoked] = await db.batch([
       update,
-      revokeOtherSessionsStatement(db, current.id, currentSessionId, now),
+      revokeOtherSessionsStatement(db, current.id, null, now),
+      ...session.statements,
       ...extra,
     ]);
-    return { user, revokedSessionIds: revoked.map((r) => r.id) };
+    return { user, revokedSessionIds: revoked.map((r) => r.id), session };
   } catch (err) {
     if (isUniqueViolation(err, 'users')) throw await conflictFor(db, patch.email, patch.username, current.id);
     throw err;

@@ -4,6 +4,7 @@ import { optionalAuth, requireAuth } from '../sessions/sessions.middleware';
 import { createRouter } from '../router';
 import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { conditionalJson } from '../http/conditional-json';
+import { edgeCached } from '../http/edge-cache';
 import { toArticle, toArticleListItem } from './articles.present';
 import {
   ListQuery,
@@ -68,7 +69,7 @@ articlesRouter.openapi(
     summary: 'Articles, newest first (or best match first with `q`)',
     description:
       'Filters combine. `articlesCount` is the total number of matches. Items have no `body`. Folio extensions: `q` (full-text search), `status=draft|scheduled` (your own, needs a token).',
-    middleware: optionalAuth,
+    middleware: [edgeCached, optionalAuth] as const,
     request: { query: ListQuery },
     responses: {
       200: jsonResponse(MultipleArticlesResponse, 'A page of articles'),
@@ -92,7 +93,7 @@ articlesRouter.openapi(
     summary: 'One article',
     description:
       'Drafts and scheduled articles are visible to their author only. Without access to the body, `body` is null and `locked` true.',
-    middleware: optionalAuth,
+    middleware: [edgeCached, optionalAuth] as const,
     request: { params: SlugParam },
     responses: {
       200: jsonResponse(SingleArticleResponse, 'The article'),

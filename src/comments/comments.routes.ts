@@ -1,4 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
+import { conditionalJson } from '../http/conditional-json';
+import { edgeCached } from '../http/edge-cache';
 import { optionalAuth, requireAuth } from '../sessions/sessions.middleware';
 import { createRouter } from '../router';
 import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
@@ -22,14 +24,19 @@ commentsRouter.openapi(
     tags,
     summary: 'Get comments for an article',
     description: `Authentication optional. Newest first, at most ${MAX_COMMENTS_LISTED}. On a members-only or paid article the viewer cannot read, the list is empty.`,
-    middleware: optionalAuth,
+    middleware: [edgeCached, optionalAuth] as const,
     security: [{}, ...tokenAuth],
     request: { params: SlugParam },
-    responses: { 200: jsonResponse(MultipleCommentsResponse, 'The comments'), 404: errors[404] },
+    responses: {
+      200: jsonResponse(MultipleCommentsResponse, 'The comments'),
+      304: { description: 'Not modified' },
+      404: errors[404],
+    },
   }),
   async (c) => {
-    const rows = await listComments(c.var.db, c.req.valid('param').slug, c.var.auth?.userId ?? null);
-    return c.json({ comments: rows.map(toComment) }, 200);
+    const viewerId = c.var.auth?.userId ?? null;
+    const rows = await listComments(c.var.db, c.req.valid('param').slug, viewerId);
+    return conditionalJson(c, { comments: rows.map(toComment) }, viewerId);
   },
 );
 

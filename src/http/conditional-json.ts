@@ -1,16 +1,18 @@
 import type { Context } from 'hono';
 import { ifNoneMatchHits, weakEtag } from '../lib/etag';
+import { PUBLIC_READ_CACHE_CONTROL } from './edge-cache';
 
 /**
  * Sends a JSON read with a weak ETag over the body and the viewer, and answers a matching
  * `If-None-Match` with 304 and no body. Responses differ per viewer (favorited, following, locked),
- * hence `Vary: Authorization` and `Cache-Control: private`.
+ * hence `Vary: Authorization`; a signed-in viewer's copy is `private`, an anonymous one `public`
+ * (and may be kept by the edge cache, `edge-cache.ts`). Both revalidate with the ETag every time.
  */
 export async function conditionalJson<T extends object>(c: Context, payload: T, viewerId: string | null) {
   const etag = await weakEtag(viewerId ?? '', JSON.stringify(payload));
   c.header('ETag', etag);
   c.header('Vary', 'Authorization', { append: true });
-  c.header('Cache-Control', 'private, no-cache');
+  c.header('Cache-Control', viewerId === null ? PUBLIC_READ_CACHE_CONTROL : 'private, no-cache');
   if (ifNoneMatchHits(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
   return c.json(payload, 200);
 }

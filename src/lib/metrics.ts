@@ -4,32 +4,37 @@
  */
 export interface RequestMetrics {
   d1: number;
+  /** The part of `d1` sent through a session that starts on the primary (security and money paths). */
+  d1Primary: number;
   kv: number;
 }
 
 export function newMetrics(): RequestMetrics {
-  return { d1: 0, kv: 0 };
+  return { d1: 0, d1Primary: 0, kv: 0 };
 }
+
+/** What the counted wrapper needs of a D1 binding or of a D1 session (`withSession`). */
+type D1Like = Pick<D1Database, 'prepare' | 'batch'>;
 
 const innerStatements = new WeakMap<object, D1PreparedStatement>();
 
-function countStatement(inner: D1PreparedStatement, metrics: RequestMetrics): D1PreparedStatement {
+function countStatement(inner: D1PreparedStatement, count: () => void): D1PreparedStatement {
   const wrapped = {
-    bind: (...values: unknown[]) => countStatement(inner.bind(...values), metrics),
+    bind: (...values: unknown[]) => countStatement(inner.bind(...values), count),
     first: (column?: string) => {
-      metrics.d1++;
+      count();
       return column === undefined ? inner.first() : inner.first(column);
     },
     all: () => {
-      metrics.d1++;
+      count();
       return inner.all();
     },
     run: () => {
-      metrics.d1++;
+      count();
       return inner.run();
     },
     raw: (options?: { columnNames?: boolean }) => {
-      metrics.d1++;
+      count();
       return options?.columnNames ? inner.raw({ columnNames: true }) : inner.raw();
     },
   };
@@ -37,21 +42,27 @@ function countStatement(inner: D1PreparedStatement, metrics: RequestMetrics): D1
   return wrapped as unknown as D1PreparedStatement;
 }
 
-/** Wraps a D1 binding so every query or batch sent increments `metrics.d1`. */
-export function countD1(db: D1Database, metrics: RequestMetrics): D1Database {
+/**
+ * Wraps a D1 binding or session so every query or batch sent increments `metrics.d1` (and
+ * `metrics.d1Primary` when `primary`). Only `prepare` and `batch` are offered: request code never
+ * needs `exec`, `dump` or a nested `withSession`.
+ */
+export function countD1(db: D1Like, metrics: RequestMetrics, primary = false): D1Database {
+  const count = primary
+    ? () => {
+        metrics.d1++;
+        metrics.d1Primary++;
+      }
+    : () => {
+        metrics.d1++;
+      };
   const wrapped = {
-    prepare: (query: string) => countStatement(db.prepare(query), metrics),
+    prepare: (query: string) => countStatement(db.prepare(query), count),
     batch: (statements: D1PreparedStatement[]) => {
-      metrics.d1++;
+      count();
       // workerd only accepts its own statement objects inside a batch.
       return db.batch(statements.map((s) => innerStatements.get(s) ?? s));
     },
-    exec: (query: string) => {
-      metrics.d1++;
-      return db.exec(query);
-    },
-    withSession: (constraint?: string) => db.withSession(constraint),
-    dump: () => db.dump(),
   };
   return wrapped as unknown as D1Database;
 }

@@ -18,8 +18,15 @@ export const corsFromConfig = fromConfig((config) =>
   cors({
     origin: (origin) => (origin && isAllowedOrigin(origin, config) ? origin : null),
     allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['authorization', 'content-type', 'if-none-match', 'x-request-id', 'idempotency-key'],
-    exposeHeaders: ['x-request-id', 'retry-after', 'etag'],
+    allowHeaders: [
+      'authorization',
+      'content-type',
+      'if-none-match',
+      'x-request-id',
+      'idempotency-key',
+      'x-d1-bookmark',
+    ],
+    exposeHeaders: ['x-request-id', 'retry-after', 'etag', 'x-d1-bookmark', 'idempotent-replayed'],
     maxAge: 600,
   }),
 );

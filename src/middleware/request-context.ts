@@ -1,22 +1,32 @@
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { matchedRoutes } from 'hono/route';
-import { createDb } from '../db/client';
+import { BOOKMARK_HEADER, readBookmark } from '../db/bookmark';
+import { createDb, type Database } from '../db/client';
 import type { AppEnv } from '../env';
 import { logInfo } from '../lib/log';
 import { countD1, countKv, newMetrics } from '../lib/metrics';
 
 /**
- * Gives each request its counted storage handles (`db`, `sessionsKv`) and, once the response is
- * ready, writes the one structured log line: method, route pattern (never the raw path, which can
- * hold identifiers), status, duration and storage round trips.
+ * Gives each request its counted storage handles and, once the response is ready, writes the one
+ * structured log line: method, route pattern (never the raw path, which can hold identifiers),
+ * status, duration and storage round trips.
+ *
+ * `db` is a D1 session that may read from a nearby replica, continuing from the client's bookmark
+ * (`x-d1-bookmark`); the response carries the session's new bookmark. Routes that must see the
+ * latest committed state use `readPrimary` instead.
  */
 export const requestContext = createMiddleware<AppEnv>(async function requestContext(c, next) {
   const started = Date.now();
   const metrics = newMetrics();
+  const session = c.env.DB.withSession(readBookmark(c.req.header(BOOKMARK_HEADER)) ?? 'first-unconstrained');
   c.set('metrics', metrics);
-  c.set('db', createDb(countD1(c.env.DB, metrics)));
+  c.set('d1Session', session);
+  c.set('db', createDb(countD1(session, metrics)));
   c.set('sessionsKv', countKv(c.env.SESSIONS, metrics));
   await next();
+  const bookmark = c.var.d1Session.getBookmark();
+  if (bookmark) c.res.headers.set(BOOKMARK_HEADER, bookmark);
   // After next(), routeIndex points at the handler that produced the response.
   const handler = matchedRoutes(c)[c.req.routeIndex];
   logInfo('request', {
@@ -26,6 +36,25 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
     status: c.res.status,
     durationMs: Date.now() - started,
     d1: metrics.d1,
+    d1Primary: metrics.d1Primary,
     kv: metrics.kv,
   });
+});
+
+/** A drizzle client over a D1 session that starts on the primary, counted like `db`. */
+export function primaryDb(c: Context<AppEnv>): { session: D1DatabaseSession; db: Database } {
+  const session = c.env.DB.withSession('first-primary');
+  return { session, db: createDb(countD1(session, c.var.metrics, true)) };
+}
+
+/**
+ * For security and money paths (sign-in, refresh rotation and reuse detection, lockout and limit
+ * counters, email tokens, webhooks): every read of the route goes to the primary database, never to a
+ * replica that may not have seen the latest write yet.
+ */
+export const readPrimary = createMiddleware<AppEnv>(async function readPrimary(c, next) {
+  const { session, db } = primaryDb(c);
+  c.set('d1Session', session);
+  c.set('db', db);
+  await next();
 });

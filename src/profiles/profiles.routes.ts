@@ -1,4 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
+import { conditionalJson } from '../http/conditional-json';
+import { edgeCached } from '../http/edge-cache';
 import { optionalAuth, requireAuth } from '../sessions/sessions.middleware';
 import { createRouter } from '../router';
 import { errors, jsonResponse, tokenAuth } from '../openapi';
@@ -16,14 +18,19 @@ profilesRouter.openapi(
     tags,
     summary: 'Get a profile',
     description: 'Authentication optional: `following` is computed for the signed-in viewer.',
-    middleware: optionalAuth,
+    middleware: [edgeCached, optionalAuth] as const,
     security: [{}, ...tokenAuth],
     request: { params: UsernameParam },
-    responses: { 200: jsonResponse(ProfileResponse, 'The profile'), 404: errors[404] },
+    responses: {
+      200: jsonResponse(ProfileResponse, 'The profile'),
+      304: { description: 'Not modified' },
+      404: errors[404],
+    },
   }),
   async (c) => {
-    const profile = await getProfile(c.var.db, c.req.valid('param').username, c.var.auth?.userId ?? null);
-    return c.json({ profile: toProfile(profile, profile.following) }, 200);
+    const viewerId = c.var.auth?.userId ?? null;
+    const profile = await getProfile(c.var.db, c.req.valid('param').username, viewerId);
+    return conditionalJson(c, { profile: toProfile(profile, profile.following) }, viewerId);
   },
 );
 

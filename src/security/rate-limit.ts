@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import type { Database } from '../db/client';
 import { loginLockouts, rateLimits, users } from '../db/schema';
 import type { AppEnv } from '../env';
+import { getConfig } from '../config';
 import { AppError } from '../errors';
 
 /** The caller's IP as Cloudflare reports it (absent only in unusual local setups). */
@@ -14,9 +15,11 @@ export function clientIp(c: Context): string {
 /**
  * Coarse per-IP brake using the Workers rate-limiting binding. It is approximate and per location,
  * which is fine for slowing floods; per-account limits that must hold exactly live in D1 below.
+ * `IP_RATE_LIMIT=off` (refused in production) turns it off for a developer's own scripts and tools.
  */
 export function limitByIp(action: string) {
   return createMiddleware<AppEnv>(async function limitByIp(c, next) {
+    if (!getConfig(c.env).ipRateLimit) return next();
     const { success } = await c.env.AUTH_IP_LIMITER.limit({ key: `${action}:${clientIp(c)}` });
     if (!success) throw AppError.tooManyRequests(60);
     await next();

@@ -6,7 +6,7 @@ import { writeSessionCopy } from './sessions.kv';
 import type { ClientInfo } from './sessions.service';
 
 /** Device details recorded with a session. */
-export function clientInfo(c: Context<AppEnv>): ClientInfo {
+export function clientInfo<E extends AppEnv>(c: Context<E>): ClientInfo {
   const cf = c.req.raw.cf as { country?: unknown } | undefined;
   return {
     userAgent: c.req.header('User-Agent') ?? null,
@@ -18,8 +18,8 @@ export function clientInfo(c: Context<AppEnv>): ClientInfo {
  * Signs the access token for a freshly written session and publishes its KV copy after the response
  * (until then, the auth check falls back to D1 once).
  */
-export async function issueAccessToken(
-  c: Context<AppEnv>,
+export async function issueAccessToken<E extends AppEnv>(
+  c: Context<E>,
   session: { userId: string; sessionId: string; expiresAt: Date },
   now: Date,
 ): Promise<string> {

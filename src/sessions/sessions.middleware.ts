@@ -3,6 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import { getConfig } from '../config';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
+import { primaryDb } from '../middleware/request-context';
 import { verifyAccessToken } from './jwt';
 import { readSessionCopy, writeSessionCopy } from './sessions.kv';
 import { findActiveSession, LAST_SEEN_INTERVAL_MS, touchSession } from './sessions.service';
@@ -36,7 +37,7 @@ function scheduleLastSeen(c: Context<AppEnv>, sessionId: string, seenAt: number,
 
 /**
  * Verifies the token (pinned algorithms, issuer, audience, expiry) and then the session: one KV read
- * on the hot path; on a KV miss, one D1 read and a KV repopulate after the response.
+ * on the hot path; on a KV miss, one D1 read on the primary and a KV repopulate after the response.
  */
 async function authenticate(c: Context<AppEnv>): Promise<AuthContext | null> {
   const token = readToken(c.req.header('Authorization'));
@@ -51,7 +52,8 @@ async function authenticate(c: Context<AppEnv>): Promise<AuthContext | null> {
     if (copy.userId !== claims.userId || copy.expiresAt <= now.getTime()) return null;
     scheduleLastSeen(c, claims.sessionId, copy.seenAt ?? 0, now);
   } else {
-    const session = await findActiveSession(c.var.db, claims.sessionId, now);
+    // KV has no copy: the record decides, read from the primary (a replica may not have the session yet).
+    const session = await findActiveSession(primaryDb(c).db, claims.sessionId, now);
     if (!session || session.userId !== claims.userId) return null;
     c.executionCtx.waitUntil(
       writeSessionCopy(

@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { conditionalJson } from '../http/conditional-json';
+import { edgeCached } from '../http/edge-cache';
 import { createRouter } from '../router';
 import { jsonResponse } from '../openapi';
 import { TagsResponse } from './tags.schemas';
@@ -13,6 +14,7 @@ tagsRouter.openapi(
     path: '/tags',
     tags: ['Tags'],
     summary: 'Tags in use',
+    middleware: edgeCached,
     responses: {
       200: jsonResponse(TagsResponse, 'Every tag of a published article'),
       304: { description: 'Not modified' },

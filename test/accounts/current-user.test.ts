@@ -130,15 +130,35 @@ describe('PUT /api/user', () => {
     expect(res.body).toEqual({ errors: { token: ['is missing'] } });
   });
 
-  it('changing the password revokes the other sessions but keeps this one', async () => {
+  it('changing the password ends every session and answers with a fresh token and refresh token', async () => {
     const user = await registerUser();
     const other = (await login(user.email, user.password)).body.user;
     const res = await call('PUT', '/api/user', { token: user.token, body: { user: { password: 'new-password-1' } } });
     expect(res.status).toBe(200);
-    expect((await call('GET', '/api/user', { token: user.token })).status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const { token, refreshToken } = res.body.user;
+    expect(token).not.toBe(user.token);
+    expect(refreshToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    // The token the change was made with is refused, like every other session's.
+    expect((await call('GET', '/api/user', { token: user.token })).status).toBe(401);
     expect((await call('GET', '/api/user', { token: other.token })).status).toBe(401);
+    expect((await call('POST', '/api/users/refresh', { body: { refreshToken: user.refreshToken } })).status).toBe(401);
     expect((await call('POST', '/api/users/refresh', { body: { refreshToken: other.refreshToken } })).status).toBe(401);
+    // The new pair works.
+    const me = await call('GET', '/api/user', { token });
+    expect(me.status).toBe(200);
+    expect(me.body.user.username).toBe(user.username);
+    expect((await call('POST', '/api/users/refresh', { body: { refreshToken } })).status).toBe(200);
     expect((await login(user.email, user.password)).status).toBe(401);
     expect((await login(user.email, 'new-password-1')).status).toBe(200);
+  });
+
+  it('a profile change without a password keeps the token it was made with', async () => {
+    const user = await registerUser();
+    const res = await call('PUT', '/api/user', { token: user.token, body: { user: { bio: 'hello' } } });
+    expect(res.status).toBe(200);
+    expect(res.body.user.token).toBe(user.token);
+    expect(res.body.user).not.toHaveProperty('refreshToken');
+    expect((await call('GET', '/api/user', { token: user.token })).status).toBe(200);
   });
 });

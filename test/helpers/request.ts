@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { vi } from 'vitest';
+import { beforeEach, vi } from 'vitest';
 import worker from '../../src/index';
 import type { Env } from '../../src/env';
 
@@ -31,6 +31,38 @@ export interface CallResult<T = any> {
 }
 
 let counter = 0;
+
+/**
+ * The host requests are sent to. The edge cache (Cache API, one per Cloudflare location) keys its
+ * entries by origin and outlives each test's isolated D1, so every test reads through a host of its
+ * own: a location that has cached nothing yet.
+ */
+let origin = newOrigin();
+beforeEach(() => {
+  origin = newOrigin();
+});
+
+function newOrigin(): string {
+  return `http://${crypto.randomUUID().slice(0, 8)}.folio.test`;
+}
+
+/**
+ * Continues the test as seen from another Cloudflare location, whose edge cache holds nothing: for
+ * reads after a write that did not go through the API (a cron job, a direct service call), which a
+ * location's cache only notices once its copies expire.
+ */
+export function readFromAnotherLocation(): void {
+  origin = newOrigin();
+}
+
+/** The location (origin) requests currently go to, to come back to it with `useLocation`. */
+export function currentLocation(): string {
+  return origin;
+}
+
+export function useLocation(location: string): void {
+  origin = location;
+}
 
 /** Request log lines by request id, captured from the Worker's structured logging. */
 const requestLogs = new Map<string, Record<string, unknown>>();
@@ -80,7 +112,7 @@ export async function call<T = any>(method: string, path: string, options: CallO
     body = JSON.stringify(options.body);
     if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   }
-  const request = new Request(`http://folio.test${path}`, { method, headers, body, cf: options.cf } as RequestInit);
+  const request = new Request(`${origin}${path}`, { method, headers, body, cf: options.cf } as RequestInit);
 
   captureRequestLogs();
   const ctx = createExecutionContext();

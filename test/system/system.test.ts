@@ -22,8 +22,10 @@ describe('every response', () => {
   it('carries secure headers', async () => {
     const res = await call('GET', '/api/health');
     expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');
-    expect(res.headers.get('Strict-Transport-Security')).toContain('max-age=');
-    expect(res.headers.get('X-Frame-Options')).toBe('SAMEORIGIN');
+    expect(res.headers.get('Strict-Transport-Security')).toBe('max-age=31536000; includeSubDomains');
+    expect(res.headers.get('X-Frame-Options')).toBe('DENY');
+    expect(res.headers.get('Content-Security-Policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
   });
 
   it('is logged as one structured line with route pattern, status, duration and storage counts', async () => {

@@ -1,0 +1,103 @@
+/**
+ * Anonymous public reads served from the edge cache (the Workers Cache API, one cache per Cloudflare
+ * location), without touching D1.
+ *
+ * Every cache key carries the location's current *version*, a random token kept in the same cache.
+ * A write purges its own location at once by replacing the version (so the next read there, by
+ * anyone, is fresh: read-your-writes within the location that took the write). Other locations
+ * cannot be reached from here: their version expires `PUBLIC_CACHE_SECONDS` after it was made, and
+ * with it every entry keyed by it, so no location serves a copy older than that bound.
+ *
+ * Only requests without an `Authorization` header are looked up or stored; signed-in responses are
+ * `private` and never enter a shared cache.
+ */
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { getConfig } from '../config';
+import type { AppEnv } from '../env';
+import { ifNoneMatchHits } from '../lib/etag';
+
+const VERSION_PATH = '/__folio/public-reads/version';
+/** Tells clients (and tests) whether the edge cache answered. */
+export const EDGE_CACHE_HEADER = 'Folio-Cache';
+/** What a browser or another cache in front of us may do with an anonymous read: revalidate with the ETag. */
+export const PUBLIC_READ_CACHE_CONTROL = 'public, max-age=0, must-revalidate';
+
+interface Version {
+  v: string;
+  at: number;
+}
+
+async function replaceVersion(cache: Cache, origin: string, seconds: number): Promise<string> {
+  const version: Version = { v: crypto.randomUUID(), at: Date.now() };
+  await cache.put(
+    origin + VERSION_PATH,
+    new Response(JSON.stringify(version), { headers: { 'Cache-Control': `max-age=${seconds}` } }),
+  );
+  return version.v;
+}
+
+/** The location's version, or a new one when it is missing or older than the bound. */
+async function currentVersion(cache: Cache, origin: string, seconds: number): Promise<string> {
+  const hit = await cache.match(origin + VERSION_PATH);
+  if (hit) {
+    const version = (await hit.json()) as Version;
+    if (Date.now() - version.at < seconds * 1000) return version.v;
+  }
+  return replaceVersion(cache, origin, seconds);
+}
+
+/** Query parameters sorted, so `?limit=10&offset=0` and `?offset=0&limit=10` share an entry. */
+function cacheKey(url: URL, version: string): string {
+  const params = [...url.searchParams].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `${url.origin}/__folio/public-reads/${version}${url.pathname}?${new URLSearchParams(params)}`;
+}
+
+function enabled(c: Context<AppEnv>): number {
+  const seconds = getConfig(c.env).publicCacheSeconds;
+  return seconds > 0 && typeof caches !== 'undefined' ? seconds : 0;
+}
+
+/**
+ * Route middleware for public reads (before `optionalAuth`): an anonymous GET is answered from the
+ * cache when it can be, else run and, when its answer is a public 200, stored for the next reader.
+ */
+export const edgeCached = createMiddleware<AppEnv>(async function edgeCached(c, next) {
+  const seconds = enabled(c);
+  if (!seconds || c.req.header('Authorization') !== undefined) return next();
+  const cache = caches.default;
+  const url = new URL(c.req.url);
+  const key = cacheKey(url, await currentVersion(cache, url.origin, seconds));
+  const cached = await cache.match(key);
+  if (cached) {
+    const etag = cached.headers.get('ETag') ?? '';
+    c.header(EDGE_CACHE_HEADER, 'hit');
+    c.header('Cache-Control', PUBLIC_READ_CACHE_CONTROL);
+    c.header('Vary', 'Authorization');
+    c.header('ETag', etag);
+    if (etag && ifNoneMatchHits(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
+    return c.body(await cached.arrayBuffer(), 200, { 'Content-Type': 'application/json' });
+  }
+  await next();
+  c.header(EDGE_CACHE_HEADER, 'miss');
+  if (c.res.status !== 200 || c.res.headers.get('Cache-Control') !== PUBLIC_READ_CACHE_CONTROL) return;
+  // Only the body and its tag are kept: request ids, CORS and bookmarks belong to each request.
+  const body = await c.res.clone().arrayBuffer();
+  const stored = new Response(body, {
+    headers: { 'Cache-Control': `max-age=${seconds}`, ETag: c.res.headers.get('ETag') ?? '' },
+  });
+  c.executionCtx.waitUntil(cache.put(key, stored));
+});
+
+/**
+ * App middleware for the paths whose writes change what public reads show (articles, comments,
+ * favorites, profiles): after a successful write, this location's cached reads are dropped before
+ * the response leaves, so the writer's next read, signed in or not, sees the change.
+ */
+export const purgesPublicReads = createMiddleware<AppEnv>(async function purgesPublicReads(c, next) {
+  await next();
+  const method = c.req.method;
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || c.res.status >= 400) return;
+  const seconds = enabled(c);
+  if (seconds) await replaceVersion(caches.default, new URL(c.req.url).origin, seconds);
+});
