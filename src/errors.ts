@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { isUniqueViolation } from './db/errors';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { logError } from './lib/log';
 
@@ -71,6 +72,11 @@ export function handleError(err: Error, c: Context): Response {
     if (status === 400) return c.json({ errors: { body: ['is not valid JSON'] } }, 400);
     if (status === 415) return c.json({ errors: { body: ['must be sent as application/json'] } }, 415);
     return c.json({ errors: { request: [err.message || 'failed'] } }, status);
+  }
+  // Two requests with one Idempotency-Key raced into the same effect: the loser's batch rolled back.
+  // middleware/idempotency.ts turns this into a replay of the winner's response when it can.
+  if (isUniqueViolation(err, 'idempotency_keys')) {
+    return c.json({ errors: { idempotencyKey: ['is being used by another request'] } }, 409);
   }
   const requestId = c.get('requestId') as string | undefined;
   logError(err instanceof ConfigError ? 'configuration error' : 'unhandled error', {

@@ -33,3 +33,15 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 
 /** Routes behind `requireAuth` declare this. */
 export const tokenAuth: Record<string, string[]>[] = [{ Token: [] }, { Bearer: [] }];
+
+/**
+ * Routes behind the `idempotent` middleware document the header here (the middleware checks it: a
+ * malformed key is a 422 keyed `idempotencyKey`).
+ */
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z.string().optional().openapi({
+    description:
+      'Optional. 1-255 printable characters, e.g. a UUID. The same key with the same request within 24 h replays the first response (`Idempotent-Replayed: true`) without a second effect; with a different request: 422; while the first is in flight: 409.',
+    example: '5b0a3b0e-8f7e-4c5e-9a57-0f3c0e1c2d44',
+  }),
+});

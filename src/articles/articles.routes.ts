@@ -2,7 +2,8 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Viewer } from '../billing/membership';
 import { optionalAuth, requireAuth } from '../sessions/sessions.middleware';
 import { createRouter } from '../router';
-import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { idempotencyClaim, idempotent } from '../middleware/idempotency';
+import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { conditionalJson } from '../http/conditional-json';
 import { edgeCached } from '../http/edge-cache';
 import { toArticle, toArticleListItem } from './articles.present';
@@ -116,13 +117,18 @@ articlesRouter.openapi(
     tags,
     summary: 'Create an article',
     security: tokenAuth,
-    middleware: requireAuth,
-    request: jsonBody(NewArticleBody),
-    responses: { 201: jsonResponse(SingleArticleResponse, 'Created'), 401: errors[401], 422: errors[422] },
+    middleware: [requireAuth, idempotent] as const,
+    request: { headers: IdempotencyHeaders, ...jsonBody(NewArticleBody) },
+    responses: {
+      201: jsonResponse(SingleArticleResponse, 'Created'),
+      401: errors[401],
+      409: errors[409],
+      422: errors[422],
+    },
   }),
   async (c) => {
     const { userId } = c.var.auth;
-    const row = await createArticle(c.var.db, userId, c.req.valid('json').article, new Date());
+    const row = await createArticle(c.var.db, userId, c.req.valid('json').article, new Date(), idempotencyClaim(c));
     return c.json({ article: toArticle(row, { userId }) }, 201);
   },
 );

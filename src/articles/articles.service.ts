@@ -257,6 +257,8 @@ export async function createArticle(
   authorId: string,
   input: NewArticleInput,
   now: Date,
+  /** Statements that must commit with the article or not at all (an Idempotency-Key claim). */
+  alsoInBatch: BatchItem<'sqlite'>[] = [],
 ): Promise<ArticleDetailRow> {
   const schedule = checkSchedule(input.status ?? 'published', input.publishAt, input.publishAt !== undefined, now);
   const tagList = input.tagList ?? [];
@@ -277,6 +279,7 @@ export async function createArticle(
         createdAt: now,
         updatedAt: now,
       }),
+      ...alsoInBatch,
       ...tagLinkStatements(db, insertedArticleId, tagList),
       ftsInsertStatement(db, insertedArticleId),
       tagCountStatement(db, insertedArticleId, 1),

@@ -3,7 +3,8 @@ import { conditionalJson } from '../http/conditional-json';
 import { edgeCached } from '../http/edge-cache';
 import { optionalAuth, requireAuth } from '../sessions/sessions.middleware';
 import { createRouter } from '../router';
-import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { idempotencyClaim, idempotent } from '../middleware/idempotency';
+import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { toComment } from './comments.present';
 import {
   CommentIdParams,
@@ -47,14 +48,15 @@ commentsRouter.openapi(
     tags,
     summary: 'Create a comment for an article',
     description: 'Requires read access to the article. Limited per user (see 429 and Retry-After).',
-    middleware: requireAuth,
+    middleware: [requireAuth, idempotent] as const,
     security: tokenAuth,
-    request: { params: SlugParam, ...jsonBody(NewCommentBody) },
+    request: { params: SlugParam, headers: IdempotencyHeaders, ...jsonBody(NewCommentBody) },
     responses: {
       201: jsonResponse(SingleCommentResponse, 'The new comment'),
       401: errors[401],
       403: errors[403],
       404: errors[404],
+      409: errors[409],
       422: errors[422],
       429: errors[429],
     },
@@ -66,6 +68,7 @@ commentsRouter.openapi(
       c.var.auth.userId,
       c.req.valid('json').comment.body,
       new Date(),
+      idempotencyClaim(c),
     );
     return c.json({ comment: toComment(row) }, 201);
   },

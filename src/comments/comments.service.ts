@@ -1,6 +1,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { readableArticleQuery } from '../articles/articles.queries';
 import { canReadBody } from '../billing/membership';
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { articles, comments, users } from '../db/schema';
 import { AppError } from '../errors';
@@ -74,6 +75,8 @@ export async function addComment(
   viewerId: string,
   body: string,
   now: Date,
+  /** Statements that must commit with the comment or not at all (an Idempotency-Key claim). */
+  alsoInBatch: BatchItem<'sqlite'>[] = [],
 ): Promise<CommentRow> {
   const [found, authors] = await db.batch([
     readableArticleQuery(db, slug, viewerId),
@@ -110,6 +113,7 @@ export async function addComment(
           .where(and(eq(articles.id, article.id), withinLimit(key, COMMENT_LIMIT, now))),
       )
       .returning({ id: comments.id }),
+    ...alsoInBatch,
   ]);
   assertWithinLimit(hits[0], COMMENT_LIMIT, now);
   const row = inserted[0];

@@ -123,6 +123,25 @@ export const rateLimits = sqliteTable(
   (t) => [primaryKey({ columns: [t.key, t.windowStart] }), index('rate_limits_window_start_idx').on(t.windowStart)],
 );
 
+/**
+ * `Idempotency-Key` requests (middleware/idempotency.ts): one row per user and key, inserted in the same
+ * batch as the effect it guards (the primary key makes a second effect impossible), then completed with
+ * the response that a retry replays. `status` is NULL while the first request is still in flight.
+ */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    userId: text('user_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: integer('status'),
+    responseBody: text('response_body'),
+    createdAt: timestamp('created_at').notNull(),
+    expiresAt: timestamp('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_expires_at_idx').on(t.expiresAt)],
+);
+
 /** Consecutive failed logins per account, with a lockout that doubles after each further failure. */
 export const loginLockouts = sqliteTable(
   'login_lockouts',

@@ -2,6 +2,7 @@ import { purgeExpiredUserTokens } from '../accounts/accounts.service';
 import { getConfig } from '../config';
 import { createEmailSender } from '../email/email.sender';
 import { deliverOutbox, purgeDeliveredOutbox } from '../email/outbox.service';
+import { purgeExpiredIdempotencyKeys } from '../middleware/idempotency';
 import { purgeStaleRateLimits } from '../security/rate-limit';
 import { purgeExpiredSessions } from '../sessions/sessions.service';
 import type { Job } from './job';
@@ -21,4 +22,5 @@ export const purgeJob: Job = async ({ db, now }) => ({
   sessions: await purgeExpiredSessions(db, new Date(now.getTime() - 7 * DAY_MS)),
   rateLimits: await purgeStaleRateLimits(db, now),
   outbox: await purgeDeliveredOutbox(db, new Date(now.getTime() - 30 * DAY_MS)),
+  idempotencyKeys: await purgeExpiredIdempotencyKeys(db, now),
 });

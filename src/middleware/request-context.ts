@@ -42,7 +42,7 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
 });
 
 /** A drizzle client over a D1 session that starts on the primary, counted like `db`. */
-export function primaryDb(c: Context<AppEnv>): { session: D1DatabaseSession; db: Database } {
+export function primaryDb<E extends AppEnv>(c: Context<E>): { session: D1DatabaseSession; db: Database } {
   const session = c.env.DB.withSession('first-primary');
   return { session, db: createDb(countD1(session, c.var.metrics, true)) };
 }
