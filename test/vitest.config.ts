@@ -1,10 +1,13 @@
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { buildDocsAssets } from '../scripts/docs-assets.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 
 export default defineConfig(async () => {
+  // wrangler.toml's [assets] directory must exist (the docs renderer, copied from node_modules).
+  buildDocsAssets();
   const migrations = await readD1Migrations(path.join(root, 'migrations'));
   return {
     plugins: [

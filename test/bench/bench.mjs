@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildDocsAssets } from '../../scripts/docs-assets.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -176,6 +177,7 @@ async function pool(count, concurrency, task) {
 
 function build(outdir) {
   log('building with wrangler deploy --dry-run');
+  buildDocsAssets();
   const res = spawnSync(WRANGLER[0], [WRANGLER[1], 'deploy', '--dry-run', '--outdir', outdir], {
     cwd: ROOT,
     encoding: 'utf8',

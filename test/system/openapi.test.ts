@@ -12,7 +12,7 @@ describe('GET /api/openapi.json', () => {
     for (const [path, operations] of Object.entries(res.body.paths as Record<string, object>)) {
       for (const method of Object.keys(operations)) documented.add(`${method.toUpperCase()} ${path}`);
     }
-    const undocumentedAllowed = new Set(['GET /api/openapi.json', 'GET /docs']);
+    const undocumentedAllowed = new Set(['GET /api/openapi.json', 'GET /docs', 'GET /docs/init.js']);
     const mounted = app.routes
       .filter((r) => r.method !== 'ALL')
       .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`)
@@ -32,15 +32,32 @@ describe('GET /api/openapi.json', () => {
 });
 
 describe('GET /docs', () => {
-  it('serves a human-readable API page', async () => {
-    // The page is HTML, which call() does not parse: go through the app directly.
+  // The page is HTML and JavaScript, which call() does not parse: go through the app directly.
+  it('serves the interactive reference, loading only same-origin files under a strict CSP', async () => {
     const response = await app.request('/docs', {}, env);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/html');
+    const csp = response.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe-');
     const html = await response.text();
-    expect(html).toContain('/api/openapi.json');
-    expect(html).toContain('<code>/api/articles/{slug}/comments</code>');
-    // Self-contained: usable offline, nothing loaded from elsewhere.
-    expect(html).not.toMatch(/<script|<link|https?:\/\/(?!localhost)[^"]*\.(js|css)/);
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(sources).toEqual(
+      expect.arrayContaining(['/docs/vendor/swagger-ui.css', '/docs/vendor/swagger-ui-bundle.js', '/docs/init.js']),
+    );
+    // Offline: nothing from another origin, no inline script or style (the CSP would block it).
+    expect(sources.filter((s) => !s!.startsWith('/'))).toEqual([]);
+    expect(html).not.toMatch(/<script>|<style|style="/);
+  });
+
+  it('points the renderer at the OpenAPI document', async () => {
+    const response = await app.request('/docs/init.js', {}, env);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('javascript');
+    const script = await response.text();
+    expect(script).toContain('"url":"/api/openapi.json"');
+    expect(script).toContain('"validatorUrl":null');
   });
 });
