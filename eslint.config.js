@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.wrangler/', 'dist/', 'migrations/', 'src/worker-configuration.d.ts'] },
+  { ignores: ['node_modules/', '.wrangler/', 'dist/', 'public/', 'migrations/', 'src/worker-configuration.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

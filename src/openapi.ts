@@ -2,8 +2,16 @@ import { z } from '@hono/zod-openapi';
 
 /** The error body every failure answers with. */
 export const ErrorBody = z
-  .object({ errors: z.record(z.string(), z.array(z.string())) })
-  .openapi('GenericErrorModel', { example: { errors: { body: ["can't be blank"] } } });
+  .object({
+    errors: z
+      .record(z.string(), z.array(z.string()))
+      .openapi({ description: 'Field name → messages; show them next to the field, or as a banner.' }),
+  })
+  .openapi('GenericErrorModel', {
+    description:
+      'Every failure: field (or topic) names mapped to messages, e.g. `{"errors":{"email":["has already been taken"]}}`, `{"errors":{"token":["is missing"]}}`.',
+    example: { errors: { body: ["can't be blank"] } },
+  });
 
 const errorResponse = (description: string) => ({
   description,

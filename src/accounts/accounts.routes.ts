@@ -50,6 +50,8 @@ accountsRouter.openapi(
     path: '/users',
     tags,
     summary: 'Register',
+    description:
+      'Creates the account and signs it in (201): the response holds an access token and a refresh token, and a verification email is queued. Limited per IP (429 with Retry-After).',
     middleware: [readPrimary, limitByIp('register')] as const,
     request: jsonBody(RegisterBody),
     responses: {
@@ -73,6 +75,8 @@ accountsRouter.openapi(
     path: '/users/login',
     tags,
     summary: 'Log in',
+    description:
+      'Answers the user with a fresh access token and refresh token. Limited per IP and per account (429 with Retry-After).',
     middleware: [readPrimary, limitByIp('login')] as const,
     request: jsonBody(LoginBody),
     responses: { 200: jsonResponse(UserResponse, 'Signed in'), 401: errors[401], 422: errors[422], 429: errors[429] },
@@ -91,6 +95,7 @@ accountsRouter.openapi(
     path: '/user',
     tags,
     summary: 'Current user',
+    description: 'The signed-in user; `token` is the access token the request was made with.',
     security: tokenAuth,
     middleware: requireAuth,
     responses: { 200: jsonResponse(UserResponse, 'The signed-in user'), 401: errors[401] },

@@ -34,7 +34,10 @@ export const tagListSchema = z
   )
   .max(MAX_TAGS, `is too long (maximum is ${MAX_TAGS} tags)`)
   .transform((tags) => normalizeTags(tags))
-  .openapi({ example: ['dragons', 'training'] });
+  .openapi({
+    description: `Up to ${MAX_TAGS} tags of at most ${MAX_TAG_LENGTH} characters; trimmed, blanks and duplicates dropped, order kept.`,
+    example: ['dragons', 'training'],
+  });
 
 export function normalizeTags(tags: string[]): string[] {
   const seen = new Set<string>();
@@ -67,26 +70,49 @@ const publishAtSchema = z.iso
     example: '2030-01-01T09:00:00.000Z',
   });
 
+const titleSchema = requiredText(200).openapi({
+  description: 'At most 200 characters; the slug is made from it.',
+  example: 'How to train your dragon',
+});
+const descriptionSchema = requiredText(1000).openapi({
+  description: 'Short summary shown in lists, at most 1000 characters.',
+  example: 'Ever wonder how?',
+});
+const bodySchema = bodyText.openapi({
+  description: 'Markdown, at most 100000 characters, kept exactly as sent.',
+  example: 'You have to believe',
+});
+
 export const NewArticleBody = z
   .object({
     article: z.object({
-      title: requiredText(200).openapi({ example: 'How to train your dragon' }),
-      description: requiredText(1000).openapi({ example: 'Ever wonder how?' }),
-      body: bodyText.openapi({ example: 'You have to believe' }),
+      title: titleSchema,
+      description: descriptionSchema,
+      body: bodySchema,
       tagList: tagListSchema.optional(),
       status: statusSchema.optional(),
       visibility: visibilitySchema.optional(),
       publishAt: publishAtSchema,
     }),
   })
-  .openapi('NewArticleRequest');
+  .openapi('NewArticleRequest', {
+    description: 'A new article: `title`, `description` and `body` are required; everything else is optional.',
+    example: {
+      article: {
+        title: 'How to train your dragon',
+        description: 'Ever wonder how?',
+        body: 'You have to believe',
+        tagList: ['dragons', 'training'],
+      },
+    },
+  });
 
 export const UpdateArticleBody = z
   .object({
     article: z.object({
-      title: requiredText(200).optional(),
-      description: requiredText(1000).optional(),
-      body: bodyText.optional(),
+      title: titleSchema.optional().openapi({ description: 'At most 200 characters; a new title gives a new slug.' }),
+      description: descriptionSchema.optional(),
+      body: bodySchema.optional(),
       tagList: tagListSchema
         .optional()
         .openapi({ description: 'Omit to keep the tags, `[]` to clear them; `null` is refused.' }),
@@ -95,7 +121,10 @@ export const UpdateArticleBody = z
       publishAt: publishAtSchema,
     }),
   })
-  .openapi('UpdateArticleRequest');
+  .openapi('UpdateArticleRequest', {
+    description: 'Only the fields sent change; the author only.',
+    example: { article: { title: 'Did you train your dragon?', tagList: ['dragons'] } },
+  });
 
 export type NewArticleInput = z.infer<typeof NewArticleBody>['article'];
 export type ArticlePatch = z.infer<typeof UpdateArticleBody>['article'];
@@ -105,7 +134,10 @@ export const SlugParam = z.object({
     .string()
     .min(1)
     .max(200)
-    .openapi({ param: { name: 'slug', in: 'path' }, example: 'how-to-train-your-dragon' }),
+    .openapi({
+      param: { name: 'slug', in: 'path', description: "The article's `slug`." },
+      example: 'how-to-train-your-dragon',
+    }),
 });
 
 const intParam = (min: number, max: number, name: string) =>
@@ -154,17 +186,19 @@ export const ListQuery = PageQuery.extend({
 export type ListQueryInput = z.infer<typeof ListQuery>;
 
 const articleFields = {
-  slug: z.string(),
-  title: z.string(),
-  description: z.string(),
-  tagList: z.array(z.string()),
-  createdAt: z.string().openapi({ format: 'date-time' }),
-  updatedAt: z.string().openapi({ format: 'date-time' }),
-  favorited: z.boolean(),
-  favoritesCount: z.number().int(),
+  slug: z.string().openapi({ description: 'URL identifier, unique; changes when the title changes.' }),
+  title: z.string().openapi({ description: 'Title.' }),
+  description: z.string().openapi({ description: 'Short summary.' }),
+  tagList: z.array(z.string()).openapi({ description: 'Tags, in the order the author gave them.' }),
+  createdAt: z.string().openapi({ format: 'date-time', description: 'Creation time (ISO 8601, milliseconds).' }),
+  updatedAt: z.string().openapi({ format: 'date-time', description: 'Last change (ISO 8601, milliseconds).' }),
+  favorited: z.boolean().openapi({ description: 'Whether the viewer favorited it (false when anonymous).' }),
+  favoritesCount: z.number().int().openapi({ description: 'How many users favorited it.' }),
   author: Profile,
-  status: z.enum(ARTICLE_STATUSES).openapi({ description: 'Folio extension.' }),
-  visibility: z.enum(ARTICLE_VISIBILITIES).openapi({ description: 'Folio extension.' }),
+  status: z.enum(ARTICLE_STATUSES).openapi({ description: 'Folio extension: `draft`, `published` or `scheduled`.' }),
+  visibility: z
+    .enum(ARTICLE_VISIBILITIES)
+    .openapi({ description: 'Folio extension: who may read the body (`public`, `members` or `paid`).' }),
   publishAt: z
     .string()
     .nullable()
@@ -181,11 +215,40 @@ export const Article = z
     ...articleFields,
     body: z.string().nullable().openapi({ description: '`null` when `locked` (Folio extension).' }),
   })
-  .openapi('Article');
+  .openapi('Article', { description: 'An article with its body (unless `locked`).' });
 
-export const ArticleListItem = z.object(articleFields).openapi('ArticleListItem');
+export const ArticleListItem = z
+  .object(articleFields)
+  .openapi('ArticleListItem', { description: 'An article in a list or feed: everything but the `body`.' });
 
-export const SingleArticleResponse = z.object({ article: Article }).openapi('SingleArticleResponse');
+const exampleAuthor = { username: 'jake', bio: 'I work at statefarm', image: null, following: false };
+const exampleListItem = {
+  slug: 'how-to-train-your-dragon',
+  title: 'How to train your dragon',
+  description: 'Ever wonder how?',
+  tagList: ['dragons', 'training'],
+  createdAt: '2026-11-23T21:50:36.123Z',
+  updatedAt: '2026-11-23T21:50:36.123Z',
+  favorited: false,
+  favoritesCount: 0,
+  author: exampleAuthor,
+  status: 'published' as const,
+  visibility: 'public' as const,
+  publishAt: null,
+  publishedAt: '2026-11-23T21:50:36.123Z',
+  locked: false,
+};
+
+export const SingleArticleResponse = z.object({ article: Article }).openapi('SingleArticleResponse', {
+  description: 'One article.',
+  example: { article: { ...exampleListItem, body: 'You have to believe' } },
+});
 export const MultipleArticlesResponse = z
-  .object({ articles: z.array(ArticleListItem), articlesCount: z.number().int() })
-  .openapi('MultipleArticlesResponse');
+  .object({
+    articles: z.array(ArticleListItem).openapi({ description: 'This page, newest first (best match first with `q`).' }),
+    articlesCount: z.number().int().openapi({ description: 'Total matches across all pages.' }),
+  })
+  .openapi('MultipleArticlesResponse', {
+    description: 'A page of articles.',
+    example: { articles: [exampleListItem], articlesCount: 1 },
+  });

@@ -8,7 +8,10 @@ export const SlugParam = z.object({
   slug: z
     .string()
     .min(1)
-    .openapi({ param: { name: 'slug', in: 'path' }, example: 'how-to-train-your-dragon' }),
+    .openapi({
+      param: { name: 'slug', in: 'path', description: "The article's `slug`." },
+      example: 'how-to-train-your-dragon',
+    }),
 });
 
 export const CommentIdParams = SlugParam.extend({
@@ -16,7 +19,7 @@ export const CommentIdParams = SlugParam.extend({
     .string()
     .regex(/^[1-9][0-9]{0,14}$/, 'must be a positive integer')
     .transform(Number)
-    .openapi({ param: { name: 'id', in: 'path' }, type: 'integer', example: 1 }),
+    .openapi({ param: { name: 'id', in: 'path', description: "The comment's `id`." }, type: 'integer', example: 1 }),
 });
 
 export const NewCommentBody = z
@@ -27,20 +30,38 @@ export const NewCommentBody = z
         .trim()
         .min(1, BLANK)
         .max(COMMENT_MAX_LENGTH, `is too long (maximum is ${COMMENT_MAX_LENGTH} characters)`)
-        .openapi({ example: 'His name was my name too.' }),
+        .openapi({ description: `Text, 1–${COMMENT_MAX_LENGTH} characters.`, example: 'His name was my name too.' }),
     }),
   })
-  .openapi('NewCommentRequest');
+  .openapi('NewCommentRequest', {
+    description: 'A new comment on an article.',
+    example: { comment: { body: 'His name was my name too.' } },
+  });
 
 export const Comment = z
   .object({
-    id: z.number().int(),
-    createdAt: z.string().openapi({ format: 'date-time' }),
-    updatedAt: z.string().openapi({ format: 'date-time' }),
-    body: z.string(),
+    id: z.number().int().openapi({ description: 'Comment id (an integer).' }),
+    createdAt: z.string().openapi({ format: 'date-time', description: 'When it was written.' }),
+    updatedAt: z.string().openapi({ format: 'date-time', description: 'Last change.' }),
+    body: z.string().openapi({ description: 'Text.' }),
     author: Profile,
   })
-  .openapi('Comment');
+  .openapi('Comment', { description: 'A comment on an article.' });
 
-export const SingleCommentResponse = z.object({ comment: Comment }).openapi('SingleCommentResponse');
-export const MultipleCommentsResponse = z.object({ comments: z.array(Comment) }).openapi('MultipleCommentsResponse');
+const exampleComment = {
+  id: 1,
+  createdAt: '2026-11-23T21:50:36.123Z',
+  updatedAt: '2026-11-23T21:50:36.123Z',
+  body: 'It takes a Jacobian',
+  author: { username: 'jake', bio: 'I work at statefarm', image: null, following: false },
+};
+
+export const SingleCommentResponse = z
+  .object({ comment: Comment })
+  .openapi('SingleCommentResponse', { description: 'One comment.', example: { comment: exampleComment } });
+export const MultipleCommentsResponse = z
+  .object({ comments: z.array(Comment).openapi({ description: 'Newest first.' }) })
+  .openapi('MultipleCommentsResponse', {
+    description: "An article's comments.",
+    example: { comments: [exampleComment] },
+  });

@@ -6,4 +6,4 @@ export const TagsResponse = z
       .array(z.string())
       .openapi({ description: 'Every tag carried by at least one published article, most used first.' }),
   })
-  .openapi('TagsResponse', { example: { tags: ['reactjs', 'angularjs'] } });
+  .openapi('TagsResponse', { description: 'The tags in use.', example: { tags: ['reactjs', 'angularjs'] } });

@@ -2,7 +2,7 @@
 // Chromium (never a downloaded browser) driven by playwright-core opens /docs on the built Worker,
 // finds the register operation, reads its request fields and sends it with "Try it out".
 // Not part of `npm test` (vitest picks up test/**/*.test.ts only).
-/* global process, console */
+/* global process */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
