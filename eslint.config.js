@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.wrangler/', 'dist/', 'public/', 'migrations/', 'src/worker-configuration.d.ts'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.wrangler/',
+      'dist/',
+      'public/',
+      'migrations/',
+      'src/worker-configuration.d.ts',
+      'src/client/api.d.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
