@@ -21,12 +21,7 @@ const HEADER = `/**
 
 async function openApiDocument() {
   const bundle = await build({
-    stdin: {
-      contents:
-        "import { app } from './src/app'; import { openApiDocument } from './src/system/docs'; export default openApiDocument(app);",
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
+    entryPoints: [path.join(import.meta.dirname, 'openapi-document.ts')],
     bundle: true,
     format: 'esm',
     platform: 'node',
