@@ -5,7 +5,7 @@
 //
 // The document comes from the app's own code, bundled for Node with esbuild (src/ imports nothing
 // Worker-only at module level), so no server has to run.
-/* global process, console */
+/* global process, console, Buffer */
 import fs from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
