@@ -272,7 +272,7 @@ export interface paths {
         };
         /**
          * Update current user
-         * @description Changing the password revokes every other session; changing the email asks for a new confirmation.
+         * @description Changing the password ends every session, this one included, and answers with a new token and refresh token (the old token is refused from then on); changing the email asks for a new confirmation.
          */
         put: {
             parameters: {
@@ -983,7 +983,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Optional. 1-255 printable characters, e.g. a UUID. The same key with the same request within 24 h replays the first response (`Idempotent-Replayed: true`) without a second effect; with a different request: 422; while the first is in flight: 409. */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1004,6 +1007,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid credentials */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1394,6 +1406,13 @@ export interface paths {
                         "application/json": components["schemas"]["ProfileResponse"];
                     };
                 };
+                /** @description Not modified */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -1558,6 +1577,13 @@ export interface paths {
                         "application/json": components["schemas"]["MultipleCommentsResponse"];
                     };
                 };
+                /** @description Not modified */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -1577,7 +1603,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Optional. 1-255 printable characters, e.g. a UUID. The same key with the same request within 24 h replays the first response (`Idempotent-Replayed: true`) without a second effect; with a different request: 422; while the first is in flight: 409. */
+                    "idempotency-key"?: string;
+                };
                 path: {
                     /** @description The article's `slug`. */
                     slug: string;
@@ -1619,6 +1648,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
