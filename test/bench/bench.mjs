@@ -3,7 +3,13 @@
 // over loopback, on fresh local D1/KV state seeded through the HTTP API. See BENCHMARKS.md.
 //
 //   node test/bench/bench.mjs [--requests N] [--seconds S] [--concurrency C] [--scale F]
+//                             [--only REGEX] [--variant NAME=bundle.js ...] [--rounds N]
 //                             [--wrangler-dev] [--json out.json] [--keep] [--smoke]
+//
+// The runtime floors (floor-hello.mjs, floor-d1.mjs) are served by the same Miniflare, through the
+// same entry, on the same D1 state, and measured by the same client in the same run; each Folio read
+// is printed with its ratio to its floor. `--variant` serves extra prebuilt bundles (for example with
+// one piece stubbed out) on the same state, measured interleaved with the real build (`--rounds`).
 //
 // Not part of `npm test` (vitest only picks up test/**/*.test.ts).
 /* global process, Buffer, console, URL, fetch, setTimeout */
@@ -15,8 +21,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildDocsAssets } from '../../scripts/docs-assets.mjs';
+import zlib from 'node:zlib';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+const FLOOR_DIR = import.meta.dirname;
 
 // Wrangler needs Node >= 22: when started with an older `node`, hand over to the pinned one.
 const PINNED_NODE = path.join(ROOT, 'node_modules/.bin/node');
@@ -43,6 +51,12 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '15' },
     concurrency: { type: 'string', default: '8' },
     scale: { type: 'string', default: '1' },
+    // Only the scenarios (floors included) whose name matches this regular expression.
+    only: { type: 'string' },
+    // NAME=path/to/index.js: another build of the Worker, served beside the real one on the same state.
+    variant: { type: 'string', multiple: true, default: [] },
+    // Measure every target this many times, interleaved (real build, variants, real build, ...).
+    rounds: { type: 'string', default: '1' },
     'wrangler-dev': { type: 'boolean', default: false },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -55,11 +69,22 @@ const REQUESTS = Number(args.requests);
 const SECONDS = Number(args.seconds);
 const CONCURRENCY = Number(args.concurrency);
 const SCALE = Number(args.scale);
+const ONLY = args.only ? new RegExp(args.only, 'i') : null;
+const ROUNDS = Number(args.rounds);
+const VARIANTS = args.variant.map((v) => {
+  const [name, file] = v.split('=');
+  if (!/^[a-z0-9-]+$/.test(name) || !file) throw new Error(`--variant wants NAME=path/to/index.js, got ${v}`);
+  return { name, file: path.resolve(file) };
+});
 const SEED = {
   users: Math.max(10, Math.round(100 * SCALE)),
   articles: Math.max(20, Math.round(2000 * SCALE)),
   followsPerUser: 10,
   favorites: Math.round(5000 * SCALE),
+  // The feed of a reader who follows only a few prolific authors (issue 7: rows read must not grow
+  // with how much the followed authors have written).
+  prolificAuthors: 3,
+  articlesPerProlificAuthor: Math.max(10, Math.round(300 * SCALE)),
 };
 // Comments are limited to 10 per user per minute (COMMENT_LIMIT): 9 each stays under it.
 SEED.comments = SEED.users * 9;
@@ -93,14 +118,24 @@ const TAGS = Array.from({ length: 40 }, (_, i) => `tag${String(i).padStart(2, '0
 
 let baseUrl;
 let agent;
-let ipCounter = 0;
-const nextIp = () => {
-  ipCounter++;
-  return `10.${(ipCounter >> 16) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`;
-};
+/** Set while measuring a variant or a floor: the Host the request is sent with (Miniflare routes on it). */
+let targetHost;
 
-function requestHeaders(payload, { token, ip, requestId }) {
-  const headers = { Accept: 'application/json', 'CF-Connecting-IP': ip ?? '127.0.0.1' };
+// Per-IP rate limiter workaround, to be removed once limits are configurable per environment (issue 7):
+// AUTH_IP_LIMITER allows 30 credential requests (register, login) per minute per client IP, and the
+// bench registers 100 users and logs in 400 times, so each of those requests claims a client IP of its
+// own. This is the only place the bench fakes client IPs; pass `fakeIp: true` to use it.
+let fakeIpCounter = 0;
+function fakeClientIpHeaderForIpLimiter() {
+  fakeIpCounter++;
+  return {
+    'CF-Connecting-IP': `10.${(fakeIpCounter >> 16) & 255}.${(fakeIpCounter >> 8) & 255}.${fakeIpCounter & 255}`,
+  };
+}
+
+function requestHeaders(payload, { token, fakeIp, requestId }) {
+  const headers = { Accept: 'application/json', ...(fakeIp ? fakeClientIpHeaderForIpLimiter() : {}) };
+  if (targetHost) headers.Host = targetHost;
   if (payload !== undefined) {
     headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = String(Buffer.byteLength(payload));
@@ -218,6 +253,32 @@ async function startMiniflare(buildDir, stateDir) {
       },
       workers: [
         { ...common, name: 'folio', modules: [{ type: 'ESModule', path: path.join(buildDir, 'index.js') }] },
+        // The runtime floors: same entry, same workerd, same D1 state (routed by path).
+        {
+          ...common,
+          name: 'floor-hello',
+          routes: ['*/floor/hello*'],
+          modules: [{ type: 'ESModule', path: path.join(FLOOR_DIR, 'floor-hello.mjs') }],
+          rootPath: FLOOR_DIR,
+          modulesRoot: FLOOR_DIR,
+        },
+        {
+          ...common,
+          name: 'floor-d1',
+          routes: ['*/floor/d1/*'],
+          modules: [{ type: 'ESModule', path: path.join(FLOOR_DIR, 'floor-d1.mjs') }],
+          rootPath: FLOOR_DIR,
+          modulesRoot: FLOOR_DIR,
+        },
+        // Other builds of the Worker (--variant), routed by Host.
+        ...VARIANTS.map((v) => ({
+          ...common,
+          name: `variant-${v.name}`,
+          routes: [`${v.name}.variant/*`],
+          rootPath: path.dirname(v.file),
+          modulesRoot: path.dirname(v.file),
+          modules: [{ type: 'ESModule', path: v.file }],
+        })),
         {
           ...common,
           name: 'folio-profiled',
@@ -261,7 +322,7 @@ async function seed() {
     const username = `bench_user_${i}`;
     const email = `${username}@example.com`;
     const res = await expectOk(
-      request('POST', '/api/users', { body: { user: { username, email, password: PASSWORD } }, ip: nextIp() }),
+      request('POST', '/api/users', { body: { user: { username, email, password: PASSWORD } }, fakeIp: true }),
       'register',
     );
     return { username, email, token: res.body.user.token };
@@ -331,7 +392,44 @@ async function seed() {
   log(
     `seeded ${followPairs.length} follows, ${favorites.length} favorites, ${SEED.comments} comments in ${((Date.now() - t2) / 1000).toFixed(1)}s`,
   );
-  return { users, articles, favoritedPairs: favoritePairs, seedSeconds: (Date.now() - t0) / 1000 };
+
+  // A reader who follows only a few prolific authors (their articles come after everyone else's).
+  const t3 = Date.now();
+  const [feedReader, ...prolific] = await pool(SEED.prolificAuthors + 1, CONCURRENCY, async (i) => {
+    const username = i === 0 ? 'bench_feed_reader' : `bench_prolific_${i}`;
+    const email = `${username}@example.com`;
+    const res = await expectOk(
+      request('POST', '/api/users', { body: { user: { username, email, password: PASSWORD } }, fakeIp: true }),
+      'register',
+    );
+    return { username, email, token: res.body.user.token };
+  });
+  await pool(SEED.prolificAuthors * SEED.articlesPerProlificAuthor, CONCURRENCY * 2, (i) =>
+    expectOk(
+      request('POST', '/api/articles', {
+        token: prolific[i % prolific.length].token,
+        body: {
+          article: {
+            title: `${sentence(4)} prolific ${i}`,
+            description: sentence(12),
+            body: Array.from({ length: 8 }, () => sentence(25)).join('\n\n'),
+            tagList: [pickSkewed(TAGS)],
+          },
+        },
+      }),
+      'create prolific article',
+    ),
+  );
+  for (const author of prolific) {
+    await expectOk(
+      request('POST', `/api/profiles/${author.username}/follow`, { token: feedReader.token }),
+      'follow prolific',
+    );
+  }
+  log(
+    `seeded ${prolific.length} authors with ${SEED.articlesPerProlificAuthor} articles each, followed by one reader, in ${((Date.now() - t3) / 1000).toFixed(1)}s`,
+  );
+  return { users, articles, feedReader, favoritedPairs: favoritePairs, seedSeconds: (Date.now() - t0) / 1000 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -430,32 +528,50 @@ function scenarios(data) {
   }
   let favoriteNext = 0;
 
+  const article = (i) => articles[(i * 13) % articles.length].slug;
   return [
+    { name: 'GET /api/health', floor: 'hello', make: (i, id) => request('GET', '/api/health', { requestId: id }) },
     {
       name: 'GET /api/articles (anon)',
+      floor: 'page',
       make: (i, id) => request('GET', `/api/articles?offset=${(i % 5) * 20}`, { requestId: id }),
     },
     {
       name: 'GET /api/articles (auth)',
+      floor: 'page',
       make: (i, id) =>
         request('GET', `/api/articles?offset=${(i % 5) * 20}`, { token: viewer(i).token, requestId: id }),
     },
     {
+      name: 'GET ?tag= (anon)',
+      floor: 'page',
+      make: (i, id) => request('GET', `/api/articles?tag=${TAGS[i % 10]}`, { requestId: id }),
+    },
+    {
       name: 'GET ?tag=',
+      floor: 'page',
       make: (i, id) => request('GET', `/api/articles?tag=${TAGS[i % 10]}`, { token: viewer(i).token, requestId: id }),
     },
     {
+      name: 'GET ?author= (anon)',
+      floor: 'page',
+      make: (i, id) => request('GET', `/api/articles?author=${viewer(i * 7).username}`, { requestId: id }),
+    },
+    {
       name: 'GET ?author=',
+      floor: 'page',
       make: (i, id) =>
         request('GET', `/api/articles?author=${viewer(i * 7).username}`, { token: viewer(i).token, requestId: id }),
     },
     {
       name: 'GET ?favorited=',
+      floor: 'page',
       make: (i, id) =>
         request('GET', `/api/articles?favorited=${viewer(i * 3).username}`, { token: viewer(i).token, requestId: id }),
     },
     {
       name: 'GET ?q=',
+      floor: 'page',
       make: (i, id) =>
         request('GET', `/api/articles?q=${searchWords[i % searchWords.length]}`, {
           token: viewer(i).token,
@@ -464,18 +580,33 @@ function scenarios(data) {
     },
     {
       name: 'GET /api/articles/feed',
+      floor: 'page',
       make: (i, id) => request('GET', '/api/articles/feed', { token: viewer(i).token, requestId: id }),
     },
     {
-      name: 'GET /api/articles/:slug',
+      name: 'GET feed (3 prolific authors)',
+      floor: 'page',
       make: (i, id) =>
-        request('GET', `/api/articles/${articles[(i * 13) % articles.length].slug}`, {
-          token: viewer(i).token,
-          requestId: id,
-        }),
+        request('GET', `/api/articles/feed?offset=${(i % 3) * 20}`, { token: data.feedReader.token, requestId: id }),
+    },
+    {
+      name: 'GET /api/articles/:slug (anon)',
+      floor: 'one',
+      make: (i, id) => request('GET', `/api/articles/${article(i)}`, { requestId: id }),
+    },
+    {
+      name: 'GET /api/articles/:slug',
+      floor: 'one',
+      make: (i, id) => request('GET', `/api/articles/${article(i)}`, { token: viewer(i).token, requestId: id }),
+    },
+    {
+      name: 'GET .../:slug/comments (anon)',
+      floor: 'one',
+      make: (i, id) => request('GET', `/api/articles/${busiest[i % busiest.length].slug}/comments`, { requestId: id }),
     },
     {
       name: 'GET .../:slug/comments',
+      floor: 'one',
       make: (i, id) =>
         request('GET', `/api/articles/${busiest[i % busiest.length].slug}/comments`, {
           token: viewer(i).token,
@@ -483,18 +614,24 @@ function scenarios(data) {
         }),
     },
     {
+      name: 'GET /api/profiles/:name (anon)',
+      floor: 'one',
+      make: (i, id) => request('GET', `/api/profiles/${viewer(i * 11).username}`, { requestId: id }),
+    },
+    {
       name: 'GET /api/profiles/:name',
+      floor: 'one',
       make: (i, id) =>
         request('GET', `/api/profiles/${viewer(i * 11).username}`, { token: viewer(i).token, requestId: id }),
     },
-    { name: 'GET /api/tags', make: (i, id) => request('GET', '/api/tags', { requestId: id }) },
+    { name: 'GET /api/tags (anon)', floor: 'one', make: (i, id) => request('GET', '/api/tags', { requestId: id }) },
     {
       name: 'POST /api/users/login',
       requests: Math.min(REQUESTS, 400),
       make: (i, id) =>
         request('POST', '/api/users/login', {
           body: { user: { email: viewer(i).email, password: PASSWORD } },
-          ip: nextIp(),
+          fakeIp: true,
           requestId: id,
         }),
     },
@@ -522,6 +659,23 @@ function scenarios(data) {
         const [u, a] = freshFavorites[favoriteNext++ % freshFavorites.length];
         return request('POST', `/api/articles/${articles[a].slug}/favorite`, { token: users[u].token, requestId: id });
       },
+    },
+  ];
+}
+
+/** The runtime floors, served by the same Miniflare on the same D1 state (see floor-*.mjs). */
+function floorScenarios() {
+  return [
+    { floor: 'hello', name: 'floor: hello Worker', make: (i, id) => request('GET', '/floor/hello', { requestId: id }) },
+    {
+      floor: 'one',
+      name: 'floor: one-row D1 read',
+      make: (i, id) => request('GET', `/floor/d1/one?id=${((i * 13) % SEED.articles) + 1}`, { requestId: id }),
+    },
+    {
+      floor: 'page',
+      name: 'floor: 20-row D1 page',
+      make: (i, id) => request('GET', `/floor/d1/page?offset=${(i % 5) * 20}`, { requestId: id }),
     },
   ];
 }
@@ -584,7 +738,7 @@ async function benchWranglerDev(tmp) {
     const author = await expectOk(
       request('POST', '/api/users', {
         body: { user: { username: 'dev_author', email: 'dev_author@example.com', password: PASSWORD } },
-        ip: nextIp(),
+        fakeIp: true,
       }),
       'register',
     );
@@ -633,8 +787,11 @@ async function run(tmp) {
   const results = {
     date: new Date().toISOString(),
     machine: machine(),
-    options: { REQUESTS, SECONDS, CONCURRENCY, SEED },
+    options: { REQUESTS, SECONDS, CONCURRENCY, SEED, ROUNDS, only: args.only ?? null },
+    bundle: bundleSize(path.join(buildDir, 'index.js')),
+    floors: [],
     miniflare: [],
+    variants: [],
     wranglerDev: [],
   };
   try {
@@ -643,21 +800,50 @@ async function run(tmp) {
     const data = await seed();
     results.seedSeconds = data.seedSeconds;
 
+    const selected = (list) => list.filter((s) => !ONLY || ONLY.test(s.name));
+    const floors = selected(floorScenarios());
+    const list = selected(scenarios(data));
     const profiled = await mf.getWorker('folio-profiled');
-    results.miniflare.push(
-      await measure('GET /api/health', (i, id) => request('GET', '/api/health', { requestId: id })),
-    );
-    for (const s of scenarios(data)) {
-      const result = await measure(s.name, s.make, { requests: s.requests ?? REQUESTS });
-      // Same request shapes, through the profiling entry (Miniflare's in-process fetcher).
-      profiledFetcher = profiled;
-      try {
-        result.d1Profile = await profile(s.make);
-      } finally {
-        profiledFetcher = undefined;
+    // Floors before and after Folio's scenarios: the machine's load drifts, so ratios use their mean.
+    const measureFloors = async (when) => {
+      for (const f of floors) {
+        const result = await measure(`${f.name} (${when})`, f.make);
+        const sample = await f.make(0, 'bench-floor-sample');
+        result.floor = f.floor;
+        result.rowsRead = sample.headers['x-floor-rows-read'] ? Number(sample.headers['x-floor-rows-read']) : null;
+        results.floors.push(result);
       }
-      results.miniflare.push(result);
+    };
+    await measureFloors('before');
+    const targets = [{ name: 'folio' }, ...VARIANTS.map((v) => ({ name: v.name, host: `${v.name}.variant` }))];
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const target of targets) {
+        for (const s of list) {
+          targetHost = target.host;
+          let result;
+          try {
+            const label = target.host ? `[${target.name}] ${s.name}` : s.name;
+            result = await measure(label, s.make, { requests: s.requests ?? REQUESTS });
+          } finally {
+            targetHost = undefined;
+          }
+          Object.assign(result, { name: s.name, target: target.name, round, floor: s.floor });
+          if (target.host || round > 1) {
+            results.variants.push(result);
+            continue;
+          }
+          // Same request shapes, through the profiling entry (Miniflare's in-process fetcher).
+          profiledFetcher = profiled;
+          try {
+            result.d1Profile = await profile(s.make);
+          } finally {
+            profiledFetcher = undefined;
+          }
+          results.miniflare.push(result);
+        }
+      }
     }
+    await measureFloors('after');
   } finally {
     await mf.dispose();
   }
@@ -671,13 +857,33 @@ async function run(tmp) {
   }
   agent.destroy();
 
+  results.floorRps = floorRps(results.floors);
+  for (const r of [...results.miniflare, ...results.variants]) {
+    const floor = results.floorRps[r.floor];
+    if (floor) r.ofFloor = Number((r.rps / floor).toFixed(2));
+  }
   printTable(results);
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(results, null, 2));
-  const failed = results.miniflare.filter((r) => r.errors > 0);
+  const failed = [...results.floors, ...results.miniflare, ...results.variants].filter((r) => r.errors > 0);
   if (args.smoke && failed.length > 0) {
     log(`smoke: ${failed.length} endpoint(s) answered errors: ${failed.map((r) => r.name).join(', ')}`);
     process.exitCode = 1;
   }
+}
+
+/** Mean req/s of each floor over its measurements (before and after the Folio scenarios). */
+function floorRps(floors) {
+  const byFloor = {};
+  for (const f of floors) (byFloor[f.floor] ??= []).push(f.rps);
+  return Object.fromEntries(
+    Object.entries(byFloor).map(([k, v]) => [k, Math.round(v.reduce((a, b) => a + b, 0) / v.length)]),
+  );
+}
+
+/** Raw and gzip size of the built bundle (what the deploy uploads, before Cloudflare's own compression). */
+function bundleSize(file) {
+  const raw = fs.readFileSync(file);
+  return { bytes: raw.length, gzipBytes: zlib.gzipSync(raw).length };
 }
 
 function machine() {
@@ -692,18 +898,56 @@ function machine() {
   };
 }
 
+const FLOOR_LABEL = { hello: 'hello', one: 'one-row', page: '20-row' };
+
 function printTable(results) {
-  const rows = [
-    '| Endpoint | req/s | p50 ms | p99 ms | D1 round trips | KV ops | rows read | rows written | requests | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const r of results.miniflare) {
-    rows.push(
-      `| ${r.name} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.d1} | ${r.kv} | ${r.d1Profile?.rowsRead ?? '–'} | ${r.d1Profile?.rowsWritten ?? '–'} | ${r.requests} | ${r.errors} |`,
+  const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+  console.log(
+    `\nMiniflare direct, ${results.date}, concurrency ${CONCURRENCY}, seed ${JSON.stringify(SEED)}` +
+      `\nbundle ${kib(results.bundle.bytes)}, gzip ${kib(results.bundle.gzipBytes)}\n`,
+  );
+  const floorRows = ['| Floor | req/s (before / after) | p50 ms | p99 ms | rows read |', '|---|---:|---:|---:|---:|'];
+  for (const [floor, rps] of Object.entries(results.floorRps)) {
+    const runs = results.floors.filter((f) => f.floor === floor);
+    floorRows.push(
+      `| ${runs[0].name.replace(/ \(before\)$/, '')} | ${rps} (${runs.map((r) => r.rps).join(' / ')}) | ${runs.map((r) => r.p50).join(' / ')} | ${runs.map((r) => r.p99).join(' / ')} | ${runs[0].rowsRead ?? '–'} |`,
     );
   }
-  console.log(`\nMiniflare direct, ${results.date}, concurrency ${CONCURRENCY}, seed ${JSON.stringify(SEED)}\n`);
+  if (results.floors.length) console.log(`${floorRows.join('\n')}\n`);
+  const rows = [
+    '| Endpoint | req/s | × floor | p50 ms | p99 ms | D1 round trips | KV ops | rows read | rows written | requests | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of results.miniflare) {
+    const ratio = r.ofFloor === undefined ? '–' : `${r.ofFloor.toFixed(2)} (${FLOOR_LABEL[r.floor]})`;
+    rows.push(
+      `| ${r.name} | ${r.rps} | ${ratio} | ${r.p50} | ${r.p99} | ${r.d1} | ${r.kv} | ${r.d1Profile?.rowsRead ?? '–'} | ${r.d1Profile?.rowsWritten ?? '–'} | ${r.requests} | ${r.errors} |`,
+    );
+  }
   console.log(rows.join('\n'));
+  if (VARIANTS.length || ROUNDS > 1) {
+    // One row per scenario: req/s of each target in each round, and each variant's mean against folio's.
+    const all = [...results.miniflare, ...results.variants];
+    const targets = ['folio', ...VARIANTS.map((v) => v.name)];
+    console.log(`\nTargets, req/s per round (${ROUNDS} rounds, interleaved), mean and change against folio:\n`);
+    console.log(`| Endpoint | ${targets.join(' | ')} |\n|---|${targets.map(() => '---:').join('|')}|`);
+    for (const name of [...new Set(all.map((r) => r.name))]) {
+      const meanOf = (t) => {
+        const runs = all.filter((r) => r.name === name && r.target === t);
+        return { runs, mean: runs.reduce((a, r) => a + r.rps, 0) / runs.length };
+      };
+      const base = meanOf('folio');
+      const cells = targets.map((t) => {
+        const { runs, mean } = meanOf(t);
+        const delta =
+          t === 'folio'
+            ? ''
+            : ` (${mean >= base.mean ? '+' : ''}${(((mean - base.mean) / base.mean) * 100).toFixed(1)}%)`;
+        return `${runs.map((r) => r.rps).join(' / ')} → ${Math.round(mean)}${delta}`;
+      });
+      console.log(`| ${name} | ${cells.join(' | ')} |`);
+    }
+  }
   if (results.wranglerDev.length) {
     console.log('\nwrangler dev (developer-experience figure only):\n');
     console.log('| Endpoint | req/s | p50 ms | p99 ms | requests | errors |\n|---|---:|---:|---:|---:|---:|');
