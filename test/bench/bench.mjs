@@ -55,7 +55,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     // NAME=path/to/index.js: another build of the Worker, served beside the real one on the same state.
     variant: { type: 'string', multiple: true, default: [] },
-    // Measure every target this many times, interleaved (real build, variants, real build, ...).
+    // Measure every target this many times; each scenario runs on every target back to back.
     rounds: { type: 'string', default: '1' },
     'wrangler-dev': { type: 'boolean', default: false },
     json: { type: 'string' },
@@ -252,7 +252,11 @@ async function startMiniflare(buildDir, stateDir) {
           serverLines.set(line.requestId, line);
       },
       workers: [
-        { ...common, name: 'folio', modules: [{ type: 'ESModule', path: path.join(buildDir, 'index.js') }] },
+        {
+          ...common,
+          name: 'folio',
+          modules: [{ type: 'ESModule', path: path.join(buildDir, 'index.js') }],
+        },
         // The runtime floors: same entry, same workerd, same D1 state (routed by path).
         {
           ...common,
@@ -443,6 +447,42 @@ const median = (values) => {
 };
 
 /**
+ * CPU time (ns) used so far by the workerd processes this bench started (Linux only; null elsewhere):
+ * summed over every thread's `schedstat`. Divided by the requests of a measurement it gives the
+ * server's CPU cost per request, which, unlike req/s, hardly moves when other work shares the cores.
+ */
+function workerdCpuNs() {
+  try {
+    const parents = new Map();
+    for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const comm = stat.slice(stat.indexOf('(') + 1, close);
+        parents.set(pid, { ppid: stat.slice(close + 2).split(' ')[1], comm });
+      } catch {
+        // exited meanwhile
+      }
+    }
+    const ours = (pid) => {
+      for (let p = pid, depth = 0; p && p !== '0' && depth < 10; p = parents.get(p)?.ppid, depth++)
+        if (p === String(process.pid)) return true;
+      return false;
+    };
+    let total = 0;
+    for (const [pid, { comm }] of parents) {
+      if (comm !== 'workerd' || !ours(pid)) continue;
+      for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+        total += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+      }
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Sends `make(i)` requests with CONCURRENCY in flight until REQUESTS (or `requests`) are done or the
  * time cap passes, after a short warm-up. Latency is client-side, over loopback.
  */
@@ -457,6 +497,8 @@ async function measure(name, make, { requests = REQUESTS, warmup = 50 } = {}) {
   let firstError;
   let sent = 0;
   const deadline = Date.now() + SECONDS * 1000;
+  const cpuBefore = workerdCpuNs();
+  const clientCpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -472,6 +514,8 @@ async function measure(name, make, { requests = REQUESTS, warmup = 50 } = {}) {
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuAfter = workerdCpuNs();
+  const clientCpu = process.cpuUsage(clientCpuBefore);
   latencies.sort((a, b) => a - b);
   await new Promise((r) => setTimeout(r, 300)); // let the last log lines arrive
   const lines = [...serverLines.entries()].filter(([id]) => id.startsWith(key)).map(([, l]) => l);
@@ -483,13 +527,17 @@ async function measure(name, make, { requests = REQUESTS, warmup = 50 } = {}) {
     rps: Math.round(latencies.length / seconds),
     p50: Number(percentile(latencies, 50).toFixed(2)),
     p99: Number(percentile(latencies, 99).toFixed(2)),
+    // CPU per request: the server's (every workerd thread: the Worker, Miniflare's entry, D1, KV) and the client's.
+    serverCpuUs:
+      cpuBefore === null || cpuAfter === null ? null : Math.round((cpuAfter - cpuBefore) / 1e3 / latencies.length),
+    clientCpuUs: Math.round((clientCpu.user + clientCpu.system) / latencies.length),
     d1: median(lines.map((l) => l.d1)),
     kv: median(lines.map((l) => l.kv)),
     route: lines[0]?.route,
   };
   if (firstError) result.firstError = firstError;
   log(
-    `${name.padEnd(22)} ${String(result.rps).padStart(5)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  d1 ${result.d1}  kv ${result.kv}` +
+    `${name.padEnd(22)} ${String(result.rps).padStart(5)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  server CPU ${result.serverCpuUs} µs/req  d1 ${result.d1}  kv ${result.kv}` +
       (errors ? `  ERRORS ${errors}: ${firstError}` : ''),
   );
   return result;
@@ -668,6 +716,11 @@ function floorScenarios() {
   return [
     { floor: 'hello', name: 'floor: hello Worker', make: (i, id) => request('GET', '/floor/hello', { requestId: id }) },
     {
+      floor: 'hello-log',
+      name: 'floor: hello + one log line',
+      make: (i, id) => request('GET', '/floor/hello-log', { requestId: id }),
+    },
+    {
       floor: 'one',
       name: 'floor: one-row D1 read',
       make: (i, id) => request('GET', `/floor/d1/one?id=${((i * 13) % SEED.articles) + 1}`, { requestId: id }),
@@ -804,6 +857,7 @@ async function run(tmp) {
     const floors = selected(floorScenarios());
     const list = selected(scenarios(data));
     const profiled = await mf.getWorker('folio-profiled');
+
     // Floors before and after Folio's scenarios: the machine's load drifts, so ratios use their mean.
     const measureFloors = async (when) => {
       for (const f of floors) {
@@ -816,18 +870,28 @@ async function run(tmp) {
     };
     await measureFloors('before');
     const targets = [{ name: 'folio' }, ...VARIANTS.map((v) => ({ name: v.name, host: `${v.name}.variant` }))];
+    // Each scenario is measured on every target back to back, so the machine's drifting load hits all alike.
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const target of targets) {
-        for (const s of list) {
+      for (const s of list) {
+        for (const target of targets) {
           targetHost = target.host;
           let result;
           try {
             const label = target.host ? `[${target.name}] ${s.name}` : s.name;
             result = await measure(label, s.make, { requests: s.requests ?? REQUESTS });
+            // An instrumented variant may report in-isolate timings of its pieces (summed, then reset).
+            if (target.host) {
+              const timing = await request('GET', '/__bench/timing');
+              if (timing.status === 200) {
+                result.timing = timing.body;
+                log(`[${target.name}] ${s.name} timing µs/req: ${JSON.stringify(timing.body)}`);
+              }
+            }
           } finally {
             targetHost = undefined;
           }
           Object.assign(result, { name: s.name, target: target.name, round, floor: s.floor });
+
           if (target.host || round > 1) {
             results.variants.push(result);
             continue;
@@ -898,7 +962,7 @@ function machine() {
   };
 }
 
-const FLOOR_LABEL = { hello: 'hello', one: 'one-row', page: '20-row' };
+const FLOOR_LABEL = { hello: 'hello', 'hello-log': 'hello + log line', one: 'one-row', page: '20-row' };
 
 function printTable(results) {
   const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
@@ -906,44 +970,50 @@ function printTable(results) {
     `\nMiniflare direct, ${results.date}, concurrency ${CONCURRENCY}, seed ${JSON.stringify(SEED)}` +
       `\nbundle ${kib(results.bundle.bytes)}, gzip ${kib(results.bundle.gzipBytes)}\n`,
   );
-  const floorRows = ['| Floor | req/s (before / after) | p50 ms | p99 ms | rows read |', '|---|---:|---:|---:|---:|'];
+  const floorRows = [
+    '| Floor | req/s (before / after) | p50 ms | p99 ms | server CPU µs/req | rows read |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
   for (const [floor, rps] of Object.entries(results.floorRps)) {
     const runs = results.floors.filter((f) => f.floor === floor);
     floorRows.push(
-      `| ${runs[0].name.replace(/ \(before\)$/, '')} | ${rps} (${runs.map((r) => r.rps).join(' / ')}) | ${runs.map((r) => r.p50).join(' / ')} | ${runs.map((r) => r.p99).join(' / ')} | ${runs[0].rowsRead ?? '–'} |`,
+      `| ${runs[0].name.replace(/ \(before\)$/, '')} | ${rps} (${runs.map((r) => r.rps).join(' / ')}) | ${runs.map((r) => r.p50).join(' / ')} | ${runs.map((r) => r.p99).join(' / ')} | ${runs.map((r) => r.serverCpuUs).join(' / ')} | ${runs[0].rowsRead ?? '–'} |`,
     );
   }
   if (results.floors.length) console.log(`${floorRows.join('\n')}\n`);
   const rows = [
-    '| Endpoint | req/s | × floor | p50 ms | p99 ms | D1 round trips | KV ops | rows read | rows written | requests | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| Endpoint | req/s | × floor | p50 ms | p99 ms | server CPU µs/req | D1 round trips | KV ops | rows read | rows written | requests | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results.miniflare) {
     const ratio = r.ofFloor === undefined ? '–' : `${r.ofFloor.toFixed(2)} (${FLOOR_LABEL[r.floor]})`;
     rows.push(
-      `| ${r.name} | ${r.rps} | ${ratio} | ${r.p50} | ${r.p99} | ${r.d1} | ${r.kv} | ${r.d1Profile?.rowsRead ?? '–'} | ${r.d1Profile?.rowsWritten ?? '–'} | ${r.requests} | ${r.errors} |`,
+      `| ${r.name} | ${r.rps} | ${ratio} | ${r.p50} | ${r.p99} | ${r.serverCpuUs} | ${r.d1} | ${r.kv} | ${r.d1Profile?.rowsRead ?? '–'} | ${r.d1Profile?.rowsWritten ?? '–'} | ${r.requests} | ${r.errors} |`,
     );
   }
   console.log(rows.join('\n'));
   if (VARIANTS.length || ROUNDS > 1) {
-    // One row per scenario: req/s of each target in each round, and each variant's mean against folio's.
+    // One row per scenario; per target: server CPU µs/request of each round, its mean and change against
+    // folio (the robust figure on a shared machine), then the mean req/s and its change.
     const all = [...results.miniflare, ...results.variants];
     const targets = ['folio', ...VARIANTS.map((v) => v.name)];
-    console.log(`\nTargets, req/s per round (${ROUNDS} rounds, interleaved), mean and change against folio:\n`);
+    const signed = (n, digits = 0) => `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`;
+    console.log(
+      `\nTargets (${ROUNDS} round(s), each scenario on every target back to back): server CPU µs/req per round → mean (Δ µs against folio); mean req/s (Δ %)\n`,
+    );
     console.log(`| Endpoint | ${targets.join(' | ')} |\n|---|${targets.map(() => '---:').join('|')}|`);
     for (const name of [...new Set(all.map((r) => r.name))]) {
-      const meanOf = (t) => {
+      const statsOf = (t) => {
         const runs = all.filter((r) => r.name === name && r.target === t);
-        return { runs, mean: runs.reduce((a, r) => a + r.rps, 0) / runs.length };
+        const mean = (f) => runs.reduce((a, r) => a + f(r), 0) / runs.length;
+        return { runs, cpu: mean((r) => r.serverCpuUs), rps: mean((r) => r.rps) };
       };
-      const base = meanOf('folio');
+      const base = statsOf('folio');
       const cells = targets.map((t) => {
-        const { runs, mean } = meanOf(t);
-        const delta =
-          t === 'folio'
-            ? ''
-            : ` (${mean >= base.mean ? '+' : ''}${(((mean - base.mean) / base.mean) * 100).toFixed(1)}%)`;
-        return `${runs.map((r) => r.rps).join(' / ')} → ${Math.round(mean)}${delta}`;
+        const { runs, cpu, rps } = statsOf(t);
+        const cpuDelta = t === 'folio' ? '' : ` (${signed(cpu - base.cpu)})`;
+        const rpsDelta = t === 'folio' ? '' : ` (${signed(((rps - base.rps) / base.rps) * 100, 1)}%)`;
+        return `${runs.map((r) => r.serverCpuUs).join(' / ')} → ${Math.round(cpu)}${cpuDelta}; ${Math.round(rps)} req/s${rpsDelta}`;
       });
       console.log(`| ${name} | ${cells.join(' | ')} |`);
     }
