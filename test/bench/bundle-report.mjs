@@ -8,12 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { buildDocsAssets } from '../../scripts/docs-assets.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const WRANGLER = path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
 const env = { ...process.env, CI: '1' };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-bundle-'));
 try {
+  buildDocsAssets(); // wrangler.toml's [assets] directory must exist for the build
   const outdir = path.join(tmp, 'out');
   const metafile = path.join(tmp, 'meta.json');
   const build = spawnSync(

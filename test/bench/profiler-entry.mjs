@@ -70,7 +70,9 @@ function wrapD1(db, stats) {
       stats.roundTrips++;
       return db.exec(sql);
     },
-    withSession: (constraint) => db.withSession(constraint),
+    // A D1 session (read replicas) is counted like the binding it came from.
+    withSession: (constraint) => wrapD1(db.withSession(constraint), stats),
+    getBookmark: () => db.getBookmark?.() ?? null,
     dump: () => db.dump(),
   };
 }
