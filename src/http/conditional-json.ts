@@ -9,10 +9,12 @@ import { PUBLIC_READ_CACHE_CONTROL } from './edge-cache';
  * (and may be kept by the edge cache, `edge-cache.ts`). Both revalidate with the ETag every time.
  */
 export async function conditionalJson<T extends object>(c: Context, payload: T, viewerId: string | null) {
-  const etag = await weakEtag(viewerId ?? '', JSON.stringify(payload));
+  const text = JSON.stringify(payload);
+  const etag = await weakEtag(viewerId ?? '', text);
   c.header('ETag', etag);
   c.header('Vary', 'Authorization', { append: true });
   c.header('Cache-Control', viewerId === null ? PUBLIC_READ_CACHE_CONTROL : 'private, no-cache');
   if (ifNoneMatchHits(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
-  return c.json(payload, 200);
+  // The body is the very text the tag was computed over (serialized once).
+  return c.body(text, 200, { 'Content-Type': 'application/json' });
 }

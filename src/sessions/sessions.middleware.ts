@@ -4,7 +4,7 @@ import { getConfig } from '../config';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { primaryDb } from '../middleware/request-context';
-import { verifyAccessToken } from './jwt';
+import { verifyAccessTokenOnce } from './verified-tokens';
 import { readSessionCopy, writeSessionCopy } from './sessions.kv';
 import { findActiveSession, LAST_SEEN_INTERVAL_MS, touchSession } from './sessions.service';
 
@@ -44,7 +44,7 @@ async function authenticate(c: Context<AppEnv>): Promise<AuthContext | null> {
   if (!token) return null;
   const now = new Date();
   const config = getConfig(c.env);
-  const claims = await verifyAccessToken(c.env, config, token, now);
+  const claims = await verifyAccessTokenOnce(c.env, config, token, now);
   if (!claims) return null;
 
   const copy = await readSessionCopy(c.var.sessionsKv, claims.sessionId);

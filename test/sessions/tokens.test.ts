@@ -1,7 +1,10 @@
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, createLocalJWKSet, SignJWT, type JWK } from 'jose';
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { getConfig } from '../../src/config';
 import { DEV_SIGNING_JWK } from '../../src/sessions/dev-signing-key';
+import { signAccessToken } from '../../src/sessions/jwt';
+import { verifyAccessTokenOnce } from '../../src/sessions/verified-tokens';
 import { registerUser } from '../helpers/factories';
 import { call } from '../helpers/request';
 
@@ -143,6 +146,35 @@ describe('access tokens', () => {
       const { payload } = await claimsOf(user.token);
       await refused(await signWith(await devKey(), { alg: 'EdDSA', kid: 'retired-key' }, payload));
     });
+  });
+
+  it('a token accepted before is refused once it has expired (verifications kept per isolate expire with it)', async () => {
+    const user = await registerUser();
+    expect((await call('GET', '/api/user', { token: user.token })).status).toBe(200);
+    const { payload } = await claimsOf(user.token);
+    vi.useFakeTimers({ toFake: ['Date'], now: payload.exp * 1000 + 1000 });
+    try {
+      expect((await call('GET', '/api/user', { token: user.token })).status).toBe(401);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a kept verification never outlives the token: a 60-second token is refused after 61 seconds', async () => {
+    const shortEnv = { ...env, ACCESS_TOKEN_TTL_SECONDS: '60' };
+    const config = getConfig(shortEnv);
+    const now = new Date();
+    const token = await signAccessToken(shortEnv, config, { userId: 'usr_x', sessionId: 'ses_x' }, now);
+    expect(await verifyAccessTokenOnce(shortEnv, config, token, now)).toMatchObject({ userId: 'usr_x' });
+    expect(await verifyAccessTokenOnce(shortEnv, config, token, new Date(now.getTime() + 59_000))).not.toBeNull();
+    expect(await verifyAccessTokenOnce(shortEnv, config, token, new Date(now.getTime() + 61_000))).toBeNull();
+  });
+
+  it('a token accepted before is refused once its session is revoked', async () => {
+    const user = await registerUser();
+    expect((await call('GET', '/api/user', { token: user.token })).status).toBe(200);
+    expect((await call('POST', '/api/users/logout', { token: user.token })).status).toBe(204);
+    expect((await call('GET', '/api/user', { token: user.token })).status).toBe(401);
   });
 
   it('keep verifying after key rotation while the old public key is still configured', async () => {
