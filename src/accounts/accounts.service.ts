@@ -2,6 +2,7 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { outbox, sessions, users, userTokens } from '../db/schema';
+import type { UserTokenPurpose } from '../db/values';
 import { passwordResetEmail, verificationEmail } from '../email/email.templates';
 import { enqueueEmailStatement } from '../email/outbox.service';
 import { AppError } from '../errors';
@@ -249,7 +250,7 @@ const invalidToken = () => AppError.validation({ token: ['is invalid or has expi
 function consumeTokenStatements(
   db: Database,
   tokenHash: string,
-  purpose: 'verify_email' | 'password_reset',
+  purpose: UserTokenPurpose,
   now: Date,
 ) {
   const consume = db

@@ -10,7 +10,7 @@ import { userIdByUsername } from '../accounts/users.queries';
 import type { Database } from '../db/client';
 import { followingExpr } from '../profiles/profiles.queries';
 import { articles, articleTags, favorites, follows, siteCounters, tags, users } from '../db/schema';
-import type { ArticleStatus } from './articles.schemas';
+import type { ArticleStatus } from '../db/values';
 
 /**
  * The FTS5 table of migration 0002 (`rowid` = articles.id), described here rather than in

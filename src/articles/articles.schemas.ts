@@ -1,11 +1,9 @@
 import { z } from '@hono/zod-openapi';
+import { ARTICLE_STATUSES, ARTICLE_VISIBILITIES } from '../db/values';
 import { Profile } from '../profiles/profiles.schemas';
 
 const BLANK = "can't be blank";
 
-export const ARTICLE_STATUSES = ['draft', 'published', 'scheduled'] as const;
-export const ARTICLE_VISIBILITIES = ['public', 'members', 'paid'] as const;
-export type ArticleStatus = (typeof ARTICLE_STATUSES)[number];
 
 export const MAX_TAGS = 20;
 export const MAX_TAG_LENGTH = 64;

@@ -3,6 +3,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { articles, articleTags, favorites, siteCounters, tags } from '../db/schema';
+import type { ArticleStatus } from '../db/values';
 import { AppError } from '../errors';
 import { RESERVED_SLUGS, slugFitsBase, slugify, slugSuffix } from '../lib/slug';
 import {
@@ -22,7 +23,6 @@ import {
 import {
   DEFAULT_LIMIT,
   type ArticlePatch,
-  type ArticleStatus,
   type ListQueryInput,
   type NewArticleInput,
 } from './articles.schemas';

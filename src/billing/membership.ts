@@ -3,11 +3,12 @@
  * billing work replaces the `paid` rule with "the author, or an active paying member" (it must stay
  * free of extra D1 round trips on read paths: membership state arrives with the viewer).
  */
+import type { Visibility } from '../db/values';
+
 export interface Viewer {
   userId: string;
 }
 
-export type Visibility = 'public' | 'members' | 'paid';
 
 export function canReadBody(viewer: Viewer | null, article: { authorId: string; visibility: Visibility }): boolean {
   if (article.visibility === 'public') return true;

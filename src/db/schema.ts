@@ -4,6 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { ARTICLE_STATUSES, ARTICLE_VISIBILITIES, inList, OUTBOX_STATUSES, USER_TOKEN_PURPOSES } from './values';
 
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
 
@@ -74,13 +75,13 @@ export const userTokens = sqliteTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    purpose: text('purpose', { enum: ['verify_email', 'password_reset'] }).notNull(),
+    purpose: text('purpose', { enum: USER_TOKEN_PURPOSES }).notNull(),
     createdAt: timestamp('created_at').notNull(),
     expiresAt: timestamp('expires_at').notNull(),
     usedAt: timestamp('used_at'),
   },
   (t) => [
-    check('user_tokens_purpose_check', sql`${t.purpose} IN ('verify_email', 'password_reset')`),
+    check('user_tokens_purpose_check', inList(t.purpose, USER_TOKEN_PURPOSES)),
     index('user_tokens_user_id_purpose_idx').on(t.userId, t.purpose),
     index('user_tokens_expires_at_idx').on(t.expiresAt),
   ],
@@ -95,7 +96,7 @@ export const outbox = sqliteTable(
     recipient: text('recipient').notNull(),
     subject: text('subject').notNull(),
     body: text('body').notNull(),
-    status: text('status', { enum: ['pending', 'sending', 'sent', 'failed'] })
+    status: text('status', { enum: OUTBOX_STATUSES })
       .notNull()
       .default('pending'),
     attempts: integer('attempts').notNull().default(0),
@@ -106,7 +107,7 @@ export const outbox = sqliteTable(
     sentAt: timestamp('sent_at'),
   },
   (t) => [
-    check('outbox_status_check', sql`${t.status} IN ('pending', 'sending', 'sent', 'failed')`),
+    check('outbox_status_check', inList(t.status, OUTBOX_STATUSES)),
     index('outbox_status_next_attempt_idx').on(t.status, t.nextAttemptAt),
     index('outbox_created_at_idx').on(t.createdAt),
   ],
@@ -186,10 +187,10 @@ export const articles = sqliteTable(
     authorId: text('author_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    status: text('status', { enum: ['draft', 'published', 'scheduled'] })
+    status: text('status', { enum: ARTICLE_STATUSES })
       .notNull()
       .default('published'),
-    visibility: text('visibility', { enum: ['public', 'members', 'paid'] })
+    visibility: text('visibility', { enum: ARTICLE_VISIBILITIES })
       .notNull()
       .default('public'),
     /** For `scheduled`: when the cron job publishes it. */
@@ -211,8 +212,8 @@ export const articles = sqliteTable(
     index('articles_status_published_at_idx').on(t.status, t.publishedAt, t.id),
     index('articles_author_status_published_at_idx').on(t.authorId, t.status, t.publishedAt, t.id),
     index('articles_status_publish_at_idx').on(t.status, t.publishAt),
-    check('articles_status_check', sql`${t.status} IN ('draft', 'published', 'scheduled')`),
-    check('articles_visibility_check', sql`${t.visibility} IN ('public', 'members', 'paid')`),
+    check('articles_status_check', inList(t.status, ARTICLE_STATUSES)),
+    check('articles_visibility_check', inList(t.visibility, ARTICLE_VISIBILITIES)),
   ],
 );
 

@@ -1,0 +1,29 @@
+/**
+ * The allowed values of every enumerated column, each listed once. The drizzle column enum, the
+ * table's CHECK constraint (`inList`), the zod schemas and the TypeScript types are derived from here.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
+
+export const ARTICLE_STATUSES = ['draft', 'published', 'scheduled'] as const;
+export type ArticleStatus = (typeof ARTICLE_STATUSES)[number];
+
+/** Who may read an article's body (see billing/membership.ts). */
+export const ARTICLE_VISIBILITIES = ['public', 'members', 'paid'] as const;
+export type Visibility = (typeof ARTICLE_VISIBILITIES)[number];
+
+/** What a single-use user token is for. */
+export const USER_TOKEN_PURPOSES = ['verify_email', 'password_reset'] as const;
+export type UserTokenPurpose = (typeof USER_TOKEN_PURPOSES)[number];
+
+/** Where an outbox message is in its delivery. */
+export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+
+/**
+ * `column IN ('a', 'b', ...)` with the values inlined as SQL literals, for CHECK constraints (which
+ * take no bound parameters). The values are the constants above, never user input.
+ */
+export function inList(column: SQLiteColumn, values: readonly string[]): SQL {
+  return sql`${column} IN (${sql.raw(values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', '))})`;
+}
