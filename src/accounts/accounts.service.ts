@@ -1,10 +1,11 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { outbox, sessions, users, userTokens } from '../db/schema';
+import { insertSelectRow } from '../db/computed';
+import { sessions, users, userTokens } from '../db/schema';
 import type { UserTokenPurpose } from '../db/values';
 import { passwordResetEmail, verificationEmail } from '../email/email.templates';
-import { enqueueEmailStatement } from '../email/outbox.service';
+import { enqueueEmailStatement, enqueueEmailToUserStatement } from '../email/outbox.service';
 import { AppError } from '../errors';
 import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, verifyPassword } from '../lib/password';
 import { hashToken, newId, randomToken } from '../lib/tokens';
@@ -247,12 +248,7 @@ export async function resendVerification(
 const invalidToken = () => AppError.validation({ token: ['is invalid or has expired'] });
 
 /** Marks a single-use token used (only if valid) and returns the statement plus the matching subquery. */
-function consumeTokenStatements(
-  db: Database,
-  tokenHash: string,
-  purpose: UserTokenPurpose,
-  now: Date,
-) {
+function consumeTokenStatements(db: Database, tokenHash: string, purpose: UserTokenPurpose, now: Date) {
   const consume = db
     .update(userTokens)
     .set({ usedAt: now })
@@ -294,44 +290,25 @@ export async function requestPasswordReset(db: Database, email: string, appUrl: 
   const underLimit = withinLimit(key, RESET_LIMIT, now);
   // The email greets by address rather than username, so its text is known before the lookup.
   const content = passwordResetEmail(appUrl, email, token);
-  const messageId = newId('msg');
-  const value = <T>(v: T, as: string) => sql<T>`${v}`.as(as);
-  const nowMs = now.getTime();
   const matchingUser = and(emailMatches(email), underLimit);
   await db.batch([
     hit,
     db.insert(userTokens).select(
       db
-        .select({
-          tokenHash: value(tokenHash, 'token_hash'),
-          userId: users.id,
-          purpose: value('password_reset' as const, 'purpose'),
-          createdAt: value(nowMs, 'created_at'),
-          expiresAt: value(nowMs + RESET_TOKEN_TTL_MS, 'expires_at'),
-          usedAt: value(null, 'used_at'),
-        })
+        .select(
+          insertSelectRow(userTokens, {
+            tokenHash,
+            userId: users.id,
+            purpose: 'password_reset',
+            createdAt: now,
+            expiresAt: new Date(now.getTime() + RESET_TOKEN_TTL_MS),
+            usedAt: null,
+          }),
+        )
         .from(users)
         .where(matchingUser),
     ),
-    db.insert(outbox).select(
-      db
-        .select({
-          id: value(messageId, 'id'),
-          kind: value(content.kind, 'kind'),
-          recipient: users.email,
-          subject: value(content.subject, 'subject'),
-          body: value(content.body, 'body'),
-          status: value('pending' as const, 'status'),
-          attempts: value(0, 'attempts'),
-          nextAttemptAt: value(nowMs, 'next_attempt_at'),
-          leaseUntil: value(null, 'lease_until'),
-          lastError: value(null, 'last_error'),
-          createdAt: value(nowMs, 'created_at'),
-          sentAt: value(null, 'sent_at'),
-        })
-        .from(users)
-        .where(matchingUser),
-    ),
+    enqueueEmailToUserStatement(db, matchingUser, content, now),
   ]);
 }
 

@@ -8,6 +8,7 @@ import { and, desc, eq, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { userIdByUsername } from '../accounts/users.queries';
 import type { Database } from '../db/client';
+import { flag, numberColumn } from '../db/computed';
 import { followingExpr } from '../profiles/profiles.queries';
 import { articles, articleTags, favorites, follows, siteCounters, tags, users } from '../db/schema';
 import type { ArticleStatus } from '../db/values';
@@ -38,16 +39,14 @@ export interface ArticleFilters {
   match?: string;
 }
 
-/*
- * Computed columns carry an alias: inside db.batch, drizzle maps D1's row objects by position
- * (Object.values), so two unnamed `0` columns (one key) or any numeric-looking column name (which
- * JS orders first) would shift every field after it.
- */
+/** Whether the viewer favorited the article (false for anonymous viewers, without a lookup). */
 function favoritedBy(viewerId: string | null) {
-  const value = viewerId
-    ? sql`EXISTS (SELECT 1 FROM ${favorites} WHERE ${favorites.userId} = ${viewerId} AND ${favorites.articleId} = ${articles.id})`
-    : sql`0`;
-  return sql<boolean>`${value}`.mapWith(Boolean).as('favorited');
+  return flag(
+    viewerId
+      ? sql`EXISTS (SELECT 1 FROM ${favorites} WHERE ${favorites.userId} = ${viewerId} AND ${favorites.articleId} = ${articles.id})`
+      : null,
+    'favorited',
+  );
 }
 
 /** Columns of a list item: everything but the body, plus the author and the viewer's flags. */
@@ -298,7 +297,7 @@ export function countQueryFor(db: Database, filters: ArticleFilters) {
 
 function countSelect(db: Database, value: SQL, from: SQL, where: SQL) {
   return db
-    .select({ count: sql<number>`${value}`.mapWith(Number).as('count') })
+    .select({ count: numberColumn(value, 'count') })
     .from(from)
     .where(where);
 }

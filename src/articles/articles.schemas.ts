@@ -4,7 +4,6 @@ import { Profile } from '../profiles/profiles.schemas';
 
 const BLANK = "can't be blank";
 
-
 export const MAX_TAGS = 20;
 export const MAX_TAG_LENGTH = 64;
 export const MAX_LIMIT = 100;

@@ -1,6 +1,7 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
+import { insertSelectRow } from '../db/computed';
 import { isUniqueViolation } from '../db/errors';
 import { articles, articleTags, favorites, siteCounters, tags } from '../db/schema';
 import type { ArticleStatus } from '../db/values';
@@ -20,12 +21,7 @@ import {
   type ArticleFilters,
   type ArticleListRow,
 } from './articles.queries';
-import {
-  DEFAULT_LIMIT,
-  type ArticlePatch,
-  type ListQueryInput,
-  type NewArticleInput,
-} from './articles.schemas';
+import { DEFAULT_LIMIT, type ArticlePatch, type ListQueryInput, type NewArticleInput } from './articles.schemas';
 
 export interface ArticlePage {
   rows: ArticleListRow[];
@@ -406,7 +402,10 @@ export async function favoriteArticle(
     db
       .insert(favorites)
       .select(
-        sql`SELECT ${viewerId}, ${articles.id}, ${now.getTime()} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${readableBy(viewerId)}`,
+        db
+          .select(insertSelectRow(favorites, { userId: viewerId, articleId: articles.id, createdAt: now }))
+          .from(articles)
+          .where(and(eq(articles.slug, slug), readableBy(viewerId))),
       )
       .onConflictDoNothing(),
     db

@@ -9,7 +9,6 @@ export interface Viewer {
   userId: string;
 }
 
-
 export function canReadBody(viewer: Viewer | null, article: { authorId: string; visibility: Visibility }): boolean {
   if (article.visibility === 'public') return true;
   if (!viewer) return false;

@@ -4,6 +4,7 @@ import { canReadBody } from '../billing/membership';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { articles, comments, users } from '../db/schema';
+import { insertSelectRow } from '../db/computed';
 import { AppError } from '../errors';
 import { followingExpr } from '../profiles/profiles.queries';
 import { assertWithinLimit, hitStatement, withinLimit, type WindowLimit } from '../security/rate-limit';
@@ -94,21 +95,22 @@ export async function addComment(
   if (access === 'locked') throw AppError.forbidden('article');
 
   const key = `comment:${viewerId}`;
-  const t = now.getTime();
   const [hits, inserted] = await db.batch([
     hitStatement(db, key, COMMENT_LIMIT, now),
     db
       .insert(comments)
       .select(
         db
-          .select({
-            id: sql<number>`NULL`.as('id'),
-            articleId: articles.id,
-            authorId: sql<string>`${viewerId}`.as('author_id'),
-            body: sql<string>`${body}`.as('body'),
-            createdAt: sql<Date>`${t}`.as('created_at'),
-            updatedAt: sql<Date>`${t}`.as('updated_at'),
-          })
+          .select(
+            insertSelectRow(comments, {
+              id: sql`NULL`,
+              articleId: articles.id,
+              authorId: viewerId,
+              body,
+              createdAt: now,
+              updatedAt: now,
+            }),
+          )
           .from(articles)
           .where(and(eq(articles.id, article.id), withinLimit(key, COMMENT_LIMIT, now))),
       )

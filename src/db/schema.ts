@@ -96,9 +96,7 @@ export const outbox = sqliteTable(
     recipient: text('recipient').notNull(),
     subject: text('subject').notNull(),
     body: text('body').notNull(),
-    status: text('status', { enum: OUTBOX_STATUSES })
-      .notNull()
-      .default('pending'),
+    status: text('status', { enum: OUTBOX_STATUSES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at').notNull(),
     leaseUntil: timestamp('lease_until'),
@@ -187,12 +185,8 @@ export const articles = sqliteTable(
     authorId: text('author_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    status: text('status', { enum: ARTICLE_STATUSES })
-      .notNull()
-      .default('published'),
-    visibility: text('visibility', { enum: ARTICLE_VISIBILITIES })
-      .notNull()
-      .default('public'),
+    status: text('status', { enum: ARTICLE_STATUSES }).notNull().default('published'),
+    visibility: text('visibility', { enum: ARTICLE_VISIBILITIES }).notNull().default('public'),
     /** For `scheduled`: when the cron job publishes it. */
     publishAt: timestamp('publish_at'),
     /** Set when the article becomes published; the sort key of every public list. */

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, lte, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { outbox } from '../db/schema';
+import { insertSelectRow } from '../db/computed';
+import { outbox, users } from '../db/schema';
 import { logError, logInfo } from '../lib/log';
 import { newId } from '../lib/tokens';
 import type { EmailSender } from './email.sender';
@@ -12,18 +13,40 @@ const LEASE_MS = 5 * 60 * 1000;
 /** Bounded work per cron run. */
 export const DELIVERY_BATCH_SIZE = 25;
 
-/** An outbox insert for the caller's batch, so the email exists only if the change that caused it does. */
-export function enqueueEmailStatement(db: Database, to: string, content: EmailContent, now: Date) {
-  return db.insert(outbox).values({
+/** The outbox row of a new message, due now: the one place a message is built. */
+function pendingMessage<R extends string | SQLWrapper>(recipient: R, content: EmailContent, now: Date) {
+  return {
     id: newId('msg'),
     kind: content.kind,
-    recipient: to,
+    recipient,
     subject: content.subject,
     body: content.body,
-    status: 'pending',
+    status: 'pending' as const,
+    attempts: 0,
     nextAttemptAt: now,
+    leaseUntil: null,
+    lastError: null,
     createdAt: now,
-  });
+    sentAt: null,
+  };
+}
+
+/** An outbox insert for the caller's batch, so the email exists only if the change that caused it does. */
+export function enqueueEmailStatement(db: Database, to: string, content: EmailContent, now: Date) {
+  return db.insert(outbox).values(pendingMessage(to, content, now));
+}
+
+/**
+ * The same, addressed to the email of the user that `where` selects (none when it selects no row): an
+ * insert-select, so the guard (the account exists, a limit holds) is part of the statement.
+ */
+export function enqueueEmailToUserStatement(db: Database, where: SQL | undefined, content: EmailContent, now: Date) {
+  return db.insert(outbox).select(
+    db
+      .select(insertSelectRow(outbox, pendingMessage(users.email, content, now)))
+      .from(users)
+      .where(where),
+  );
 }
 
 /** Exponential backoff: 1, 2, 4, ... minutes, capped at 6 hours. */

@@ -3,6 +3,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { PUBLISHED_ARTICLES_COUNTER } from '../articles/articles.queries';
 import { publishDueArticles } from '../articles/articles.service';
 import type { Database } from '../db/client';
+import { numberColumn } from '../db/computed';
 import { articles, articleTags, siteCounters, tags } from '../db/schema';
 import { logWarn } from '../lib/log';
 import type { Job } from './job';
@@ -190,7 +191,7 @@ const SITE_COUNTERS: SiteCounter[] = [
 async function reconcileSiteCounter(db: Database, counter: SiteCounter): Promise<number> {
   const [found, repaired] = await db.batch([
     db
-      .select({ stored: siteCounters.value, actual: sql<number>`${counter.actual}`.mapWith(Number).as('actual') })
+      .select({ stored: siteCounters.value, actual: numberColumn(counter.actual, 'actual') })
       .from(siteCounters)
       .where(eq(siteCounters.name, counter.name)),
     db

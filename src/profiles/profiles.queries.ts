@@ -1,4 +1,5 @@
 import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { flag } from '../db/computed';
 import { follows } from '../db/schema';
 
 /**
@@ -6,10 +7,10 @@ import { follows } from '../db/schema';
  * whose id is `followeeId`. Anonymous viewers (null) never follow anyone, without a lookup.
  */
 export function followingExpr(viewerId: string | null, followeeId: SQLWrapper): SQL.Aliased<boolean> {
-  // Aliased: D1 batch results arrive as objects, and an unnamed `0` column would be reordered first.
-  const expr =
+  return flag(
     viewerId === null
-      ? sql<boolean>`0`
-      : sql<boolean>`EXISTS (SELECT 1 FROM ${follows} WHERE ${follows.followerId} = ${viewerId} AND ${follows.followeeId} = ${followeeId})`;
-  return expr.mapWith(Boolean).as('following');
+      ? null
+      : sql`EXISTS (SELECT 1 FROM ${follows} WHERE ${follows.followerId} = ${viewerId} AND ${follows.followeeId} = ${followeeId})`,
+    'following',
+  );
 }

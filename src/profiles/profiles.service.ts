@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { follows, users } from '../db/schema';
+import { insertSelectRow } from '../db/computed';
 import { userIdByUsername, usernameMatches } from '../accounts/users.queries';
 import { AppError } from '../errors';
 import { followingExpr } from './profiles.queries';
@@ -49,11 +50,7 @@ export async function followUser(db: Database, viewerId: string, username: strin
       .insert(follows)
       .select(
         db
-          .select({
-            followerId: sql<string>`${viewerId}`.as('follower_id'),
-            followeeId: users.id,
-            createdAt: sql<Date>`${now.getTime()}`.as('created_at'),
-          })
+          .select(insertSelectRow(follows, { followerId: viewerId, followeeId: users.id, createdAt: now }))
           .from(users)
           .where(and(usernameMatches(username), sql`${users.id} <> ${viewerId}`)),
       )

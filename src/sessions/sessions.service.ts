@@ -2,6 +2,7 @@ import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { refreshTokens, sessions, users } from '../db/schema';
+import { insertSelectRow } from '../db/computed';
 import { hashToken, newId, randomToken } from '../lib/tokens';
 
 /** How often, at most, a session's last-seen time is written to D1. */
@@ -149,14 +150,16 @@ export async function rotateRefreshToken(
     // Insert-select: the successor exists only if the mark above was this request's.
     db.insert(refreshTokens).select(
       db
-        .select({
-          tokenHash: sql<string>`${nextHash}`.as('token_hash'),
-          sessionId: refreshTokens.sessionId,
-          createdAt: sql<number>`${nowMs}`.as('created_at'),
-          expiresAt: sql<number>`${expiresAt.getTime()}`.as('expires_at'),
-          usedAt: sql<null>`NULL`.as('used_at'),
-          replacedBy: sql<null>`NULL`.as('replaced_by'),
-        })
+        .select(
+          insertSelectRow(refreshTokens, {
+            tokenHash: nextHash,
+            sessionId: refreshTokens.sessionId,
+            createdAt: now,
+            expiresAt,
+            usedAt: null,
+            replacedBy: null,
+          }),
+        )
         .from(refreshTokens)
         .where(and(eq(refreshTokens.tokenHash, oldHash), eq(refreshTokens.replacedBy, nextHash))),
     ),
