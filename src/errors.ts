@@ -29,6 +29,15 @@ export class AppError extends Error {
     return new AppError(400, { [field]: [message] });
   }
 
+  /** A request body over MAX_BODY_BYTES (see middleware/body-limit.ts). */
+  static payloadTooLarge(): AppError {
+    return new AppError(413, { body: ['is too large'] });
+  }
+
+  static unsupportedMediaType(): AppError {
+    return new AppError(415, { body: ['must be sent as application/json'] });
+  }
+
   static validation(errors: ErrorFields): AppError {
     return new AppError(422, errors);
   }
@@ -61,17 +70,23 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** A broken internal expectation (a bug, never the client's doing): answered as a generic 500 and logged. */
+export class InternalError extends Error {
+  override name = 'InternalError';
+}
+
+/** The HTTP errors Hono raises itself (malformed JSON, wrong content type), in the contract's shape. */
+function fromHttpException(err: HTTPException): AppError {
+  if (err.status === 400) return AppError.badRequest('body', 'is not valid JSON');
+  if (err.status === 415) return AppError.unsupportedMediaType();
+  return new AppError(err.status, { request: [err.message || 'failed'] });
+}
+
 /** The only `onError`: maps every thrown value to the JSON error contract, never leaking internals. */
 export function handleError(err: Error, c: Context): Response {
-  if (err instanceof AppError) {
-    return c.json({ errors: err.errors }, err.status, err.headers);
-  }
-  if (err instanceof HTTPException) {
-    const status = err.status;
-    if (status === 413) return c.json({ errors: { body: ['is too large'] } }, 413);
-    if (status === 400) return c.json({ errors: { body: ['is not valid JSON'] } }, 400);
-    if (status === 415) return c.json({ errors: { body: ['must be sent as application/json'] } }, 415);
-    return c.json({ errors: { request: [err.message || 'failed'] } }, status);
+  const known = err instanceof HTTPException ? fromHttpException(err) : err;
+  if (known instanceof AppError) {
+    return c.json({ errors: known.errors }, known.status, known.headers);
   }
   // Two requests with one Idempotency-Key raced into the same effect: the loser's batch rolled back.
   // middleware/idempotency.ts turns this into a replay of the winner's response when it can.

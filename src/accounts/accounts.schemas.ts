@@ -1,40 +1,32 @@
 import { z } from '@hono/zod-openapi';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../lib/password';
+import { requiredRawText, requiredText, tooLong } from '../lib/validation';
 
-const BLANK = "can't be blank";
-
-const requiredString = (max: number) =>
-  z.string({ error: BLANK }).trim().min(1, BLANK).max(max, `is too long (maximum is ${max} characters)`);
-
-export const usernameSchema = requiredString(40)
+export const usernameSchema = requiredText(40)
   .regex(/^[\p{L}\p{N}_.-]+$/u, 'may contain only letters, digits, "_", "." and "-"')
   .openapi({
     description: 'Letters, digits, `_`, `.` and `-`, 1–40 characters; unique case-insensitively (409 when taken).',
     example: 'jake',
   });
 
-export const emailSchema = requiredString(254).pipe(z.email('is invalid')).openapi({
+export const emailSchema = requiredText(254).pipe(z.email('is invalid')).openapi({
   description: 'Email address, at most 254 characters; unique case-insensitively (409 when taken).',
   format: 'email',
   example: 'jake@jake.jake',
 });
 
-export const newPasswordSchema = z
-  .string({ error: BLANK })
-  .min(1, BLANK)
+export const newPasswordSchema = requiredRawText(PASSWORD_MAX_LENGTH)
   .min(PASSWORD_MIN_LENGTH, `is too short (minimum is ${PASSWORD_MIN_LENGTH} characters)`)
-  .max(PASSWORD_MAX_LENGTH, `is too long (maximum is ${PASSWORD_MAX_LENGTH} characters)`)
   .openapi({
     description: `${PASSWORD_MIN_LENGTH}–${PASSWORD_MAX_LENGTH} characters.`,
     example: 'correct horse battery',
   });
 
 /** Login checks only the bounds that protect the server: any stored password is at most the max. */
-const loginPasswordSchema = z
-  .string({ error: BLANK })
-  .min(1, BLANK)
-  .max(PASSWORD_MAX_LENGTH, `is too long (maximum is ${PASSWORD_MAX_LENGTH} characters)`)
-  .openapi({ description: 'The account password.', example: 'correct horse battery' });
+const loginPasswordSchema = requiredRawText(PASSWORD_MAX_LENGTH).openapi({
+  description: 'The account password.',
+  example: 'correct horse battery',
+});
 
 /** `""` and null both clear the field (front ends send the whole form back). */
 const clearable = (inner: z.ZodType<string>) =>
@@ -46,7 +38,7 @@ const clearable = (inner: z.ZodType<string>) =>
 const imageUrl = z
   .string()
   .trim()
-  .max(2048, 'is too long (maximum is 2048 characters)')
+  .max(2048, tooLong(2048))
   .refine((v) => v === '' || /^https?:\/\/\S+$/i.test(v), 'must be an http(s) URL');
 
 export const RegisterBody = z
@@ -71,7 +63,7 @@ export const UpdateUserBody = z
       password: newPasswordSchema.optional().openapi({
         description: `New password, ${PASSWORD_MIN_LENGTH}–${PASSWORD_MAX_LENGTH} characters. Signs out every other session.`,
       }),
-      bio: clearable(z.string().max(2000, 'is too long (maximum is 2000 characters)')).openapi({
+      bio: clearable(z.string().max(2000, tooLong(2000))).openapi({
         description: 'At most 2000 characters; `""` or `null` clears it.',
       }),
       image: clearable(imageUrl).openapi({
@@ -120,7 +112,7 @@ export const UserResponse = z.object({ user: User }).openapi('UserResponse', {
 
 export const VerifyEmailBody = z
   .object({
-    token: requiredString(200).openapi({ description: 'The single-use token from the verification email link.' }),
+    token: requiredText(200).openapi({ description: 'The single-use token from the verification email link.' }),
   })
   .openapi('VerifyEmailRequest', { description: 'Confirms the email address the token was sent to.' });
 export const PasswordResetBody = z
@@ -128,7 +120,7 @@ export const PasswordResetBody = z
   .openapi('PasswordResetRequest', { description: 'Asks for a password reset email to this address.' });
 export const PasswordResetConfirmBody = z
   .object({
-    token: requiredString(200).openapi({ description: 'The single-use token from the password reset email link.' }),
+    token: requiredText(200).openapi({ description: 'The single-use token from the password reset email link.' }),
     password: newPasswordSchema,
   })
   .openapi('PasswordResetConfirmRequest', { description: 'Sets a new password with a reset token.' });

@@ -6,6 +6,7 @@ import { idempotencyClaim, idempotent } from '../middleware/idempotency';
 import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { conditionalJson } from '../http/conditional-json';
 import { edgeCached } from '../http/edge-cache';
+import { SlugParam } from '../lib/validation';
 import { toArticle, toArticleListItem } from './articles.present';
 import {
   ListQuery,
@@ -13,7 +14,6 @@ import {
   NewArticleBody,
   PageQuery,
   SingleArticleResponse,
-  SlugParam,
   UpdateArticleBody,
 } from './articles.schemas';
 import {

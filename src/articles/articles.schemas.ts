@@ -1,8 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ARTICLE_STATUSES, ARTICLE_VISIBILITIES } from '../db/values';
+import { BLANK, requiredText, tooLong } from '../lib/validation';
 import { Profile } from '../profiles/profiles.schemas';
-
-const BLANK = "can't be blank";
 
 export const MAX_TAGS = 20;
 export const MAX_TAG_LENGTH = 64;
@@ -10,13 +9,10 @@ export const MAX_LIMIT = 100;
 export const DEFAULT_LIMIT = 20;
 const MAX_OFFSET = 2_147_483_647;
 
-const requiredText = (max: number) =>
-  z.string({ error: BLANK }).trim().min(1, BLANK).max(max, `is too long (maximum is ${max} characters)`);
-
 /** The body keeps its exact text (Markdown whitespace matters); only a blank body is refused. */
 const bodyText = z
   .string({ error: BLANK })
-  .max(100_000, 'is too long (maximum is 100000 characters)')
+  .max(100_000, tooLong(100_000))
   .refine((v) => v.trim().length > 0, BLANK);
 
 /** Trimmed, blanks dropped, duplicates removed, order kept. `null` is refused (omit the key to keep tags). */
@@ -29,7 +25,7 @@ export const tagListSchema = z
       error: 'must be an array of strings',
     },
   )
-  .max(MAX_TAGS, `is too long (maximum is ${MAX_TAGS} tags)`)
+  .max(MAX_TAGS, tooLong(MAX_TAGS, 'tags'))
   .transform((tags) => normalizeTags(tags))
   .openapi({
     description: `Up to ${MAX_TAGS} tags of at most ${MAX_TAG_LENGTH} characters; trimmed, blanks and duplicates dropped, order kept.`,
@@ -126,17 +122,6 @@ export const UpdateArticleBody = z
 export type NewArticleInput = z.infer<typeof NewArticleBody>['article'];
 export type ArticlePatch = z.infer<typeof UpdateArticleBody>['article'];
 
-export const SlugParam = z.object({
-  slug: z
-    .string()
-    .min(1)
-    .max(200)
-    .openapi({
-      param: { name: 'slug', in: 'path', description: "The article's `slug`." },
-      example: 'how-to-train-your-dragon',
-    }),
-});
-
 const intParam = (min: number, max: number, name: string) =>
   z
     .string()
@@ -161,7 +146,7 @@ export const PageQuery = z.object({
 const optionalText = (name: string, description: string) =>
   z
     .string()
-    .max(200, 'is too long (maximum is 200 characters)')
+    .max(200, tooLong(200))
     .optional()
     .openapi({ param: { name, in: 'query' }, description });
 

@@ -5,7 +5,7 @@ import { insertSelectRow } from '../db/computed';
 import { isUniqueViolation } from '../db/errors';
 import { articles, articleTags, favorites, siteCounters, tags } from '../db/schema';
 import type { ArticleStatus } from '../db/values';
-import { AppError } from '../errors';
+import { AppError, InternalError } from '../errors';
 import { RESERVED_SLUGS, slugFitsBase, slugify, slugSuffix } from '../lib/slug';
 import {
   articleByIdQuery,
@@ -284,7 +284,7 @@ export async function createArticle(
     ]);
     return results[results.length - 1] as ArticleDetailRow[];
   });
-  if (!row) throw new Error('created article not found');
+  if (!row) throw new InternalError('created article not found');
   return row;
 }
 

@@ -2,17 +2,12 @@ import { createRoute } from '@hono/zod-openapi';
 import { conditionalJson } from '../http/conditional-json';
 import { edgeCached } from '../http/edge-cache';
 import { optionalAuth, requireAuth } from '../sessions/sessions.middleware';
+import { SlugParam } from '../lib/validation';
 import { createRouter } from '../router';
 import { idempotencyClaim, idempotent } from '../middleware/idempotency';
 import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { toComment } from './comments.present';
-import {
-  CommentIdParams,
-  MultipleCommentsResponse,
-  NewCommentBody,
-  SingleCommentResponse,
-  SlugParam,
-} from './comments.schemas';
+import { CommentIdParams, MultipleCommentsResponse, NewCommentBody, SingleCommentResponse } from './comments.schemas';
 import { addComment, deleteComment, listComments, MAX_COMMENTS_LISTED } from './comments.service';
 
 export const commentsRouter = createRouter();

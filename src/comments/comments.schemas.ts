@@ -1,18 +1,8 @@
 import { z } from '@hono/zod-openapi';
+import { requiredText, SlugParam } from '../lib/validation';
 import { Profile } from '../profiles/profiles.schemas';
 
-const BLANK = "can't be blank";
 export const COMMENT_MAX_LENGTH = 5000;
-
-export const SlugParam = z.object({
-  slug: z
-    .string()
-    .min(1)
-    .openapi({
-      param: { name: 'slug', in: 'path', description: "The article's `slug`." },
-      example: 'how-to-train-your-dragon',
-    }),
-});
 
 export const CommentIdParams = SlugParam.extend({
   id: z
@@ -25,12 +15,10 @@ export const CommentIdParams = SlugParam.extend({
 export const NewCommentBody = z
   .object({
     comment: z.object({
-      body: z
-        .string({ error: BLANK })
-        .trim()
-        .min(1, BLANK)
-        .max(COMMENT_MAX_LENGTH, `is too long (maximum is ${COMMENT_MAX_LENGTH} characters)`)
-        .openapi({ description: `Text, 1–${COMMENT_MAX_LENGTH} characters.`, example: 'His name was my name too.' }),
+      body: requiredText(COMMENT_MAX_LENGTH).openapi({
+        description: `Text, 1–${COMMENT_MAX_LENGTH} characters.`,
+        example: 'His name was my name too.',
+      }),
     }),
   })
   .openapi('NewCommentRequest', {

@@ -7,7 +7,7 @@ export const bodyLimitFromConfig = fromConfig((config) =>
   bodyLimit({
     maxSize: config.maxBodyBytes,
     onError: () => {
-      throw new AppError(413, { body: ['is too large'] });
+      throw AppError.payloadTooLarge();
     },
   }),
 );

@@ -1,6 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AppError, type ErrorFields } from '../errors';
+import { BLANK } from '../lib/validation';
 
 type HookResult = { success: true } | { success: false; error: z.ZodError };
 
@@ -10,7 +11,7 @@ export function toErrorFields(error: z.ZodError): ErrorFields {
   for (const issue of error.issues) {
     const key = [...issue.path].reverse().find((p) => typeof p === 'string') ?? 'body';
     const missing = issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined;
-    const message = missing ? "can't be blank" : issue.message;
+    const message = missing ? BLANK : issue.message;
     const list = (fields[key] ??= []);
     if (!list.includes(message)) list.push(message);
   }

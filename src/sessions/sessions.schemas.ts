@@ -1,10 +1,11 @@
 import { z } from '@hono/zod-openapi';
+import { BLANK } from '../lib/validation';
 
 export const RefreshBody = z
   .object({
     refreshToken: z
-      .string({ error: "can't be blank" })
-      .min(1, "can't be blank")
+      .string({ error: BLANK })
+      .min(1, BLANK)
       .max(200, 'is invalid')
       .openapi({ description: 'The `refreshToken` from register, login or the previous refresh (single use).' }),
   })
