@@ -15,7 +15,12 @@ export function toArticleListItem(row: ArticleListRow, viewer: Viewer | null) {
     updatedAt: row.updatedAt.toISOString(),
     favorited: row.favorited,
     favoritesCount: row.favoritesCount,
-    author: toProfile({ username: row.authorUsername, bio: row.authorBio, image: row.authorImage }, row.following),
+    author: toProfile({
+      username: row.authorUsername,
+      bio: row.authorBio,
+      image: row.authorImage,
+      following: row.following,
+    }),
     status: row.status,
     visibility: row.visibility,
     publishAt: iso(row.publishAt),

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { Viewer } from '../billing/membership';
+import { viewerOf, type Viewer } from '../billing/membership';
 import { optionalAuth, requireAuth } from '../sessions/sessions.middleware';
 import { createRouter } from '../router';
 import { idempotencyClaim, idempotent } from '../middleware/idempotency';
@@ -31,7 +31,6 @@ import {
 export const articlesRouter = createRouter();
 const tags = ['Articles'];
 
-const viewerOf = (userId: string | null): Viewer | null => (userId ? { userId } : null);
 const notModified = { description: 'Not modified (the `If-None-Match` ETag still matches)' };
 
 function toList(page: ArticlePage, viewer: Viewer | null) {

@@ -9,6 +9,9 @@ export interface Viewer {
   userId: string;
 }
 
+/** The viewer for a request's user id (null when anonymous): the one way a Viewer is built. */
+export const viewerOf = (userId: string | null): Viewer | null => (userId ? { userId } : null);
+
 export function canReadBody(viewer: Viewer | null, article: { authorId: string; visibility: Visibility }): boolean {
   if (article.visibility === 'public') return true;
   if (!viewer) return false;

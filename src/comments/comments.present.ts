@@ -15,6 +15,6 @@ export function toComment(row: CommentRow) {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     body: row.body,
-    author: toProfile(row.author, row.author.following),
+    author: toProfile(row.author),
   };
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { readableArticleQuery } from '../articles/articles.queries';
-import { canReadBody } from '../billing/membership';
+import { canReadBody, viewerOf } from '../billing/membership';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { articles, comments, users } from '../db/schema';
@@ -24,7 +24,7 @@ type ReadableRow = Awaited<ReturnType<typeof readableArticleQuery>>[number];
  */
 function articleAccess(article: ReadableRow | undefined, viewerId: string | null): 'hidden' | 'locked' | 'open' {
   if (!article) return 'hidden';
-  return canReadBody(viewerId ? { userId: viewerId } : null, article) ? 'open' : 'locked';
+  return canReadBody(viewerOf(viewerId), article) ? 'open' : 'locked';
 }
 
 const articleIdBySlug = (slug: string) =>

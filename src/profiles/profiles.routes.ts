@@ -30,7 +30,7 @@ profilesRouter.openapi(
   async (c) => {
     const viewerId = c.var.auth?.userId ?? null;
     const profile = await getProfile(c.var.db, c.req.valid('param').username, viewerId);
-    return conditionalJson(c, { profile: toProfile(profile, profile.following) }, viewerId);
+    return conditionalJson(c, { profile: toProfile(profile) }, viewerId);
   },
 );
 
@@ -53,7 +53,7 @@ profilesRouter.openapi(
   }),
   async (c) => {
     const profile = await followUser(c.var.db, c.var.auth.userId, c.req.valid('param').username, new Date());
-    return c.json({ profile: toProfile(profile, profile.following) }, 200);
+    return c.json({ profile: toProfile(profile) }, 200);
   },
 );
 
@@ -71,6 +71,6 @@ profilesRouter.openapi(
   }),
   async (c) => {
     const profile = await unfollowUser(c.var.db, c.var.auth.userId, c.req.valid('param').username);
-    return c.json({ profile: toProfile(profile, profile.following) }, 200);
+    return c.json({ profile: toProfile(profile) }, 200);
   },
 );

@@ -4,6 +4,7 @@ import { requireAuth } from './sessions.middleware';
 import { createRouter } from '../router';
 import { errors, jsonResponse, tokenAuth } from '../openapi';
 import { deleteSessionCopies } from './sessions.kv';
+import { toSession } from './sessions.present';
 import { RevokedResponse, SessionIdParam, SessionsResponse } from './sessions.schemas';
 import { listActiveSessions, revokeOtherSessionsStatement, revokeSession } from './sessions.service';
 
@@ -43,20 +44,7 @@ sessionsRouter.openapi(
   }),
   async (c) => {
     const rows = await listActiveSessions(c.var.db, c.var.auth.userId, new Date());
-    return c.json(
-      {
-        sessions: rows.map((s) => ({
-          id: s.id,
-          createdAt: s.createdAt.toISOString(),
-          lastSeenAt: s.lastSeenAt.toISOString(),
-          expiresAt: s.expiresAt.toISOString(),
-          userAgent: s.userAgent,
-          country: s.country,
-          current: s.id === c.var.auth.sessionId,
-        })),
-      },
-      200,
-    );
+    return c.json({ sessions: rows.map((row) => toSession(row, c.var.auth.sessionId)) }, 200);
   },
 );
 

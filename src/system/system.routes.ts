@@ -4,6 +4,7 @@ import { listOutbox } from '../email/outbox.service';
 import { AppError } from '../errors';
 import { createRouter } from '../router';
 import { errors, jsonResponse } from '../openapi';
+import { toOutboxMessage } from './system.present';
 
 export const systemRouter = createRouter();
 
@@ -59,21 +60,6 @@ systemRouter.openapi(
   async (c) => {
     if (getConfig(c.env).environment !== 'development') throw AppError.notFound('route');
     const rows = await listOutbox(c.var.db, 50);
-    return c.json(
-      {
-        messages: rows.map((m) => ({
-          id: m.id,
-          kind: m.kind,
-          to: m.recipient,
-          subject: m.subject,
-          body: m.body,
-          status: m.status,
-          attempts: m.attempts,
-          createdAt: m.createdAt.toISOString(),
-          sentAt: m.sentAt?.toISOString() ?? null,
-        })),
-      },
-      200,
-    );
+    return c.json({ messages: rows.map(toOutboxMessage) }, 200);
   },
 );
