@@ -2,18 +2,24 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { insertSelectRow } from '../db/computed';
+
 import { isUniqueViolation } from '../db/errors';
-import { articles, articleTags, favorites, siteCounters, tags } from '../db/schema';
+import { articles, articleTags, favorites, tags } from '../db/schema';
 import type { ArticleStatus } from '../db/values';
 import { AppError, InternalError } from '../errors';
 import { RESERVED_SLUGS, slugFitsBase, slugify, slugSuffix } from '../lib/slug';
 import {
+  contributeArticle,
+  contributeDueArticles,
+  favoritesCountStatement,
+  linkPublishedAt,
+  withdrawArticle,
+} from './articles.derived';
+import {
   articleByIdQuery,
-  articlesFts,
   articleBySlugQuery,
   countQueryFor,
   listPageQuery,
-  PUBLISHED_ARTICLES_COUNTER,
   readableBy,
   searchPageQuery,
   toMatchExpression,
@@ -92,81 +98,12 @@ export async function getArticle(db: Database, slug: string, viewerId: string | 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Statements shared by the writes. Search, tag counts, the published-articles counter and the tag
-// links' publication time are kept in the same batch as the change.
+// Statements shared by the writes. The stored counts and copies (search row, tag counts, the
+// published-articles counter, the tag links' publication time) come from articles.derived.ts and go in
+// the same batch as the change.
 
 /** The id of the article just inserted in this batch: AUTOINCREMENT ids only grow, and a batch is one transaction. */
 const insertedArticleId = sql`(SELECT max(${articles.id}) FROM ${articles})`;
-
-const indexedBody = sql`CASE WHEN ${articles.visibility} = 'public' THEN ${articles.body} ELSE '' END`;
-
-/**
- * Only published articles are searchable, and only public bodies are indexed: members/paid articles
- * are found by title and description alone, so search never reveals text a viewer could not read.
- */
-function ftsInsertStatement(db: Database, articleId: number | SQL) {
-  return db.insert(articlesFts)
-    .select(sql`SELECT ${articles.id}, ${articles.title}, ${articles.description}, ${indexedBody}
-    FROM ${articles} WHERE ${articles.id} = ${articleId} AND ${articles.status} = 'published'`);
-}
-
-function ftsDeleteStatement(db: Database, articleId: number | SQL) {
-  return db.delete(articlesFts).where(sql`${articlesFts.rowid} = ${articleId}`);
-}
-
-const isPublished = (articleId: number | SQL) =>
-  sql`EXISTS (SELECT 1 FROM ${articles} WHERE ${articles.id} = ${articleId} AND ${articles.status} = 'published')`;
-
-/**
- * Adds `delta` to the count of every tag the article carries, if the article is published right now
- * (read inside the batch, so the counts follow the stored state even under concurrent edits).
- */
-function tagCountStatement(db: Database, articleId: number | SQL, delta: 1 | -1) {
-  return db
-    .update(tags)
-    .set({ articlesCount: sql`${tags.articlesCount} + ${delta}` })
-    .where(
-      and(
-        sql`${tags.id} IN (SELECT ${articleTags.tagId} FROM ${articleTags} WHERE ${articleTags.articleId} = ${articleId})`,
-        isPublished(articleId),
-      ),
-    );
-}
-
-const publishedCounter = eq(siteCounters.name, PUBLISHED_ARTICLES_COUNTER);
-
-/**
- * Adds `delta` to the published-articles counter if the article is published right now (read inside
- * the batch, as for the tag counts): after its insert on create, before its delete on delete.
- */
-function publishedCountStatement(db: Database, articleId: number | SQL, delta: 1 | -1) {
-  return db
-    .update(siteCounters)
-    .set({ value: sql`${siteCounters.value} + ${delta}` })
-    .where(and(publishedCounter, isPublished(articleId)));
-}
-
-/**
- * Moves the published-articles counter by the status change an update is about to make (+1 into
- * `published`, -1 out of it), comparing the stored status, read inside the batch, with the new one.
- * Runs before the article's UPDATE; writes nothing when the status stays on the same side (or the
- * article is gone, which makes the difference NULL).
- */
-function publishedCountChangeStatement(db: Database, articleId: number, newStatus: ArticleStatus) {
-  const change = sql`(SELECT ${newStatus === 'published' ? 1 : 0} - (${articles.status} = 'published') FROM ${articles} WHERE ${articles.id} = ${articleId})`;
-  return db
-    .update(siteCounters)
-    .set({ value: sql`${siteCounters.value} + ${change}` })
-    .where(and(publishedCounter, sql`${change} <> 0`));
-}
-
-/**
- * What `article_tags.published_at` holds for an article: its `published_at` while it is published,
- * else NULL. Read inside the batch, after the statement that changes the article, so the links follow
- * the stored state.
- */
-const linkPublishedAt = (articleId: number | SQL) =>
-  sql`(SELECT ${articles.publishedAt} FROM ${articles} WHERE ${articles.id} = ${articleId} AND ${articles.status} = 'published')`;
 
 /** Creates missing tags and links them in the given order (one JSON parameter, whatever the count). */
 function tagLinkStatements(db: Database, articleId: number | SQL, tagList: string[]): Statement[] {
@@ -184,18 +121,6 @@ function tagLinkStatements(db: Database, articleId: number | SQL, tagList: strin
         sql`SELECT ${articleId}, ${tags.id}, j.key, ${linkPublishedAt(articleId)} FROM json_each(${json}) AS j JOIN ${tags} ON ${tags.name} = j.value`,
       ),
   ];
-}
-
-/**
- * Brings the article's existing links in line with its stored state (status, publishedAt) after an
- * update; writes only the links whose value changes, so an edit that keeps both writes nothing.
- */
-function linkPublishedAtStatement(db: Database, articleId: number) {
-  const value = linkPublishedAt(articleId);
-  return db
-    .update(articleTags)
-    .set({ publishedAt: value })
-    .where(and(eq(articleTags.articleId, articleId), sql`${articleTags.publishedAt} IS NOT ${value}`));
 }
 
 /**
@@ -277,9 +202,7 @@ export async function createArticle(
       }),
       ...alsoInBatch,
       ...tagLinkStatements(db, insertedArticleId, tagList),
-      ftsInsertStatement(db, insertedArticleId),
-      tagCountStatement(db, insertedArticleId, 1),
-      publishedCountStatement(db, insertedArticleId, 1),
+      ...contributeArticle(db, insertedArticleId),
       articleByIdQuery(db, insertedArticleId, authorId),
     ]);
     return results[results.length - 1] as ArticleDetailRow[];
@@ -343,18 +266,15 @@ export async function updateArticle(
       updatedAt: now,
     };
     const results = await db.batch([
-      tagCountStatement(db, current.id, -1),
-      ftsDeleteStatement(db, current.id),
-      publishedCountChangeStatement(db, current.id, schedule.status),
+      ...withdrawArticle(db, current.id),
       db.update(articles).set(changes).where(eq(articles.id, current.id)),
       ...(patch.tagList !== undefined
         ? [
             db.delete(articleTags).where(eq(articleTags.articleId, current.id)),
             ...tagLinkStatements(db, current.id, patch.tagList),
           ]
-        : [linkPublishedAtStatement(db, current.id)]),
-      ftsInsertStatement(db, current.id),
-      tagCountStatement(db, current.id, 1),
+        : []),
+      ...contributeArticle(db, current.id),
       articleByIdQuery(db, current.id, viewerId),
     ]);
     return results[results.length - 1] as ArticleDetailRow[];
@@ -377,9 +297,7 @@ export async function deleteArticle(db: Database, viewerId: string, slug: string
       .from(articles)
       .where(and(eq(articles.slug, slug), readableBy(viewerId)))
       .limit(1),
-    tagCountStatement(db, owned, -1),
-    publishedCountStatement(db, owned, -1),
-    ftsDeleteStatement(db, owned),
+    ...withdrawArticle(db, owned),
     db.delete(articles).where(and(eq(articles.slug, slug), eq(articles.authorId, viewerId))),
   ]);
   const article = found[0];
@@ -387,11 +305,7 @@ export async function deleteArticle(db: Database, viewerId: string, slug: string
   if (article.authorId !== viewerId) throw AppError.forbidden('article');
 }
 
-/**
- * One D1 round trip. The counter moves only when a favorite row was really inserted: `changes()` is
- * the row count of the previous statement of the batch (same connection, same transaction), so a
- * repeated favorite (ON CONFLICT DO NOTHING → 0 changes) leaves it alone.
- */
+/** One D1 round trip; the counter moves only when a favorite row was really inserted (see favoritesCountStatement). */
 export async function favoriteArticle(
   db: Database,
   viewerId: string,
@@ -408,10 +322,7 @@ export async function favoriteArticle(
           .where(and(eq(articles.slug, slug), readableBy(viewerId))),
       )
       .onConflictDoNothing(),
-    db
-      .update(articles)
-      .set({ favoritesCount: sql`${articles.favoritesCount} + 1` })
-      .where(and(eq(articles.slug, slug), sql`changes() = 1`)),
+    favoritesCountStatement(db, slug, 1),
     articleBySlugQuery(db, slug, viewerId),
   ]);
   if (!found[0]) throw AppError.notFound('article');
@@ -429,10 +340,7 @@ export async function unfavoriteArticle(db: Database, viewerId: string, slug: st
           sql`${favorites.articleId} = (SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${readableBy(viewerId)})`,
         ),
       ),
-    db
-      .update(articles)
-      .set({ favoritesCount: sql`max(${articles.favoritesCount} - 1, 0)` })
-      .where(and(eq(articles.slug, slug), sql`changes() = 1`)),
+    favoritesCountStatement(db, slug, -1),
     articleBySlugQuery(db, slug, viewerId),
   ]);
   if (!found[0]) throw AppError.notFound('article');
@@ -441,39 +349,16 @@ export async function unfavoriteArticle(db: Database, viewerId: string, slug: st
 
 /**
  * Publishes scheduled articles whose `publishAt` has passed, oldest due first, at most
- * `PUBLISH_BATCH_SIZE` per call (a caller may call again while it returns that many). One batch: tag
- * counts, search rows and the published-articles counter are written for exactly the set the final
- * UPDATE flips, because every statement selects the same due set before the flip, inside one
- * transaction; so are the tag links' publication times. `publishedAt` is the scheduled time, not the cron's.
+ * `PUBLISH_BATCH_SIZE` per call (a caller may call again while it returns that many). One batch: the
+ * stored counts and copies (`contributeDueArticles`) are written for exactly the set the final UPDATE
+ * flips, because every statement selects the same due set before the flip, inside one transaction.
+ * `publishedAt` is the scheduled time, not the cron's.
  */
 export async function publishDueArticles(db: Database, now: Date): Promise<number> {
   const due = sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.status} = 'scheduled' AND ${articles.publishAt} <= ${now.getTime()}
     ORDER BY ${articles.publishAt}, ${articles.id} LIMIT ${PUBLISH_BATCH_SIZE})`;
   const results = await db.batch([
-    db
-      .update(tags)
-      .set({
-        articlesCount: sql`${tags.articlesCount} + (SELECT count(*) FROM ${articleTags} WHERE ${articleTags.tagId} = ${tags.id} AND ${articleTags.articleId} IN ${due})`,
-      })
-      .where(
-        sql`${tags.id} IN (SELECT ${articleTags.tagId} FROM ${articleTags} WHERE ${articleTags.articleId} IN ${due})`,
-      ),
-    db
-      .insert(articlesFts)
-      .select(
-        sql`SELECT ${articles.id}, ${articles.title}, ${articles.description}, ${indexedBody} FROM ${articles} WHERE ${articles.id} IN ${due}`,
-      ),
-    db
-      .update(siteCounters)
-      .set({ value: sql`${siteCounters.value} + (SELECT count(*) FROM ${due})` })
-      .where(and(publishedCounter, sql`EXISTS ${due}`)),
-    // The links take the publication time the flip below gives the article (its publishAt).
-    db
-      .update(articleTags)
-      .set({
-        publishedAt: sql`(SELECT ${articles.publishAt} FROM ${articles} WHERE ${articles.id} = ${articleTags.articleId})`,
-      })
-      .where(sql`${articleTags.articleId} IN ${due}`),
+    ...contributeDueArticles(db, due),
     db
       .update(articles)
       .set({ status: 'published', publishedAt: sql`${articles.publishAt}`, publishAt: null, updatedAt: now })
