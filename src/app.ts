@@ -17,7 +17,7 @@ import { systemRouter } from './system/system.routes';
 import { tagsRouter } from './tags/tags.routes';
 
 /** Builds the fully configured app: global middleware, every feature router, docs, 404 and the one onError. */
-export function createApp() {
+function createApp() {
   const app = createRouter();
 
   app.use('*', requestId({ limitLength: 64 }));

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 
 /** The error body every failure answers with. */
-export const ErrorBody = z
+const ErrorBody = z
   .object({
     errors: z
       .record(z.string(), z.array(z.string()))

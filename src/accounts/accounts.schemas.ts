@@ -2,20 +2,20 @@ import { z } from '@hono/zod-openapi';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../lib/password';
 import { requiredRawText, requiredText, tooLong } from '../lib/validation';
 
-export const usernameSchema = requiredText(40)
+const usernameSchema = requiredText(40)
   .regex(/^[\p{L}\p{N}_.-]+$/u, 'may contain only letters, digits, "_", "." and "-"')
   .openapi({
     description: 'Letters, digits, `_`, `.` and `-`, 1–40 characters; unique case-insensitively (409 when taken).',
     example: 'jake',
   });
 
-export const emailSchema = requiredText(254).pipe(z.email('is invalid')).openapi({
+const emailSchema = requiredText(254).pipe(z.email('is invalid')).openapi({
   description: 'Email address, at most 254 characters; unique case-insensitively (409 when taken).',
   format: 'email',
   example: 'jake@jake.jake',
 });
 
-export const newPasswordSchema = requiredRawText(PASSWORD_MAX_LENGTH)
+const newPasswordSchema = requiredRawText(PASSWORD_MAX_LENGTH)
   .min(PASSWORD_MIN_LENGTH, `is too short (minimum is ${PASSWORD_MIN_LENGTH} characters)`)
   .openapi({
     description: `${PASSWORD_MIN_LENGTH}–${PASSWORD_MAX_LENGTH} characters.`,
@@ -77,7 +77,7 @@ export const UpdateUserBody = z
     example: { user: { bio: 'I like to skateboard', image: 'https://i.stack.imgur.com/xHWG8.jpg' } },
   });
 
-export const User = z
+const User = z
   .object({
     email: z.string().openapi({ description: 'Email address.' }),
     token: z

@@ -35,9 +35,9 @@ export type UserRow = typeof users.$inferSelect;
 const VERIFY_TOKEN_TTL_MS = 48 * 60 * 60 * 1000;
 const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
 /** Per-account limits (per-IP limits sit in front of the routes). */
-export const REGISTER_LIMIT: WindowLimit = { limit: 5, windowSeconds: 3600 };
-export const RESET_LIMIT: WindowLimit = { limit: 3, windowSeconds: 3600 };
-export const RESEND_VERIFICATION_LIMIT: WindowLimit = { limit: 3, windowSeconds: 3600 };
+const REGISTER_LIMIT: WindowLimit = { limit: 5, windowSeconds: 3600 };
+const RESET_LIMIT: WindowLimit = { limit: 3, windowSeconds: 3600 };
+const RESEND_VERIFICATION_LIMIT: WindowLimit = { limit: 3, windowSeconds: 3600 };
 
 export interface SignInOptions {
   client: ClientInfo;

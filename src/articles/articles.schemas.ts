@@ -3,9 +3,9 @@ import { ARTICLE_STATUSES, ARTICLE_VISIBILITIES } from '../db/values';
 import { BLANK, requiredText, tooLong } from '../lib/validation';
 import { Profile } from '../profiles/profiles.schemas';
 
-export const MAX_TAGS = 20;
-export const MAX_TAG_LENGTH = 64;
-export const MAX_LIMIT = 100;
+const MAX_TAGS = 20;
+const MAX_TAG_LENGTH = 64;
+const MAX_LIMIT = 100;
 export const DEFAULT_LIMIT = 20;
 const MAX_OFFSET = 2_147_483_647;
 
@@ -16,7 +16,7 @@ const bodyText = z
   .refine((v) => v.trim().length > 0, BLANK);
 
 /** Trimmed, blanks dropped, duplicates removed, order kept. `null` is refused (omit the key to keep tags). */
-export const tagListSchema = z
+const tagListSchema = z
   .array(
     z
       .string({ error: 'must be an array of strings' })
@@ -32,7 +32,7 @@ export const tagListSchema = z
     example: ['dragons', 'training'],
   });
 
-export function normalizeTags(tags: string[]): string[] {
+function normalizeTags(tags: string[]): string[] {
   const seen = new Set<string>();
   for (const raw of tags) {
     const tag = raw.trim();
@@ -192,14 +192,14 @@ const articleFields = {
   locked: z.boolean().openapi({ description: 'Folio extension: true when the viewer may not read the body.' }),
 };
 
-export const Article = z
+const Article = z
   .object({
     ...articleFields,
     body: z.string().nullable().openapi({ description: '`null` when `locked` (Folio extension).' }),
   })
   .openapi('Article', { description: 'An article with its body (unless `locked`).' });
 
-export const ArticleListItem = z
+const ArticleListItem = z
   .object(articleFields)
   .openapi('ArticleListItem', { description: 'An article in a list or feed: everything but the `body`.' });
 

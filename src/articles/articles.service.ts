@@ -35,7 +35,7 @@ export interface ArticlePage {
 }
 
 /** Scheduled articles published per `publishDueArticles` call (keeps one cron batch small). */
-export const PUBLISH_BATCH_SIZE = 100;
+const PUBLISH_BATCH_SIZE = 100;
 const SLUG_ATTEMPTS = 3;
 
 type Statement = BatchItem<'sqlite'>;

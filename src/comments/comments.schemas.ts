@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { requiredText, SlugParam } from '../lib/validation';
 import { Profile } from '../profiles/profiles.schemas';
 
-export const COMMENT_MAX_LENGTH = 5000;
+const COMMENT_MAX_LENGTH = 5000;
 
 export const CommentIdParams = SlugParam.extend({
   id: z
@@ -26,7 +26,7 @@ export const NewCommentBody = z
     example: { comment: { body: 'His name was my name too.' } },
   });
 
-export const Comment = z
+const Comment = z
   .object({
     id: z.number().int().openapi({ description: 'Comment id (an integer).' }),
     createdAt: z.string().openapi({ format: 'date-time', description: 'When it was written.' }),

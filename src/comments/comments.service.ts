@@ -11,7 +11,7 @@ import { assertWithinLimit, hitStatement, withinLimit, type WindowLimit } from '
 import type { CommentRow } from './comments.present';
 
 /** Per-user limit on new comments. */
-export const COMMENT_LIMIT: WindowLimit = { limit: 10, windowSeconds: 60 };
+const COMMENT_LIMIT: WindowLimit = { limit: 10, windowSeconds: 60 };
 /** RealWorld has no comment pagination; the newest this many are returned. */
 export const MAX_COMMENTS_LISTED = 500;
 

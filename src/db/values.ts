@@ -18,7 +18,6 @@ export type UserTokenPurpose = (typeof USER_TOKEN_PURPOSES)[number];
 
 /** Where an outbox message is in its delivery. */
 export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
-export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 /**
  * `column IN ('a', 'b', ...)` with the values inlined as SQL literals, for CHECK constraints (which

@@ -2,7 +2,7 @@ import type { Env } from '../env';
 import { ConfigError } from '../errors';
 import { logInfo } from '../lib/log';
 
-export interface OutgoingEmail {
+interface OutgoingEmail {
   /** Stable per message: sent as the provider's idempotency key so a retried send is not a second email. */
   id: string;
   from: string;

@@ -11,7 +11,7 @@ export const MAX_ATTEMPTS = 8;
 /** How long a claimed message stays reserved for one delivery run. */
 const LEASE_MS = 5 * 60 * 1000;
 /** Bounded work per cron run. */
-export const DELIVERY_BATCH_SIZE = 25;
+const DELIVERY_BATCH_SIZE = 25;
 
 /** The outbox row of a new message, due now: the one place a message is built. */
 function pendingMessage<R extends string | SQLWrapper>(recipient: R, content: EmailContent, now: Date) {

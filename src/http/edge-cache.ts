@@ -19,7 +19,7 @@ import { ifNoneMatchHits } from '../lib/etag';
 
 const VERSION_PATH = '/__folio/public-reads/version';
 /** Tells clients (and tests) whether the edge cache answered. */
-export const EDGE_CACHE_HEADER = 'Folio-Cache';
+const EDGE_CACHE_HEADER = 'Folio-Cache';
 /** What a browser or another cache in front of us may do with an anonymous read: revalidate with the ETag. */
 export const PUBLIC_READ_CACHE_CONTROL = 'public, max-age=0, must-revalidate';
 

@@ -5,7 +5,7 @@
  */
 
 /** Longest slug base; the optional suffix adds 7 characters. */
-export const SLUG_MAX_LENGTH = 80;
+const SLUG_MAX_LENGTH = 80;
 
 /** Slugs that would shadow a fixed route (`GET /api/articles/feed`) always get a suffix. */
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set(['feed']);
@@ -24,7 +24,7 @@ export function slugify(title: string): string {
 }
 
 const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-export const SLUG_SUFFIX_LENGTH = 6;
+const SLUG_SUFFIX_LENGTH = 6;
 
 /** A random 6-character suffix (36^6 ≈ 2·10^9 values) that tells apart articles with the same title. */
 export function slugSuffix(): string {

@@ -10,7 +10,7 @@ import type { Job } from './job';
 /** Rows per reconciliation batch: keeps each statement (and D1's write lock) short. */
 export const RECONCILE_CHUNK = 5_000;
 /** Batches per counter per run (1M rows); past this the run logs a warning rather than run unbounded. */
-export const RECONCILE_MAX_CHUNKS = 200;
+const RECONCILE_MAX_CHUNKS = 200;
 /** Drifted rows quoted in the log line. */
 const SAMPLE_SIZE = 5;
 

@@ -4,7 +4,7 @@ import { fromConfig } from './from-config';
 
 const LOCALHOST = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
 
-export function isAllowedOrigin(origin: string, config: AppConfig): boolean {
+function isAllowedOrigin(origin: string, config: AppConfig): boolean {
   if (config.corsOrigins.includes('*') && !config.isProduction) return true;
   if (config.corsOrigins.includes(origin)) return true;
   return config.corsOrigins.length === 0 && !config.isProduction && LOCALHOST.test(origin);

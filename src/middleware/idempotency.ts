@@ -21,10 +21,10 @@ import { AppError } from '../errors';
 import { hashToken } from '../lib/tokens';
 import { primaryDb } from './request-context';
 
-export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
-export const REPLAYED_HEADER = 'Idempotent-Replayed';
+const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+const REPLAYED_HEADER = 'Idempotent-Replayed';
 /** How long a key is remembered. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** Printable ASCII without spaces, as clients generate them (UUIDs, random strings). */
 const KEY = /^[\x21-\x7e]{1,255}$/;
 

@@ -6,7 +6,7 @@ import { BLANK } from '../lib/validation';
 type HookResult = { success: true } | { success: false; error: z.ZodError };
 
 /** Turns zod issues into the RealWorld error shape, keyed by the innermost field name. */
-export function toErrorFields(error: z.ZodError): ErrorFields {
+function toErrorFields(error: z.ZodError): ErrorFields {
   const fields: ErrorFields = {};
   for (const issue of error.issues) {
     const key = [...issue.path].reverse().find((p) => typeof p === 'string') ?? 'body';

@@ -8,7 +8,7 @@ import { getConfig } from '../config';
 import { AppError } from '../errors';
 
 /** The caller's IP as Cloudflare reports it (absent only in unusual local setups). */
-export function clientIp(c: Context): string {
+function clientIp(c: Context): string {
   return c.req.header('CF-Connecting-IP') ?? 'unknown';
 }
 

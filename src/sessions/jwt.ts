@@ -79,7 +79,7 @@ async function buildKeyRing(env: Env, config: AppConfig): Promise<KeyRing> {
 }
 
 /** Imports keys once per isolate (and again only if the secrets change). */
-export function loadKeyRing(env: Env, config: AppConfig): Promise<KeyRing> {
+function loadKeyRing(env: Env, config: AppConfig): Promise<KeyRing> {
   const source = `${config.environment}\n${env.JWT_PRIVATE_KEY ?? ''}\n${env.JWT_PREVIOUS_PUBLIC_KEYS ?? ''}`;
   if (cached?.source !== source) {
     const ring = buildKeyRing(env, config);

@@ -22,7 +22,7 @@ export const SessionIdParam = z.object({
     }),
 });
 
-export const Session = z
+const Session = z
   .object({
     id: z.string().openapi({ description: 'Session id (use it to revoke this session).' }),
     createdAt: z.string().openapi({ format: 'date-time', description: 'When the user signed in.' }),
