@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Env } from './env';
 import { ConfigError } from './errors';
 
 const positiveInt = z.coerce.number().int().positive();

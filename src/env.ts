@@ -1,27 +1,29 @@
 import type { Database } from './db/client';
 import type { RequestMetrics } from './lib/metrics';
 
-/** Bindings, vars and secrets of the Worker (wrangler.toml and `wrangler secret put`). */
-export interface Env {
-  DB: D1Database;
-  SESSIONS: KVNamespace;
-  AUTH_IP_LIMITER: RateLimit;
-  ENVIRONMENT: string;
-  JWT_ISSUER: string;
-  JWT_AUDIENCE: string;
-  ACCESS_TOKEN_TTL_SECONDS: string;
-  REFRESH_TOKEN_TTL_SECONDS: string;
-  CORS_ORIGINS: string;
-  MAX_BODY_BYTES: string;
-  APP_URL: string;
-  EMAIL_FROM: string;
-  IP_RATE_LIMIT: string;
-  PUBLIC_CACHE_SECONDS: string;
-  // Secrets (optional in development).
+/**
+ * The Worker's `Env` is generated from wrangler.toml by `npm run cf-typegen` (`wrangler types`) into
+ * src/worker-configuration.d.ts (bindings and vars; `npm run lint` checks it is current). Secrets are
+ * not in wrangler.toml and `wrangler types` would only find them in a developer's own `.dev.vars`, so
+ * they are declared here, once: keep this list in step with .dev.vars.example. Optional, because
+ * development falls back to development-only defaults (refused when ENVIRONMENT=production).
+ */
+interface Secrets {
   JWT_PRIVATE_KEY?: string;
   JWT_PREVIOUS_PUBLIC_KEYS?: string;
   EMAIL_API_URL?: string;
   EMAIL_API_KEY?: string;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- adds the secrets to the generated Env
+  interface Env extends Secrets {}
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- augmenting the runtime's global namespace
+  namespace Cloudflare {
+    // `import { env } from 'cloudflare:workers'` (used by tests) sees the secrets too.
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+    interface Env extends Secrets {}
+  }
 }
 
 /** Hono context typing shared by every router. Request-scoped auth data is typed by the auth middleware. */
@@ -37,14 +39,3 @@ export type AppEnv = {
     metrics: RequestMetrics;
   };
 };
-
-type FolioEnv = Env;
-
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace -- augmenting the runtime's global namespace
-  namespace Cloudflare {
-    // Lets `import { env } from 'cloudflare:workers'` (used by tests) see our bindings.
-    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
-    interface Env extends FolioEnv {}
-  }
-}

@@ -1,5 +1,4 @@
 import { app } from './app';
-import type { Env } from './env';
 import { runScheduled } from './maintenance/scheduled';
 
 export default {

@@ -1,4 +1,3 @@
-import type { Env } from '../env';
 import { ConfigError } from '../errors';
 import { logInfo } from '../lib/log';
 

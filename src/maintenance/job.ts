@@ -1,5 +1,4 @@
 import type { Database } from '../db/client';
-import type { Env } from '../env';
 
 /** What every scheduled job receives: `now` is the cron's scheduled time, never the wall clock. */
 export interface JobContext {

@@ -1,5 +1,4 @@
 import { createDb } from '../db/client';
-import type { Env } from '../env';
 import { logError, logInfo } from '../lib/log';
 import { optimizeJob, publishScheduledJob, reconcileCountersJob } from './content.jobs';
 import { deliverEmailJob, purgeJob } from './housekeeping.jobs';

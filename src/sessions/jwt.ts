@@ -1,7 +1,6 @@
 import { importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { z } from 'zod';
 import type { AppConfig } from '../config';
-import type { Env } from '../env';
 import { ConfigError } from '../errors';
 import { DEV_SIGNING_JWK, DEV_SIGNING_KEY_ID } from './dev-signing-key';
 

@@ -2,7 +2,6 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import { beforeEach, vi } from 'vitest';
 import worker from '../../src/index';
-import type { Env } from '../../src/env';
 
 export interface CallOptions {
   body?: unknown;

@@ -1,7 +1,6 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { vi } from 'vitest';
-import type { Env } from '../../src/env';
 import worker from '../../src/index';
 
 export const EVERY_5_MINUTES = '*/5 * * * *';
