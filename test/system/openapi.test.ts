@@ -26,8 +26,16 @@ describe('GET /api/openapi.json', () => {
     const register = res.body.paths['/api/users'].post;
     expect(register.requestBody.required).toBe(true);
     expect(Object.keys(register.responses)).toEqual(expect.arrayContaining(['201', '409', '422']));
-    expect(res.body.components.schemas.NewUserRequest).toBeDefined();
-    expect(res.body.components.securitySchemes.Token).toBeDefined();
+    expect(res.body.components.schemas.NewUserRequest).toMatchObject({
+      type: 'object',
+      properties: { user: { type: 'object', required: ['username', 'email', 'password'] } },
+    });
+    expect(res.body.components.securitySchemes.Token).toEqual({
+      type: 'apiKey',
+      in: 'header',
+      name: 'Authorization',
+      description: 'RealWorld style: `Token <jwt>`',
+    });
   });
 });
 
