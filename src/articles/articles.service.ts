@@ -357,13 +357,21 @@ export async function unfavoriteArticle(db: Database, viewerId: string, slug: st
 export async function publishDueArticles(db: Database, now: Date): Promise<number> {
   const due = sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.status} = 'scheduled' AND ${articles.publishAt} <= ${now.getTime()}
     ORDER BY ${articles.publishAt}, ${articles.id} LIMIT ${PUBLISH_BATCH_SIZE})`;
-  const results = await db.batch([
+  const results = await db.batch(publishStatements(db, due, now));
+  return (results[results.length - 1] as { id: number }[]).length;
+}
+
+/**
+ * The batch that publishes the scheduled articles in `due` (a parenthesized subquery of ids): their
+ * stored counts and copies, then the flip, which returns the published ids last.
+ */
+export function publishStatements(db: Database, due: SQL, now: Date) {
+  return [
     ...contributeDueArticles(db, due),
     db
       .update(articles)
       .set({ status: 'published', publishedAt: sql`${articles.publishAt}`, publishAt: null, updatedAt: now })
       .where(sql`${articles.id} IN ${due}`)
       .returning({ id: articles.id }),
-  ]);
-  return (results[results.length - 1] as { id: number }[]).length;
+  ] as const;
 }

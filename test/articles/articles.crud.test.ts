@@ -2,7 +2,8 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { unique } from '../helpers/factories';
 import { call } from '../helpers/request';
-import { newUser, postArticle, userId } from './helpers';
+import { userId } from '../helpers/content';
+import { newUser, postArticle } from './helpers';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -5,7 +5,8 @@ import { publishDueArticles } from '../../src/articles/articles.service';
 import { createDb } from '../../src/db/client';
 import { unique } from '../helpers/factories';
 import { call, readFromAnotherLocation } from '../helpers/request';
-import { follow, newUser, postArticle, userId } from './helpers';
+import { userId } from '../helpers/content';
+import { follow, newUser, postArticle } from './helpers';
 
 const slugs = (res: { body: { articles: { slug: string }[] } }) => res.body.articles.map((a) => a.slug);
 const inAnHour = () => new Date(Date.now() + 3600_000).toISOString();

@@ -12,7 +12,8 @@ import { createDb } from '../../src/db/client';
 import { tagsInUseQuery } from '../../src/tags/tags.service';
 import { unique } from '../helpers/factories';
 import { call } from '../helpers/request';
-import { follow, newUser, postArticle, userId } from './helpers';
+import { seedPublishedArticles as seed, userId } from '../helpers/content';
+import { follow, newUser, postArticle } from './helpers';
 
 interface Query {
   toSQL(): { sql: string; params: unknown[] };
@@ -49,25 +50,6 @@ async function pageIdsPlan(query: Query): Promise<string[]> {
 /** A full scan of a content table (the FTS5 virtual table's MATCH "scan" is an index lookup). */
 const FULL_SCAN =
   /^SCAN (articles|favorites|follows|article_tags|tags|users)\b(?! VIRTUAL TABLE)(?!.*USING (COVERING )?INDEX)/;
-
-/** Inserts `n` published articles by `authorId` in one statement, tagged with `tag`, keeping the counters right. */
-async function seed(authorId: string, n: number, tag: string, start = Date.UTC(2020, 0, 1)): Promise<void> {
-  await env.DB.batch([
-    env.DB.prepare(
-      `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
-       INSERT INTO articles (slug, title, description, body, author_id, status, visibility, published_at, tag_list, favorites_count, created_at, updated_at)
-       SELECT ? || '-' || i, 'Seeded ' || i, 'd', 'b', ?, 'published', 'public', ? + i * 1000, json_array(?), 0, ? + i * 1000, ? + i * 1000 FROM seq`,
-    ).bind(n, tag, authorId, start, tag, start, start),
-    env.DB.prepare(
-      'INSERT INTO tags (name, articles_count) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET articles_count = articles_count + excluded.articles_count',
-    ).bind(tag, n),
-    env.DB.prepare("UPDATE site_counters SET value = value + ? WHERE name = 'published_articles'").bind(n),
-    env.DB.prepare(
-      `INSERT INTO article_tags (article_id, tag_id, position, published_at)
-       SELECT a.id, (SELECT id FROM tags WHERE name = ?), 0, a.published_at FROM articles a WHERE a.slug LIKE ? || '-%'`,
-    ).bind(tag, tag),
-  ]);
-}
 
 describe('read budgets', () => {
   it('serves list, feed, detail, search and tags in one D1 round trip and at most one KV read', async () => {

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { registerUser, unique, type TestUser } from '../helpers/factories';
+import { userId } from '../helpers/content';
 import { call } from '../helpers/request';
 
 export interface ArticleInput {
@@ -24,12 +25,6 @@ export async function postArticle(user: TestUser, input: ArticleInput = {}) {
   const res = await call('POST', '/api/articles', { token: user.token, body: { article } });
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.article;
-}
-
-export async function userId(username: string): Promise<string> {
-  const row = await env.DB.prepare('SELECT id FROM users WHERE username = ?').bind(username).first<{ id: string }>();
-  if (!row) throw new Error(`no user ${username}`);
-  return row.id;
 }
 
 /** Inserts a follow directly (independent of the profiles endpoints). */

@@ -1,11 +1,25 @@
+/**
+ * Content fixtures, the one set every test uses: single articles go through the real article service
+ * (so every stored count and copy is kept exactly as the API keeps it), and `seedPublishedArticles`
+ * is the one bulk seeder for the large performance and maintenance tests.
+ */
 import { env } from 'cloudflare:workers';
+import { sql } from 'drizzle-orm';
+import {
+  createArticle as createArticleRow,
+  favoriteArticle,
+  publishStatements,
+} from '../../src/articles/articles.service';
+import { createDb } from '../../src/db/client';
+import type { ArticleStatus, Visibility } from '../../src/db/values';
 import { unique } from './factories';
 
 export interface ArticleOptions {
   title?: string;
-  status?: 'draft' | 'published' | 'scheduled';
-  visibility?: 'public' | 'members' | 'paid';
-  /** Milliseconds since the epoch; defaults to now. */
+  status?: ArticleStatus;
+  visibility?: Visibility;
+  tagList?: string[];
+  /** Milliseconds since the epoch: when the article is written (and published); defaults to now. */
   at?: number;
 }
 
@@ -14,7 +28,7 @@ export interface TestArticle {
   slug: string;
 }
 
-/** The id of a registered user, read directly from D1. */
+/** The id of a registered user (usernames match case-insensitively, as the API does). */
 export async function userId(username: string): Promise<string> {
   const row = await env.DB.prepare('SELECT id FROM users WHERE lower(username) = lower(?)')
     .bind(username)
@@ -24,35 +38,66 @@ export async function userId(username: string): Promise<string> {
 }
 
 /**
- * Inserts an article row directly, so comment and profile tests control status and visibility
- * (drafts, scheduled, members-only, paid) independently of the articles endpoints.
+ * Creates an article through the article service at time `at`, so tests control status, visibility
+ * and time (drafts, scheduled — due an hour later —, members-only, paid) without the HTTP layer.
+ * `author` is a user (by username) or a user id.
  */
-export async function createArticle(author: { username: string }, options: ArticleOptions = {}): Promise<TestArticle> {
-  const authorId = await userId(author.username);
-  const slug = unique('article-');
+export async function createArticle(
+  author: { username: string } | string,
+  options: ArticleOptions = {},
+): Promise<TestArticle> {
+  const authorId = typeof author === 'string' ? author : await userId(author.username);
   const at = options.at ?? Date.now();
   const status = options.status ?? 'published';
-  const row = await env.DB.prepare(
-    `INSERT INTO articles (slug, title, description, body, author_id, status, visibility, publish_at, published_at, tag_list, favorites_count, created_at, updated_at)
-     VALUES (?, ?, 'A description', 'A body', ?, ?, ?, ?, ?, '[]', 0, ?, ?) RETURNING id`,
-  )
-    .bind(
-      slug,
-      options.title ?? `Article ${slug}`,
-      authorId,
+  const row = await createArticleRow(
+    createDb(env.DB),
+    authorId,
+    {
+      title: options.title ?? unique('Article '),
+      description: 'A description',
+      body: 'A body',
+      tagList: options.tagList ?? [],
       status,
-      options.visibility ?? 'public',
-      status === 'scheduled' ? at + 3_600_000 : null,
-      status === 'published' ? at : null,
-      at,
-      at,
-    )
-    .first<{ id: number }>();
-  if (status === 'published') {
-    // Keep the denormalized total the unfiltered list reports in step, as the article service does.
-    await env.DB.prepare("UPDATE site_counters SET value = value + 1 WHERE name = 'published_articles'").run();
-  }
-  return { id: row!.id, slug };
+      visibility: options.visibility ?? 'public',
+      publishAt: status === 'scheduled' ? new Date(at + 3_600_000) : undefined,
+    },
+    new Date(at),
+  );
+  return { id: row.id, slug: row.slug };
+}
+
+/** Favorites an article as the given user id, through the service (the favorites count follows). */
+export async function favorite(userIdValue: string, slug: string, at = Date.now()): Promise<void> {
+  await favoriteArticle(createDb(env.DB), userIdValue, slug, new Date(at));
+}
+
+/**
+ * The bulk seeder: `n` public articles by `authorId` tagged `tag`, published at `start` + i seconds
+ * (i = 1..n), slugs `<tag>-<i>`, in two round trips whatever `n`. The rows are inserted as scheduled
+ * with their tag links, then published by the scheduled publisher's own batch (`publishStatements`),
+ * which keeps every stored count and copy exact (src/articles/articles.derived.ts).
+ */
+export async function seedPublishedArticles(
+  authorId: string,
+  n: number,
+  tag: string,
+  start = Date.UTC(2020, 0, 1),
+): Promise<void> {
+  await env.DB.batch([
+    env.DB.prepare(
+      `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
+       INSERT INTO articles (slug, title, description, body, author_id, status, visibility, publish_at, tag_list, favorites_count, created_at, updated_at)
+       SELECT ? || '-' || i, 'Seeded ' || i, 'd', 'b', ?, 'scheduled', 'public', ? + i * 1000, json_array(?), 0, ? + i * 1000, ? + i * 1000 FROM seq`,
+    ).bind(n, tag, authorId, start, tag, start, start),
+    env.DB.prepare('INSERT INTO tags (name, articles_count) VALUES (?, 0) ON CONFLICT (name) DO NOTHING').bind(tag),
+    env.DB.prepare(
+      `INSERT INTO article_tags (article_id, tag_id, position, published_at)
+       SELECT a.id, (SELECT id FROM tags WHERE name = ?), 0, NULL FROM articles a WHERE a.slug LIKE ? || '-%' AND a.status = 'scheduled'`,
+    ).bind(tag, tag),
+  ]);
+  const db = createDb(env.DB);
+  const due = sql`(SELECT id FROM articles WHERE slug LIKE ${`${tag}-%`} AND status = 'scheduled' AND author_id = ${authorId})`;
+  await db.batch(publishStatements(db, due, new Date(start + n * 1000)));
 }
 
 /** Inserts a comment row directly (for volume tests that would otherwise hit the rate limit). */

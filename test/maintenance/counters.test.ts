@@ -1,66 +1,30 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { RECONCILE_CHUNK } from '../../src/maintenance/content.jobs';
+import { createArticle, favorite, seedPublishedArticles } from '../helpers/content';
+import { unique } from '../helpers/factories';
 import { call } from '../helpers/request';
 import { DAILY, insertUser, jobResult, runCron } from './cron';
 
 const NOW = Date.parse('2030-03-01T03:17:00.000Z');
 
-let seq = 0;
-
-const bumpPublished = (n: number) =>
-  env.DB.prepare("UPDATE site_counters SET value = value + ? WHERE name = 'published_articles'").bind(n);
 const publishedCounter = async () =>
   (await env.DB.prepare("SELECT value FROM site_counters WHERE name = 'published_articles'").first<{ value: number }>())
     ?.value;
 const publishedActual = async () =>
   (await env.DB.prepare("SELECT count(*) AS n FROM articles WHERE status = 'published'").first<{ n: number }>())!.n;
 
-/** Inserts an article row directly, keeping the published-articles counter right (as the service does). */
-async function insertArticle(
-  authorId: string,
-  status: 'published' | 'draft' | 'scheduled',
-  options: { id?: number; favoritesCount?: number } = {},
-) {
-  const slug = `maint-${Date.now().toString(36)}-${++seq}-${Math.floor(Math.random() * 1e9).toString(36)}`;
-  if (status === 'published') await bumpPublished(1).run();
-  const row = await env.DB.prepare(
-    `INSERT INTO articles (id, slug, title, description, body, author_id, status, published_at, favorites_count, created_at, updated_at)
-     VALUES (?, ?, 'T', 'D', 'B', ?, ?, ?, ?, ?, ?) RETURNING id`,
-  )
-    .bind(
-      options.id ?? null,
-      slug,
-      authorId,
-      status,
-      status === 'published' ? NOW : null,
-      options.favoritesCount ?? 0,
-      NOW,
-      NOW,
-    )
-    .first<{ id: number }>();
-  return row!.id;
-}
+const tagId = async (name: string) =>
+  (await env.DB.prepare('SELECT id FROM tags WHERE name = ?').bind(name).first<{ id: number }>())!.id;
 
-async function insertTag(articlesCount: number) {
-  const row = await env.DB.prepare('INSERT INTO tags (name, articles_count) VALUES (?, ?) RETURNING id')
-    .bind(`tag-${Date.now().toString(36)}-${++seq}-${Math.floor(Math.random() * 1e9).toString(36)}`, articlesCount)
-    .first<{ id: number }>();
-  return row!.id;
-}
+/** Makes the next article id `id` (to place an article in a later reconciliation chunk). */
+const nextArticleId = (id: number) =>
+  env.DB.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'articles'")
+    .bind(id - 1)
+    .run();
 
-/** Links an article to a tag, with the publication time the writes give the link (NULL unless published). */
-const link = (articleId: number, tagId: number) =>
-  env.DB.prepare(
-    `INSERT INTO article_tags (article_id, tag_id, position, published_at)
-     VALUES (?1, ?2, 0, (SELECT published_at FROM articles WHERE id = ?1 AND status = 'published'))`,
-  )
-    .bind(articleId, tagId)
-    .run();
-const favorite = (userId: string, articleId: number) =>
-  env.DB.prepare('INSERT INTO favorites (user_id, article_id, created_at) VALUES (?, ?, ?)')
-    .bind(userId, articleId, NOW)
-    .run();
+/** A published article at NOW through the article service, with its tags; returns its id and slug. */
+const publishedArticle = (authorId: string, tagList: string[]) => createArticle(authorId, { tagList, at: NOW });
 
 const favoritesCount = async (id: number) =>
   (await env.DB.prepare('SELECT favorites_count AS n FROM articles WHERE id = ?').bind(id).first<{ n: number }>())!.n;
@@ -71,27 +35,37 @@ const linkPublishedAt = async (articleId: number, tagId: number) =>
 const tagCount = async (id: number) =>
   (await env.DB.prepare('SELECT articles_count AS n FROM tags WHERE id = ?').bind(id).first<{ n: number }>())!.n;
 
-/** A consistent little graph: 2 published articles and a draft, 1 tag on all three, 3 favorites. */
+/**
+ * A consistent little graph, written through the services: 2 published articles and a draft, 1 tag
+ * on all three (and `other` on the two published ones), 3 favorites.
+ */
 async function consistentFixture() {
   const [a, b, c] = [await insertUser(NOW), await insertUser(NOW), await insertUser(NOW)];
-  const first = await insertArticle(a, 'published', { favoritesCount: 2 });
-  const second = await insertArticle(a, 'published', { favoritesCount: 1 });
-  const draft = await insertArticle(b, 'draft');
-  const tag = await insertTag(2);
-  for (const article of [first, second, draft]) await link(article, tag);
-  await favorite(b, first);
-  await favorite(c, first);
-  await favorite(c, second);
-  return { first, second, draft, tag };
+  const tagName = unique('tag');
+  const otherName = unique('other');
+  const first = await publishedArticle(a, [tagName, otherName]);
+  const second = await publishedArticle(a, [tagName, otherName]);
+  const draft = await createArticle(b, { status: 'draft', tagList: [tagName], at: NOW });
+  await favorite(b, first.slug, NOW);
+  await favorite(c, first.slug, NOW);
+  await favorite(c, second.slug, NOW);
+  return {
+    first: first.id,
+    second: second.id,
+    draft: draft.id,
+    tag: await tagId(tagName),
+    other: await tagId(otherName),
+  };
 }
 
 describe('daily cron: counter reconciliation', () => {
   it('detects drifted favorites_count and tags.articles_count, logs them and repairs them', async () => {
     const { first, second, draft, tag } = await consistentFixture();
     // A far id puts one drifted row in a later reconciliation chunk.
-    const author = await insertUser(NOW);
-    const far = await insertArticle(author, 'published', { id: RECONCILE_CHUNK * 2 + 7 });
-    await favorite(await insertUser(NOW), far);
+    await nextArticleId(RECONCILE_CHUNK * 2 + 7);
+    const farArticle = await publishedArticle(await insertUser(NOW), []);
+    const far = farArticle.id;
+    await favorite(await insertUser(NOW), farArticle.slug, NOW);
     // Corrupt the counters directly.
     await env.DB.batch([
       env.DB.prepare('UPDATE articles SET favorites_count = 9 WHERE id = ?').bind(first),
@@ -121,24 +95,18 @@ describe('daily cron: counter reconciliation', () => {
 
   it('walks every chunk of ids, so drift past the first chunk is repaired too', async () => {
     const author = await insertUser(NOW);
-    const tag = await insertTag(0);
+    const tagName = unique('bulk');
     // More published articles than one reconciliation chunk holds, all carrying one tag.
-    const inserted = await env.DB.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-       INSERT INTO articles (slug, title, description, body, author_id, status, published_at, created_at, updated_at)
-       SELECT 'bulk-' || ? || '-' || i, 'T', 'D', 'B', ?, 'published', ?, ?, ? FROM n RETURNING id`,
-    )
-      .bind(RECONCILE_CHUNK + 10, seq++, author, NOW, NOW, NOW)
-      .all<{ id: number }>();
-    const ids = inserted.results.map((r) => r.id);
-    await bumpPublished(ids.length).run();
-    await env.DB.prepare(
-      'INSERT INTO article_tags (article_id, tag_id, position, published_at) SELECT id, ?, 0, published_at FROM articles WHERE author_id = ?',
-    )
-      .bind(tag, author)
-      .run();
-    const last = ids.at(-1)!;
-    await env.DB.prepare('UPDATE articles SET favorites_count = 5 WHERE id = ?').bind(last).run();
+    await seedPublishedArticles(author, RECONCILE_CHUNK + 10, tagName, NOW - 86_400_000);
+    const tag = await tagId(tagName);
+    const last = (await env.DB.prepare('SELECT max(id) AS id FROM articles WHERE author_id = ?')
+      .bind(author)
+      .first<{ id: number }>())!.id;
+    // Drift: the last article's favorites (past the first chunk) and the tag's count (counted over every chunk).
+    await env.DB.batch([
+      env.DB.prepare('UPDATE articles SET favorites_count = 5 WHERE id = ?').bind(last),
+      env.DB.prepare('UPDATE tags SET articles_count = 0 WHERE id = ?').bind(tag),
+    ]);
 
     const logs = await runCron(DAILY, NOW);
 
@@ -148,14 +116,11 @@ describe('daily cron: counter reconciliation', () => {
   });
 
   it('detects drifted article_tags.published_at (the tag list order), logs it and repairs it', async () => {
-    const { first, second, draft, tag } = await consistentFixture();
-    const other = await insertTag(2);
-    await link(first, other);
-    await link(second, other);
-    const author = await insertUser(NOW);
-    const far = await insertArticle(author, 'published', { id: RECONCILE_CHUNK * 20 + 9 });
-    const farTag = await insertTag(1);
-    await link(far, farTag);
+    const { first, second, draft, tag, other } = await consistentFixture();
+    await nextArticleId(RECONCILE_CHUNK * 20 + 9);
+    const farTagName = unique('far');
+    const far = (await publishedArticle(await insertUser(NOW), [farTagName])).id;
+    const farTag = await tagId(farTagName);
     const wrongTime = NOW - 86_400_000;
     await env.DB.batch([
       // Both links of a published article with a stale time, a published article's link lost, a

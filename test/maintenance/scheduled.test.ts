@@ -2,6 +2,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { CRON_JOBS } from '../../src/maintenance/scheduled';
+import { createArticle } from '../helpers/content';
 import wranglerToml from '../../wrangler.toml?raw';
 import { DAILY, EVERY_5_MINUTES, insertUser, runCron } from './cron';
 
@@ -17,15 +18,12 @@ describe('scheduled handler', () => {
 
   it('logs an unknown cron and runs nothing', async () => {
     const userId = await insertUser(NOW);
-    const article = await env.DB.prepare(
-      `INSERT INTO articles (slug, title, description, body, author_id, status, publish_at, favorites_count, created_at, updated_at)
-       VALUES (?, 'T', 'D', 'B', ?, 'scheduled', ?, 7, ?, ?) RETURNING id`,
-    )
-      .bind(`unknown-cron-${userId}`, userId, NOW - 60_000, NOW - 120_000, NOW - 120_000)
-      .first<{ id: number }>();
+    // Scheduled an hour ahead, so due a minute before NOW; then a drifted favorites count.
+    const article = await createArticle(userId, { status: 'scheduled', at: NOW - 3_660_000 });
+    await env.DB.prepare('UPDATE articles SET favorites_count = 7 WHERE id = ?').bind(article.id).run();
     const state = () =>
       env.DB.prepare('SELECT status, favorites_count, published_at FROM articles WHERE id = ?')
-        .bind(article!.id)
+        .bind(article.id)
         .first();
     const before = await state();
 
