@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { unique } from '../helpers/factories';
 import { call } from '../helpers/request';
-import { follow, newUser, postArticle, setPublishedAt } from './helpers';
+import { createArticle } from '../helpers/content';
+import { follow, newUser, postArticle } from './helpers';
 
 const slugs = (res: { body: { articles: { slug: string }[] } }) => res.body.articles.map((a) => a.slug);
 
@@ -32,12 +33,10 @@ describe('GET /api/articles', () => {
   it('orders by publication time, newest first', async () => {
     const jake = await newUser();
     const tag = unique('t');
-    const a = await postArticle(jake, { tagList: [tag] });
-    const b = await postArticle(jake, { tagList: [tag] });
-    const c = await postArticle(jake, { tagList: [tag] });
-    await setPublishedAt(a.slug, Date.UTC(2030, 0, 3));
-    await setPublishedAt(b.slug, Date.UTC(2030, 0, 1));
-    await setPublishedAt(c.slug, Date.UTC(2030, 0, 2));
+    // Written (and published) at controlled times, through the article service.
+    const a = await createArticle(jake, { tagList: [tag], at: Date.UTC(2030, 0, 3) });
+    const b = await createArticle(jake, { tagList: [tag], at: Date.UTC(2030, 0, 1) });
+    const c = await createArticle(jake, { tagList: [tag], at: Date.UTC(2030, 0, 2) });
     const res = await call('GET', `/api/articles?tag=${tag}`);
     expect(slugs(res)).toEqual([a.slug, c.slug, b.slug]);
     expect(res.body.articles[0].createdAt).toBe('2030-01-03T00:00:00.000Z');

@@ -1,4 +1,6 @@
 import { env } from 'cloudflare:workers';
+import { createDb } from '../../src/db/client';
+import { followUser } from '../../src/profiles/profiles.service';
 import { registerUser, unique, type TestUser } from '../helpers/factories';
 import { userId } from '../helpers/content';
 import { call } from '../helpers/request';
@@ -27,23 +29,7 @@ export async function postArticle(user: TestUser, input: ArticleInput = {}) {
   return res.body.article;
 }
 
-/** Inserts a follow directly (independent of the profiles endpoints). */
+/** Follows through the profiles service (independent of the profiles endpoints and their budgets). */
 export async function follow(follower: TestUser, followee: TestUser): Promise<void> {
-  await env.DB.prepare('INSERT INTO follows (follower_id, followee_id, created_at) VALUES (?, ?, ?)')
-    .bind(await userId(follower.username), await userId(followee.username), Date.now())
-    .run();
-}
-
-/**
- * Sets an article's published_at (and created_at) directly, to control ordering without sleeping,
- * with the copy its tag links carry (article_tags.published_at) kept in step as the writes do.
- */
-export async function setPublishedAt(slug: string, ms: number): Promise<void> {
-  await env.DB.batch([
-    env.DB.prepare('UPDATE articles SET published_at = ?, created_at = ? WHERE slug = ?').bind(ms, ms, slug),
-    env.DB.prepare(
-      `UPDATE article_tags SET published_at = (SELECT a.published_at FROM articles a WHERE a.id = article_tags.article_id AND a.status = 'published')
-       WHERE article_id = (SELECT id FROM articles WHERE slug = ?)`,
-    ).bind(slug),
-  ]);
+  await followUser(createDb(env.DB), await userId(follower.username), followee.username, new Date());
 }
