@@ -109,17 +109,31 @@ const insertedArticleId = sql`(SELECT max(${articles.id}) FROM ${articles})`;
 function tagLinkStatements(db: Database, articleId: number | SQL, tagList: string[]): Statement[] {
   if (tagList.length === 0) return [];
   const json = JSON.stringify(tagList);
+  const entries = sql`json_each(${json}) AS j`;
   return [
-    // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
     db
       .insert(tags)
-      .select(sql`SELECT NULL, value, 0 FROM json_each(${json}) WHERE true`)
-      .onConflictDoNothing(),
-    db
-      .insert(articleTags)
       .select(
-        sql`SELECT ${articleId}, ${tags.id}, j.key, ${linkPublishedAt(articleId)} FROM json_each(${json}) AS j JOIN ${tags} ON ${tags.name} = j.value`,
-      ),
+        db
+          .select(insertSelectRow(tags, { id: sql`NULL`, name: sql`j.value`, articlesCount: 0 }))
+          .from(entries)
+          // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
+          .where(sql`true`),
+      )
+      .onConflictDoNothing(),
+    db.insert(articleTags).select(
+      db
+        .select(
+          insertSelectRow(articleTags, {
+            articleId: sql`${articleId}`,
+            tagId: tags.id,
+            position: sql`j.key`,
+            publishedAt: linkPublishedAt(articleId),
+          }),
+        )
+        .from(entries)
+        .innerJoin(tags, sql`${tags.name} = j.value`),
+    ),
   ];
 }
 
