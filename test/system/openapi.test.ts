@@ -34,7 +34,7 @@ describe('GET /api/openapi.json', () => {
       type: 'apiKey',
       in: 'header',
       name: 'Authorization',
-      description: 'RealWorld style: `Token <jwt>`',
+      description: expect.stringContaining('`Token <jwt>`'),
     });
   });
 });
