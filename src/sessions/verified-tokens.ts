@@ -1,5 +1,4 @@
 import type { AppConfig } from '../config';
-import type { Env } from '../env';
 import { verifyAccessToken } from './jwt';
 
 type Claims = NonNullable<Awaited<ReturnType<typeof verifyAccessToken>>>;
