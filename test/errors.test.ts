@@ -66,3 +66,19 @@ describe('error responses', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/JWT_PRIVATE_KEY|at |stack/i);
   });
 });
+
+describe('validation messages', () => {
+  it('a missing or null field is "can\'t be blank"; a present value of the wrong type says what is expected', async () => {
+    const { registerUser } = await import('./helpers/factories');
+    const { call } = await import('./helpers/request');
+    const user = await registerUser();
+    const bad = await call('POST', '/api/articles', {
+      token: user.token,
+      body: { article: { title: 42, description: null, tagList: ['ok'] } },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors.description).toEqual(["can't be blank"]);
+    expect(bad.body.errors.body).toEqual(["can't be blank"]);
+    expect(bad.body.errors.title).toEqual(['must be a string']);
+  });
+});

@@ -128,8 +128,8 @@ describe('POST /api/articles', () => {
     }
     expect(answers).toEqual([
       [422, { errors: { tagList: ["can't be blank"] } }],
-      [422, { errors: { tagList: ["can't be blank"] } }],
-      [422, { errors: { tagList: ["can't be blank"] } }],
+      [422, { errors: { tagList: ['must be an array of strings'] } }],
+      [422, { errors: { tagList: ['must be an array of strings'] } }],
     ]);
   });
 
