@@ -11,10 +11,12 @@ export const BLANK = "can't be blank";
 export const tooLong = (max: number, unit = 'characters') => `is too long (maximum is ${max} ${unit})`;
 
 /** A required string, trimmed, not blank, at most `max` characters. */
-export const requiredText = (max: number) => z.string({ error: 'must be a string' }).trim().min(1, BLANK).max(max, tooLong(max));
+export const requiredText = (max: number) =>
+  z.string({ error: 'must be a string' }).trim().min(1, BLANK).max(max, tooLong(max));
 
 /** A required string kept as sent (passwords, Markdown bodies): present and at most `max` characters. */
-export const requiredRawText = (max: number) => z.string({ error: 'must be a string' }).min(1, BLANK).max(max, tooLong(max));
+export const requiredRawText = (max: number) =>
+  z.string({ error: 'must be a string' }).min(1, BLANK).max(max, tooLong(max));
 
 /** Longest slug accepted in a path (generated slugs are far shorter). */
 const SLUG_PARAM_MAX_LENGTH = 200;
