@@ -121,20 +121,8 @@ let agent;
 /** Set while measuring a variant or a floor: the Host the request is sent with (Miniflare routes on it). */
 let targetHost;
 
-// Per-IP rate limiter workaround, to be removed once limits are configurable per environment (issue 7):
-// AUTH_IP_LIMITER allows 30 credential requests (register, login) per minute per client IP, and the
-// bench registers 100 users and logs in 400 times, so each of those requests claims a client IP of its
-// own. This is the only place the bench fakes client IPs; pass `fakeIp: true` to use it.
-let fakeIpCounter = 0;
-function fakeClientIpHeaderForIpLimiter() {
-  fakeIpCounter++;
-  return {
-    'CF-Connecting-IP': `10.${(fakeIpCounter >> 16) & 255}.${(fakeIpCounter >> 8) & 255}.${fakeIpCounter & 255}`,
-  };
-}
-
-function requestHeaders(payload, { token, fakeIp, requestId }) {
-  const headers = { Accept: 'application/json', ...(fakeIp ? fakeClientIpHeaderForIpLimiter() : {}) };
+function requestHeaders(payload, { token, requestId }) {
+  const headers = { Accept: 'application/json' };
   if (targetHost) headers.Host = targetHost;
   if (payload !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -233,7 +221,8 @@ async function startMiniflare(buildDir, stateDir) {
     modulesRoot: buildDir,
     modulesRules: undefined,
     cronTriggers: undefined,
-    bindings: { ...workerOptions.bindings, ENVIRONMENT: 'development' },
+    // As `npm run dev` runs: the per-IP brake off, so seeding and logins need no faked client IPs.
+    bindings: { ...workerOptions.bindings, ENVIRONMENT: 'development', IP_RATE_LIMIT: 'off' },
   };
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -326,7 +315,7 @@ async function seed() {
     const username = `bench_user_${i}`;
     const email = `${username}@example.com`;
     const res = await expectOk(
-      request('POST', '/api/users', { body: { user: { username, email, password: PASSWORD } }, fakeIp: true }),
+      request('POST', '/api/users', { body: { user: { username, email, password: PASSWORD } } }),
       'register',
     );
     return { username, email, token: res.body.user.token };
@@ -403,7 +392,7 @@ async function seed() {
     const username = i === 0 ? 'bench_feed_reader' : `bench_prolific_${i}`;
     const email = `${username}@example.com`;
     const res = await expectOk(
-      request('POST', '/api/users', { body: { user: { username, email, password: PASSWORD } }, fakeIp: true }),
+      request('POST', '/api/users', { body: { user: { username, email, password: PASSWORD } } }),
       'register',
     );
     return { username, email, token: res.body.user.token };
@@ -580,9 +569,15 @@ function scenarios(data) {
   return [
     { name: 'GET /api/health', floor: 'hello', make: (i, id) => request('GET', '/api/health', { requestId: id }) },
     {
-      name: 'GET /api/articles (anon)',
-      floor: 'page',
+      name: 'GET /api/articles (anon, cached)',
+      floor: 'hello',
       make: (i, id) => request('GET', `/api/articles?offset=${(i % 5) * 20}`, { requestId: id }),
+    },
+    {
+      // A parameter the route ignores makes every URL new to the edge cache: a miss, then a store.
+      name: 'GET /api/articles (anon, cold)',
+      floor: 'page',
+      make: (i, id) => request('GET', `/api/articles?offset=${(i % 5) * 20}&_=${i}`, { requestId: id }),
     },
     {
       name: 'GET /api/articles (auth)',
@@ -591,9 +586,15 @@ function scenarios(data) {
         request('GET', `/api/articles?offset=${(i % 5) * 20}`, { token: viewer(i).token, requestId: id }),
     },
     {
-      name: 'GET ?tag= (anon)',
-      floor: 'page',
+      name: 'GET ?tag= (anon, cached)',
+      floor: 'hello',
       make: (i, id) => request('GET', `/api/articles?tag=${TAGS[i % 10]}`, { requestId: id }),
+    },
+    {
+      // A parameter the route ignores makes every URL new to the edge cache: a miss, then a store.
+      name: 'GET ?tag= (anon, cold)',
+      floor: 'page',
+      make: (i, id) => request('GET', `/api/articles?tag=${TAGS[i % 10]}&_=${i}`, { requestId: id }),
     },
     {
       name: 'GET ?tag=',
@@ -601,9 +602,15 @@ function scenarios(data) {
       make: (i, id) => request('GET', `/api/articles?tag=${TAGS[i % 10]}`, { token: viewer(i).token, requestId: id }),
     },
     {
-      name: 'GET ?author= (anon)',
-      floor: 'page',
+      name: 'GET ?author= (anon, cached)',
+      floor: 'hello',
       make: (i, id) => request('GET', `/api/articles?author=${viewer(i * 7).username}`, { requestId: id }),
+    },
+    {
+      // A parameter the route ignores makes every URL new to the edge cache: a miss, then a store.
+      name: 'GET ?author= (anon, cold)',
+      floor: 'page',
+      make: (i, id) => request('GET', `/api/articles?author=${viewer(i * 7).username}&_=${i}`, { requestId: id }),
     },
     {
       name: 'GET ?author=',
@@ -638,9 +645,15 @@ function scenarios(data) {
         request('GET', `/api/articles/feed?offset=${(i % 3) * 20}`, { token: data.feedReader.token, requestId: id }),
     },
     {
-      name: 'GET /api/articles/:slug (anon)',
-      floor: 'one',
+      name: 'GET /api/articles/:slug (anon, cached)',
+      floor: 'hello',
       make: (i, id) => request('GET', `/api/articles/${article(i)}`, { requestId: id }),
+    },
+    {
+      // A parameter the route ignores makes every URL new to the edge cache: a miss, then a store.
+      name: 'GET /api/articles/:slug (anon, cold)',
+      floor: 'one',
+      make: (i, id) => request('GET', `/api/articles/${article(i)}?_=${i}`, { requestId: id }),
     },
     {
       name: 'GET /api/articles/:slug',
@@ -648,9 +661,16 @@ function scenarios(data) {
       make: (i, id) => request('GET', `/api/articles/${article(i)}`, { token: viewer(i).token, requestId: id }),
     },
     {
-      name: 'GET .../:slug/comments (anon)',
-      floor: 'one',
+      name: 'GET .../:slug/comments (anon, cached)',
+      floor: 'hello',
       make: (i, id) => request('GET', `/api/articles/${busiest[i % busiest.length].slug}/comments`, { requestId: id }),
+    },
+    {
+      // A parameter the route ignores makes every URL new to the edge cache: a miss, then a store.
+      name: 'GET .../:slug/comments (anon, cold)',
+      floor: 'one',
+      make: (i, id) =>
+        request('GET', `/api/articles/${busiest[i % busiest.length].slug}/comments?_=${i}`, { requestId: id }),
     },
     {
       name: 'GET .../:slug/comments',
@@ -662,9 +682,15 @@ function scenarios(data) {
         }),
     },
     {
-      name: 'GET /api/profiles/:name (anon)',
-      floor: 'one',
+      name: 'GET /api/profiles/:name (anon, cached)',
+      floor: 'hello',
       make: (i, id) => request('GET', `/api/profiles/${viewer(i * 11).username}`, { requestId: id }),
+    },
+    {
+      // A parameter the route ignores makes every URL new to the edge cache: a miss, then a store.
+      name: 'GET /api/profiles/:name (anon, cold)',
+      floor: 'one',
+      make: (i, id) => request('GET', `/api/profiles/${viewer(i * 11).username}?_=${i}`, { requestId: id }),
     },
     {
       name: 'GET /api/profiles/:name',
@@ -672,14 +698,22 @@ function scenarios(data) {
       make: (i, id) =>
         request('GET', `/api/profiles/${viewer(i * 11).username}`, { token: viewer(i).token, requestId: id }),
     },
-    { name: 'GET /api/tags (anon)', floor: 'one', make: (i, id) => request('GET', '/api/tags', { requestId: id }) },
+    {
+      name: 'GET /api/tags (anon, cached)',
+      floor: 'hello',
+      make: (i, id) => request('GET', '/api/tags', { requestId: id }),
+    },
+    {
+      name: 'GET /api/tags (anon, cold)',
+      floor: 'one',
+      make: (i, id) => request('GET', `/api/tags?_=${i}`, { requestId: id }),
+    },
     {
       name: 'POST /api/users/login',
       requests: Math.min(REQUESTS, 400),
       make: (i, id) =>
         request('POST', '/api/users/login', {
           body: { user: { email: viewer(i).email, password: PASSWORD } },
-          fakeIp: true,
           requestId: id,
         }),
     },
@@ -775,6 +809,8 @@ async function benchWranglerDev(tmp) {
       '127.0.0.1',
       '--var',
       'ENVIRONMENT:development',
+      '--var',
+      'IP_RATE_LIMIT:off',
       '--persist-to',
       persist,
     ],
@@ -791,7 +827,6 @@ async function benchWranglerDev(tmp) {
     const author = await expectOk(
       request('POST', '/api/users', {
         body: { user: { username: 'dev_author', email: 'dev_author@example.com', password: PASSWORD } },
-        fakeIp: true,
       }),
       'register',
     );
