@@ -10,9 +10,19 @@ const SHARED = '^src/(lib|db|middleware|http|email|security)/|^src/(errors|env|c
 /** [from feature, to module path (regex), reason] */
 const FEATURE_EDGES = [
   [
-    'accounts|articles|comments|profiles|system|tags',
+    'accounts|admin|articles|comments|profiles|system|tags|media|webhooks|privacy',
     '^src/sessions/sessions[.]middleware[.]ts$',
-    'routes guard themselves with requireAuth / optionalAuth',
+    'routes guard themselves with requireAuth / optionalAuth / requirePermission',
+  ],
+  [
+    'admin|privacy',
+    '^src/sessions/sessions[.](kv|service)[.]ts$',
+    'role changes, bans and account deletion revoke sessions and drop their KV copies',
+  ],
+  [
+    'accounts|articles|comments',
+    '^src/webhooks/webhooks[.]outbox[.]ts$',
+    'write paths put their webhook event in the same batch as the change',
   ],
   ['accounts', '^src/sessions/', 'sign-in, refresh and password changes create, rotate and revoke sessions'],
   ['articles|comments|profiles', '^src/accounts/users[.]queries[.]ts$', 'the one way to look a user up by username'],

@@ -1,5 +1,6 @@
 import { requestId } from 'hono/request-id';
 import { accountsRouter } from './accounts/accounts.routes';
+import { adminRouter } from './admin/admin.routes';
 import { articlesRouter } from './articles/articles.routes';
 import { commentsRouter } from './comments/comments.routes';
 import { AppError, handleError } from './errors';
@@ -39,6 +40,7 @@ function createApp() {
   app.route('/api', tagsRouter);
   app.route('/api', profilesRouter);
   app.route('/api', commentsRouter);
+  app.route('/api', adminRouter);
   app.route('/', jwksRouter);
 
   mountDocs(app);

@@ -15,6 +15,8 @@ const configSchema = z.object({
   EMAIL_FROM: z.string().min(3),
   IP_RATE_LIMIT: z.enum(['on', 'off']).default('on'),
   PUBLIC_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  ADMIN_USERNAMES: z.string().default(''),
+  ONLY_AUTHORS_PUBLISH: z.enum(['true', 'false']).default('false'),
 });
 
 /** Settings parsed once per isolate from wrangler.toml vars (secrets are read where they are used). */
@@ -33,6 +35,10 @@ export interface AppConfig {
   ipRateLimit: boolean;
   /** How long an anonymous public read may be served from the edge cache after a write elsewhere; 0 = off. */
   publicCacheSeconds: number;
+  /** Lower-cased usernames that act as admins whatever their stored role. */
+  adminUsernames: string[];
+  /** When true, publishing an article needs the `author` role (permission `publish:article`). */
+  onlyAuthorsPublish: boolean;
 }
 
 const cache = new WeakMap<Env, AppConfig>();
@@ -64,6 +70,10 @@ export function getConfig(env: Env): AppConfig {
     emailFrom: v.EMAIL_FROM,
     ipRateLimit: v.IP_RATE_LIMIT === 'on',
     publicCacheSeconds: v.PUBLIC_CACHE_SECONDS,
+    adminUsernames: v.ADMIN_USERNAMES.split(',')
+      .map((u) => u.trim().toLowerCase())
+      .filter(Boolean),
+    onlyAuthorsPublish: v.ONLY_AUTHORS_PUBLISH === 'true',
   };
   cache.set(env, config);
   return config;

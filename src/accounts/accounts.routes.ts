@@ -64,7 +64,7 @@ accountsRouter.openapi(
   async (c) => {
     const now = new Date();
     const { user, session } = await registerUser(c.var.db, c.req.valid('json').user, signInOptions(c), now);
-    const token = await issueAccessToken(c, { userId: user.id, ...session }, now);
+    const token = await issueAccessToken(c, { userId: user.id, ...session }, user, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 201);
   },
 );
@@ -84,7 +84,7 @@ accountsRouter.openapi(
   async (c) => {
     const now = new Date();
     const { user, session } = await loginUser(c.var.db, c.req.valid('json').user, signInOptions(c), now);
-    const token = await issueAccessToken(c, { userId: user.id, ...session }, now);
+    const token = await issueAccessToken(c, { userId: user.id, ...session }, user, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
   },
 );
@@ -133,7 +133,7 @@ accountsRouter.openapi(
     );
     await deleteSessionCopies(c.var.sessionsKv, revokedSessionIds);
     if (!session) return c.json({ user: toUser(user, c.var.auth.token) }, 200);
-    const token = await issueAccessToken(c, { userId: user.id, ...session }, now);
+    const token = await issueAccessToken(c, { userId: user.id, ...session }, user, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
   },
 );
@@ -240,7 +240,7 @@ accountsRouter.openapi(
       await deleteSessionCopies(c.var.sessionsKv, [outcome.sessionId]);
     }
     if (outcome.kind !== 'rotated') throw AppError.unauthorized('refreshToken', 'is invalid or has expired');
-    const token = await issueAccessToken(c, outcome, now);
+    const token = await issueAccessToken(c, outcome, outcome.user, now);
     return c.json({ user: toUser(outcome.user, token, outcome.refreshToken) }, 200);
   },
 );

@@ -28,6 +28,8 @@ import {
   type ClientInfo,
   type NewSession,
 } from '../sessions/sessions.service';
+import { banInForce } from '../security/permissions';
+import { memberCreatedWebhook } from '../webhooks/webhooks.outbox';
 import { emailMatches, usernameMatches } from './users.queries';
 
 export type UserRow = typeof users.$inferSelect;
@@ -48,6 +50,13 @@ export interface SignInOptions {
 export interface SignedIn {
   user: UserRow;
   session: NewSession;
+}
+
+/** 403 `{"errors":{"user":["is banned until <ISO>"]}}` (or "is banned" when permanent). */
+export function bannedError(user: { bannedUntil: Date | null }): AppError {
+  return new AppError(403, {
+    user: [user.bannedUntil ? `is banned until ${user.bannedUntil.toISOString()}` : 'is banned'],
+  });
 }
 
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
@@ -106,7 +115,7 @@ export async function registerUser(
 ): Promise<SignedIn> {
   await consumeLimit(db, `register:${input.email.toLowerCase()}`, REGISTER_LIMIT, now);
 
-  const user: UserRow = {
+  const values = {
     id: newId('usr'),
     email: input.email,
     username: input.username,
@@ -117,18 +126,26 @@ export async function registerUser(
     createdAt: now,
     updatedAt: now,
   };
-  const session = await prepareSession(db, user.id, options.client, options.refreshTtlSeconds, now);
+  const session = await prepareSession(db, values.id, options.client, options.refreshTtlSeconds, now);
   try {
-    await db.batch([
-      db.insert(users).values(user),
+    const [inserted] = await db.batch([
+      // On a fresh database the first account is the admin. Decided inside the INSERT (SQLite runs
+      // one write at a time), so two first registrations racing cannot both become admin.
+      db
+        .insert(users)
+        .values({ ...values, role: sql`(CASE WHEN EXISTS (SELECT 1 FROM ${users}) THEN 'member' ELSE 'admin' END)` })
+        .returning(),
       ...session.statements,
-      ...(await verificationStatements(db, user, options.appUrl, now)),
+      ...(await verificationStatements(db, values, options.appUrl, now)),
+      memberCreatedWebhook(db, values, now),
     ]);
+    const user = inserted[0];
+    if (!user) throw new Error('registered user not returned');
+    return { user, session };
   } catch (err) {
     if (isUniqueViolation(err, 'users')) throw await conflictFor(db, input.email, input.username);
     throw err;
   }
-  return { user, session };
 }
 
 /**
@@ -153,6 +170,8 @@ export async function loginUser(
     await recordFailureStatement(db, key, now);
     throw AppError.unauthorized('credentials', 'invalid');
   }
+  // Told only to whoever knows the password.
+  if (banInForce(user, now)) throw bannedError(user);
 
   const session = await prepareSession(db, user.id, options.client, options.refreshTtlSeconds, now);
   const rehash = needsRehash(user.passwordHash)

@@ -1,6 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { viewerOf, type Viewer } from '../billing/membership';
-import { optionalAuth, requireAuth } from '../sessions/sessions.middleware';
+import { getConfig } from '../config';
+import { can } from '../security/permissions';
+import { optionalAuth, requireAuth, requirePermission } from '../sessions/sessions.middleware';
 import { createRouter } from '../router';
 import { idempotencyClaim, idempotent } from '../middleware/idempotency';
 import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
@@ -118,13 +120,14 @@ articlesRouter.openapi(
     tags,
     summary: 'Create an article',
     description:
-      'Answers 201 with the article. The slug comes from the title (made unique, so duplicate titles are fine). Folio extensions: `status` (draft, scheduled with `publishAt`) and `visibility`.',
+      'Answers 201 with the article. The slug comes from the title (made unique, so duplicate titles are fine). Folio extensions: `status` (draft, scheduled with `publishAt`) and `visibility`. Needs the permission `publish:article` (every member, unless ONLY_AUTHORS_PUBLISH=true: then authors, editors and admins).',
     security: tokenAuth,
-    middleware: [requireAuth, idempotent] as const,
+    middleware: [requireAuth, requirePermission('publish:article'), idempotent] as const,
     request: { headers: IdempotencyHeaders, ...jsonBody(NewArticleBody) },
     responses: {
       201: jsonResponse(SingleArticleResponse, 'Created'),
       401: errors[401],
+      403: errors[403],
       409: errors[409],
       422: errors[422],
     },
@@ -141,7 +144,7 @@ articlesRouter.openapi(
     method: 'put',
     path: '/articles/{slug}',
     tags,
-    summary: 'Update an article (author only)',
+    summary: 'Update an article (its author, or an editor)',
     description: 'A new title gives a new slug. Omitting `tagList` keeps the tags, `[]` clears them.',
     security: tokenAuth,
     middleware: requireAuth,
@@ -155,13 +158,14 @@ articlesRouter.openapi(
     },
   }),
   async (c) => {
-    const { userId } = c.var.auth;
+    const { userId, role } = c.var.auth;
     const row = await updateArticle(
       c.var.db,
       userId,
       c.req.valid('param').slug,
       c.req.valid('json').article,
       new Date(),
+      { editAny: can(role, 'edit:any-article', getConfig(c.env)) },
     );
     return c.json({ article: toArticle(row, { userId }) }, 200);
   },
@@ -180,7 +184,7 @@ articlesRouter.openapi(
     responses: { 204: { description: 'Deleted' }, 401: errors[401], 403: errors[403], 404: errors[404] },
   }),
   async (c) => {
-    await deleteArticle(c.var.db, c.var.auth.userId, c.req.valid('param').slug);
+    await deleteArticle(c.var.db, c.var.auth.userId, c.req.valid('param').slug, new Date());
     return c.body(null, 204);
   },
 );

@@ -3,6 +3,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { insertSelectRow } from '../db/computed';
 
+import { articleEventData, webhookEventStatement } from '../webhooks/webhooks.outbox';
 import { isUniqueViolation } from '../db/errors';
 import { articles, articleTags, favorites, tags } from '../db/schema';
 import type { ArticleStatus } from '../db/values';
@@ -217,12 +218,24 @@ export async function createArticle(
       ...alsoInBatch,
       ...tagLinkStatements(db, insertedArticleId, tagList),
       ...contributeArticle(db, insertedArticleId),
+      ...(schedule.status === 'published'
+        ? [webhookEventStatement(db, 'article.published', articleEventData(insertedArticleId), now)]
+        : []),
       articleByIdQuery(db, insertedArticleId, authorId),
     ]);
     return results[results.length - 1] as ArticleDetailRow[];
   });
   if (!row) throw new InternalError('created article not found');
   return row;
+}
+
+/** Webhook for an update: `article.published` when this update publishes it, `article.updated` when it was public. */
+function articleChangedWebhook(db: Database, articleId: number, before: string, after: string, now: Date) {
+  if (after === 'published' && before !== 'published') {
+    return [webhookEventStatement(db, 'article.published', articleEventData(articleId), now)];
+  }
+  if (before === 'published') return [webhookEventStatement(db, 'article.updated', articleEventData(articleId), now)];
+  return [];
 }
 
 /**
@@ -238,6 +251,7 @@ export async function updateArticle(
   slug: string,
   patch: ArticlePatch,
   now: Date,
+  options: { editAny: boolean } = { editAny: false },
 ): Promise<ArticleDetailRow> {
   const [current] = await db
     .select({
@@ -252,7 +266,8 @@ export async function updateArticle(
     .where(and(eq(articles.slug, slug), readableBy(viewerId)))
     .limit(1);
   if (!current) throw AppError.notFound('article');
-  if (current.authorId !== viewerId) throw AppError.forbidden('article');
+  // Editors (permission edit:any-article) may edit any article they can read.
+  if (current.authorId !== viewerId && !options.editAny) throw AppError.forbidden('article');
 
   const status = patch.status ?? current.status;
   const keptPublishAt = current.status === 'scheduled' ? current.publishAt : null;
@@ -289,6 +304,7 @@ export async function updateArticle(
           ]
         : []),
       ...contributeArticle(db, current.id),
+      ...articleChangedWebhook(db, current.id, current.status, schedule.status, now),
       articleByIdQuery(db, current.id, viewerId),
     ]);
     return results[results.length - 1] as ArticleDetailRow[];
@@ -303,7 +319,7 @@ export async function updateArticle(
  * changes nothing and the first statement tells 404 from 403. Comments, favorites and tag links go
  * with the article (ON DELETE CASCADE); the search row and tag counts are removed explicitly.
  */
-export async function deleteArticle(db: Database, viewerId: string, slug: string): Promise<void> {
+export async function deleteArticle(db: Database, viewerId: string, slug: string, now: Date): Promise<void> {
   const owned = sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${articles.authorId} = ${viewerId})`;
   const [found] = await db.batch([
     db
@@ -312,6 +328,14 @@ export async function deleteArticle(db: Database, viewerId: string, slug: string
       .where(and(eq(articles.slug, slug), readableBy(viewerId)))
       .limit(1),
     ...withdrawArticle(db, owned),
+    webhookEventStatement(
+      db,
+      'article.deleted',
+      articleEventData(
+        sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.id} = ${owned} AND ${articles.status} = 'published')`,
+      ),
+      now,
+    ),
     db.delete(articles).where(and(eq(articles.slug, slug), eq(articles.authorId, viewerId))),
   ]);
   const article = found[0];

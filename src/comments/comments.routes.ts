@@ -1,14 +1,21 @@
 import { createRoute } from '@hono/zod-openapi';
 import { conditionalJson } from '../http/conditional-json';
 import { edgeCached } from '../http/edge-cache';
-import { optionalAuth, requireAuth } from '../sessions/sessions.middleware';
+import { optionalAuth, requireAuth, requirePermission } from '../sessions/sessions.middleware';
 import { SlugParam } from '../lib/validation';
 import { createRouter } from '../router';
 import { idempotencyClaim, idempotent } from '../middleware/idempotency';
 import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { toComment } from './comments.present';
-import { CommentIdParams, MultipleCommentsResponse, NewCommentBody, SingleCommentResponse } from './comments.schemas';
-import { addComment, deleteComment, listComments, MAX_COMMENTS_LISTED } from './comments.service';
+import {
+  CommentIdParams,
+  MultipleCommentsResponse,
+  NewCommentBody,
+  ReportCommentBody,
+  ReportResponse,
+  SingleCommentResponse,
+} from './comments.schemas';
+import { addComment, deleteComment, listComments, MAX_COMMENTS_LISTED, reportComment } from './comments.service';
 
 export const commentsRouter = createRouter();
 const tags = ['Comments'];
@@ -42,7 +49,8 @@ commentsRouter.openapi(
     path: '/articles/{slug}/comments',
     tags,
     summary: 'Create a comment for an article',
-    description: 'Requires read access to the article. Limited per user (see 429 and Retry-After).',
+    description:
+      'Requires read access to the article; banned members get 403 `user`. Limited per user (see 429 and Retry-After).',
     middleware: [requireAuth, idempotent] as const,
     security: tokenAuth,
     request: { params: SlugParam, headers: IdempotencyHeaders, ...jsonBody(NewCommentBody) },
@@ -91,5 +99,32 @@ commentsRouter.openapi(
     const { slug, id } = c.req.valid('param');
     await deleteComment(c.var.db, slug, id, c.var.auth.userId);
     return c.body(null, 204);
+  },
+);
+
+commentsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/articles/{slug}/comments/{id}/report',
+    tags,
+    summary: 'Report a comment to the moderators',
+    description:
+      'Reporting the same comment again is harmless (200 with the first report). 20 reports an hour per member.',
+    middleware: [requireAuth, requirePermission('report:comment')] as const,
+    security: tokenAuth,
+    request: { params: CommentIdParams, ...jsonBody(ReportCommentBody) },
+    responses: {
+      201: jsonResponse(ReportResponse, 'Reported'),
+      401: errors[401],
+      404: errors[404],
+      422: errors[422],
+      429: errors[429],
+    },
+  }),
+  async (c) => {
+    const { slug, id } = c.req.valid('param');
+    const now = new Date();
+    const report = await reportComment(c.var.db, slug, id, c.var.auth.userId, c.req.valid('json').report.reason, now);
+    return c.json({ report: { id: report.id, status: report.status, createdAt: report.createdAt.toISOString() } }, 201);
   },
 );

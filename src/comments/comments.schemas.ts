@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { requiredText, SlugParam } from '../lib/validation';
+import { BLANK, requiredText, SlugParam } from '../lib/validation';
 import { Profile } from '../profiles/profiles.schemas';
 
 const COMMENT_MAX_LENGTH = 5000;
@@ -53,3 +53,26 @@ export const MultipleCommentsResponse = z
     description: "An article's comments.",
     example: { comments: [exampleComment] },
   });
+
+export const ReportCommentBody = z
+  .object({
+    report: z.object({
+      reason: z
+        .string({ error: BLANK })
+        .trim()
+        .min(1, BLANK)
+        .max(1000, 'is too long (maximum is 1000 characters)')
+        .openapi({ example: 'Spam' }),
+    }),
+  })
+  .openapi('ReportCommentRequest');
+
+export const ReportResponse = z
+  .object({
+    report: z.object({
+      id: z.number().int(),
+      status: z.enum(['open', 'resolved']),
+      createdAt: z.string().openapi({ format: 'date-time' }),
+    }),
+  })
+  .openapi('CommentReportResponse');

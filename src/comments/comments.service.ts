@@ -1,12 +1,14 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, not, sql } from 'drizzle-orm';
 import { readableArticleQuery } from '../articles/articles.queries';
 import { canReadBody, viewerOf } from '../billing/membership';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
-import { articles, comments, users } from '../db/schema';
+import { articles, commentReports, comments, users } from '../db/schema';
 import { insertSelectRow } from '../db/computed';
 import { AppError } from '../errors';
 import { followingExpr } from '../profiles/profiles.queries';
+import { banInForce, isBanned } from '../security/permissions';
+import { commentEventData, webhookEventStatement } from '../webhooks/webhooks.outbox';
 import { assertWithinLimit, hitStatement, withinLimit, type WindowLimit } from '../security/rate-limit';
 import type { CommentRow } from './comments.present';
 
@@ -47,7 +49,15 @@ export function commentsQuery(db: Database, slug: string, viewerId: string | nul
     })
     .from(comments)
     .innerJoin(users, eq(users.id, comments.authorId))
-    .where(sql`${comments.articleId} = ${articleIdBySlug(slug)}`)
+    .where(
+      and(
+        sql`${comments.articleId} = ${articleIdBySlug(slug)}`,
+        // Hidden by a moderator: only its author still sees it.
+        viewerId
+          ? sql`(${comments.hiddenAt} IS NULL OR ${comments.authorId} = ${viewerId})`
+          : sql`${comments.hiddenAt} IS NULL`,
+      ),
+    )
     .orderBy(desc(comments.createdAt), desc(comments.id))
     .limit(MAX_COMMENTS_LISTED);
 }
@@ -82,13 +92,21 @@ export async function addComment(
   const [found, authors] = await db.batch([
     readableArticleQuery(db, slug, viewerId),
     db
-      .select({ username: users.username, bio: users.bio, image: users.image })
+      .select({
+        username: users.username,
+        bio: users.bio,
+        image: users.image,
+        bannedAt: users.bannedAt,
+        bannedUntil: users.bannedUntil,
+      })
       .from(users)
       .where(eq(users.id, viewerId))
       .limit(1),
   ]);
-  const author = authors[0];
-  if (!author) throw AppError.unauthorized();
+  const found0 = authors[0];
+  if (!found0) throw AppError.unauthorized();
+  if (banInForce(found0, now)) throw new AppError(403, { user: ['is banned'] });
+  const author = { username: found0.username, bio: found0.bio, image: found0.image };
   const article = found[0];
   const access = articleAccess(article, viewerId);
   if (!article || access === 'hidden') throw AppError.notFound('article');
@@ -109,18 +127,92 @@ export async function addComment(
               body,
               createdAt: now,
               updatedAt: now,
+              hiddenAt: null,
             }),
           )
           .from(articles)
-          .where(and(eq(articles.id, article.id), withinLimit(key, COMMENT_LIMIT, now))),
+          .where(and(eq(articles.id, article.id), withinLimit(key, COMMENT_LIMIT, now), not(isBanned(viewerId, now)))),
       )
       .returning({ id: comments.id }),
+    // changes(): the comment above was really inserted (it stays the previous statement's count here).
+    webhookEventStatement(
+      db,
+      'comment.created',
+      commentEventData(
+        sql`(SELECT ${comments.id} FROM ${comments} WHERE changes() = 1 AND ${comments.authorId} = ${viewerId} AND ${comments.createdAt} = ${now.getTime()} ORDER BY ${comments.id} DESC LIMIT 1)`,
+      ),
+      now,
+    ),
     ...alsoInBatch,
   ]);
   assertWithinLimit(hits[0], COMMENT_LIMIT, now);
   const row = inserted[0];
   if (!row) throw AppError.notFound('article');
   return { id: row.id, createdAt: now, updatedAt: now, body, author: { ...author, following: false } };
+}
+
+export const REPORT_LIMIT: WindowLimit = { limit: 20, windowSeconds: 3600 };
+
+/**
+ * Reports a comment the reporter can see (a hidden one is not visible to them, so 404). Reporting the
+ * same comment again is harmless (unique index; the first reason stays). One round trip for the read,
+ * one for the counter and the insert.
+ */
+export async function reportComment(
+  db: Database,
+  slug: string,
+  commentId: number,
+  reporterId: string,
+  reason: string,
+  now: Date,
+): Promise<{ id: number; status: 'open' | 'resolved'; createdAt: Date }> {
+  const [found, rows] = await db.batch([
+    readableArticleQuery(db, slug, reporterId),
+    db
+      .select({ id: comments.id })
+      .from(comments)
+      .where(
+        and(
+          eq(comments.id, commentId),
+          sql`${comments.articleId} = ${articleIdBySlug(slug)}`,
+          sql`(${comments.hiddenAt} IS NULL OR ${comments.authorId} = ${reporterId})`,
+        ),
+      )
+      .limit(1),
+  ]);
+  if (articleAccess(found[0], reporterId) !== 'open') throw AppError.notFound('article');
+  if (!rows[0]) throw AppError.notFound('comment');
+  const key = `report:${reporterId}`;
+  const [hits, , report] = await db.batch([
+    hitStatement(db, key, REPORT_LIMIT, now),
+    db
+      .insert(commentReports)
+      .select(
+        db
+          .select({
+            id: sql<number>`NULL`.as('id'),
+            commentId: sql<number>`${commentId}`.as('comment_id'),
+            reporterId: sql<string>`${reporterId}`.as('reporter_id'),
+            reason: sql<string>`${reason}`.as('reason'),
+            status: sql<'open'>`'open'`.as('status'),
+            resolution: sql<null>`NULL`.as('resolution'),
+            resolvedBy: sql<null>`NULL`.as('resolved_by'),
+            createdAt: sql<number>`${now.getTime()}`.as('created_at'),
+            resolvedAt: sql<null>`NULL`.as('resolved_at'),
+          })
+          .from(sql`(SELECT 1)`)
+          .where(withinLimit(key, REPORT_LIMIT, now)),
+      )
+      .onConflictDoNothing(),
+    db
+      .select({ id: commentReports.id, status: commentReports.status, createdAt: commentReports.createdAt })
+      .from(commentReports)
+      .where(and(eq(commentReports.commentId, commentId), eq(commentReports.reporterId, reporterId))),
+  ]);
+  const existing = report[0];
+  if (existing) return existing;
+  assertWithinLimit(hits[0], REPORT_LIMIT, now);
+  throw AppError.notFound('comment');
 }
 
 /**

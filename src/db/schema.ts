@@ -20,11 +20,25 @@ export const users = sqliteTable(
     emailVerifiedAt: timestamp('email_verified_at'),
     createdAt: timestamp('created_at').notNull(),
     updatedAt: timestamp('updated_at').notNull(),
+    /** `member < author < editor < admin` (src/security/permissions.ts says what each may do). */
+    // CHECK (role IN ...) is inline in migration 0007 (a table-level check would rebuild users).
+    role: text('role', { enum: ['member', 'author', 'editor', 'admin'] })
+      .notNull()
+      .default('member'),
+    /** Set while banned (or after a ban that expired); `bannedUntil` NULL with `bannedAt` set is permanent. */
+    bannedAt: timestamp('banned_at'),
+    bannedUntil: timestamp('banned_until'),
+    banReason: text('ban_reason'),
+    /** Set when the member deleted their account (anonymised at once, hard-deleted after retention). */
+    deletedAt: timestamp('deleted_at'),
   },
   (t) => [
     // Case-insensitive uniqueness; lookups use the same lower(...) expression so they hit these indexes.
     uniqueIndex('users_email_lower_unique').on(sql`lower(${t.email})`),
     uniqueIndex('users_username_lower_unique').on(sql`lower(${t.username})`),
+    // Admin user list: newest first, keyset on (created_at, id).
+    index('users_created_at_id_idx').on(t.createdAt, t.id),
+    index('users_deleted_at_idx').on(t.deletedAt),
   ],
 );
 
@@ -274,6 +288,8 @@ export const comments = sqliteTable(
     body: text('body').notNull(),
     createdAt: timestamp('created_at').notNull(),
     updatedAt: timestamp('updated_at').notNull(),
+    /** Set by a moderator: the comment then shows only to its author. */
+    hiddenAt: timestamp('hidden_at'),
   },
   (t) => [
     index('comments_article_id_created_at_idx').on(t.articleId, t.createdAt),
@@ -290,3 +306,120 @@ export const siteCounters = sqliteTable('site_counters', {
   name: text('name').primaryKey(),
   value: integer('value').notNull(),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Running the publication: moderation, audit, media, outbound webhooks.
+
+/** A member's report of a comment; one per reporter and comment (reporting again is harmless). */
+export const commentReports = sqliteTable(
+  'comment_reports',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    commentId: integer('comment_id')
+      .notNull()
+      .references(() => comments.id, { onDelete: 'cascade' }),
+    reporterId: text('reporter_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    reason: text('reason').notNull(),
+    status: text('status', { enum: ['open', 'resolved'] })
+      .notNull()
+      .default('open'),
+    resolution: text('resolution'),
+    resolvedBy: text('resolved_by'),
+    createdAt: timestamp('created_at').notNull(),
+    resolvedAt: timestamp('resolved_at'),
+  },
+  (t) => [
+    uniqueIndex('comment_reports_comment_reporter_unique').on(t.commentId, t.reporterId),
+    index('comment_reports_status_id_idx').on(t.status, t.id),
+    index('comment_reports_reporter_id_idx').on(t.reporterId),
+    check('comment_reports_status_check', sql`${t.status} IN ('open', 'resolved')`),
+  ],
+);
+
+/**
+ * Every admin action, written in the same batch as the change. Append-only: triggers in the
+ * migration refuse UPDATE and DELETE. No foreign keys, so rows outlive the accounts they name.
+ */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    actorId: text('actor_id').notNull(),
+    action: text('action').notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id').notNull(),
+    before: text('before', { mode: 'json' }),
+    after: text('after', { mode: 'json' }),
+    requestId: text('request_id').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [index('audit_log_target_idx').on(t.targetType, t.targetId, t.id)],
+);
+
+/** Uploaded images; the bytes live in R2 under `key`. */
+export const media = sqliteTable(
+  'media',
+  {
+    id: text('id').primaryKey(),
+    key: text('key').notNull(),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    contentType: text('content_type').notNull(),
+    size: integer('size').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('media_key_unique').on(t.key), index('media_owner_id_created_at_idx').on(t.ownerId, t.createdAt)],
+);
+
+/** Outbound webhook endpoints registered by admins. */
+export const webhookEndpoints = sqliteTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    url: text('url').notNull(),
+    description: text('description'),
+    /** JSON array of event types (see src/webhooks/webhook-events.ts). */
+    events: text('events', { mode: 'json' }).$type<string[]>().notNull(),
+    /** Standard Webhooks secret, `whsec_<base64>`. */
+    secret: text('secret').notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    disabledReason: text('disabled_reason'),
+    createdAt: timestamp('created_at').notNull(),
+    updatedAt: timestamp('updated_at').notNull(),
+  },
+  (t) => [index('webhook_endpoints_created_at_idx').on(t.createdAt)],
+);
+
+/** The webhook outbox and delivery log: one row per (event, endpoint), written with the change. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    /** The Standard Webhooks `webhook-id`: one per event, the same on every retry. */
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    payload: text('payload').notNull(),
+    status: text('status', { enum: ['pending', 'sending', 'delivered', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at').notNull(),
+    leaseUntil: timestamp('lease_until'),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at').notNull(),
+    deliveredAt: timestamp('delivered_at'),
+  },
+  (t) => [
+    check('webhook_deliveries_status_check', sql`${t.status} IN ('pending', 'sending', 'delivered', 'failed')`),
+    index('webhook_deliveries_status_next_attempt_idx').on(t.status, t.nextAttemptAt),
+    index('webhook_deliveries_endpoint_created_idx').on(t.endpointId, t.createdAt, t.id),
+  ],
+);

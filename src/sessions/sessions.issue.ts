@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { getConfig } from '../config';
 import type { AppEnv } from '../env';
+import { effectiveRole, type Role } from '../security/permissions';
 import { signAccessToken } from './jwt';
 import { writeSessionCopy } from './sessions.kv';
 import type { ClientInfo } from './sessions.service';
@@ -15,25 +16,26 @@ export function clientInfo<E extends AppEnv>(c: Context<E>): ClientInfo {
 }
 
 /**
- * Signs the access token for a freshly written session and publishes its KV copy after the response
+ * Signs the access token (it carries ids only, never the role) for a freshly written session and publishes its KV copy after the response
  * (until then, the auth check falls back to D1 once).
  */
 export async function issueAccessToken<E extends AppEnv>(
   c: Context<E>,
   session: { userId: string; sessionId: string; expiresAt: Date },
+  user: { role: Role; username: string },
   now: Date,
 ): Promise<string> {
-  const token = await signAccessToken(
-    c.env,
-    getConfig(c.env),
-    { userId: session.userId, sessionId: session.sessionId },
-    now,
-  );
+  const config = getConfig(c.env);
+  const token = await signAccessToken(c.env, config, { userId: session.userId, sessionId: session.sessionId }, now);
   c.executionCtx.waitUntil(
     writeSessionCopy(
       c.var.sessionsKv,
       session.sessionId,
-      { userId: session.userId, expiresAt: session.expiresAt.getTime() },
+      {
+        userId: session.userId,
+        role: effectiveRole(user.role, user.username, config),
+        expiresAt: session.expiresAt.getTime(),
+      },
       now,
     ),
   );

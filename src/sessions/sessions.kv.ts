@@ -1,3 +1,4 @@
+import type { Role } from '../security/permissions';
 /**
  * The edge copy of active sessions in KV. D1 is the record; this copy lets an authenticated request
  * be checked with one KV read. KV is eventually consistent (~60 s across locations), which bounds
@@ -5,6 +6,12 @@
  */
 export interface SessionCopy {
   userId: string;
+  /**
+   * The role the account acts with (stored role, or admin by ADMIN_USERNAMES), fixed at sign-in. A
+   * role change or ban revokes the account's sessions, so a copy never outlives its role by more
+   * than KV's propagation delay. Copies written before roles existed lack it and are re-read from D1.
+   */
+  role?: Role;
   /** Milliseconds since the epoch. */
   expiresAt: number;
   /** When this copy was written: the session was in use then, so last-seen need not be recorded again soon. */
@@ -25,7 +32,7 @@ export async function readSessionCopy(kv: KVNamespace, sessionId: string): Promi
 export async function writeSessionCopy(
   kv: KVNamespace,
   sessionId: string,
-  session: { userId: string; expiresAt: number },
+  session: { userId: string; role: Role; expiresAt: number },
   now: Date,
 ): Promise<void> {
   const copy: SessionCopy = { ...session, seenAt: now.getTime() };

@@ -4,6 +4,7 @@ import { getConfig } from '../config';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { primaryDb } from '../middleware/request-context';
+import { can, effectiveRole, isRole, type Permission, type Role } from '../security/permissions';
 import { verifyAccessTokenOnce } from './verified-tokens';
 import { readSessionCopy, writeSessionCopy } from './sessions.kv';
 import { findActiveSession, LAST_SEEN_INTERVAL_MS, touchSession } from './sessions.service';
@@ -13,6 +14,8 @@ export interface AuthContext {
   userId: string;
   sessionId: string;
   token: string;
+  /** The role fixed at sign-in (see SessionCopy.role). */
+  role: Role;
 }
 
 export type AuthEnv = { Variables: { auth: AuthContext } };
@@ -48,24 +51,25 @@ async function authenticate(c: Context<AppEnv>): Promise<AuthContext | null> {
   if (!claims) return null;
 
   const copy = await readSessionCopy(c.var.sessionsKv, claims.sessionId);
-  if (copy) {
+  if (copy && isRole(copy.role)) {
     if (copy.userId !== claims.userId || copy.expiresAt <= now.getTime()) return null;
     scheduleLastSeen(c, claims.sessionId, copy.seenAt ?? 0, now);
-  } else {
-    // KV has no copy: the record decides, read from the primary (a replica may not have the session yet).
-    const session = await findActiveSession(primaryDb(c).db, claims.sessionId, now);
-    if (!session || session.userId !== claims.userId) return null;
-    c.executionCtx.waitUntil(
-      writeSessionCopy(
-        c.var.sessionsKv,
-        session.id,
-        { userId: session.userId, expiresAt: session.expiresAt.getTime() },
-        now,
-      ),
-    );
-    scheduleLastSeen(c, claims.sessionId, session.lastSeenAt.getTime(), now);
+    return { userId: claims.userId, sessionId: claims.sessionId, token, role: copy.role };
   }
-  return { userId: claims.userId, sessionId: claims.sessionId, token };
+  // KV has no copy: the record decides, read from the primary (a replica may not have the session yet).
+  const session = await findActiveSession(primaryDb(c).db, claims.sessionId, now);
+  if (!session || session.userId !== claims.userId) return null;
+  const role = effectiveRole(session.role, session.username, config);
+  c.executionCtx.waitUntil(
+    writeSessionCopy(
+      c.var.sessionsKv,
+      session.id,
+      { userId: session.userId, role, expiresAt: session.expiresAt.getTime() },
+      now,
+    ),
+  );
+  scheduleLastSeen(c, claims.sessionId, session.lastSeenAt.getTime(), now);
+  return { userId: claims.userId, sessionId: claims.sessionId, token, role };
 }
 
 /** Requires a valid token and live session, else 401 `{"errors":{"token":["is missing"]}}`. */
@@ -85,3 +89,16 @@ export const optionalAuth = createMiddleware<AppEnv & OptionalAuthEnv>(async fun
   if (auth) c.set('auth', auth);
   await next();
 });
+
+/**
+ * The one permission check (after `requireAuth`): 403 `{"errors":{"permission":["<action:object> required"]}}`
+ * unless the caller's role holds `permission` in src/security/permissions.ts.
+ */
+export function requirePermission(permission: Permission) {
+  return createMiddleware<AppEnv & AuthEnv>(async function requirePermission(c, next) {
+    if (!can(c.var.auth.role, permission, getConfig(c.env))) {
+      throw new AppError(403, { permission: [`${permission} required`] });
+    }
+    await next();
+  });
+}

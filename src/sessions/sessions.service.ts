@@ -52,12 +52,22 @@ export async function prepareSession(
   };
 }
 
-/** The D1 fallback when KV has no copy (not yet propagated, or evicted). */
+/** The D1 fallback when KV has no copy (not yet propagated, or evicted): the session with its account's role. */
 export async function findActiveSession(db: Database, sessionId: string, now: Date) {
-  return db.query.sessions.findFirst({
-    columns: { id: true, userId: true, expiresAt: true, lastSeenAt: true },
-    where: and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)),
-  });
+  const rows = await db
+    .select({
+      id: sessions.id,
+      userId: sessions.userId,
+      expiresAt: sessions.expiresAt,
+      lastSeenAt: sessions.lastSeenAt,
+      role: users.role,
+      username: users.username,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+    .limit(1);
+  return rows[0];
 }
 
 /** Conditional, so concurrent isolates write last-seen at most once per interval. */

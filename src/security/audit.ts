@@ -1,0 +1,48 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import type { Database } from '../db/client';
+import { auditLog } from '../db/schema';
+
+/** Who did it, under which request. */
+export interface AuditActor {
+  actorId: string;
+  requestId: string;
+}
+
+export interface AuditEntry {
+  action: string;
+  targetType: string;
+  targetId: string;
+  /**
+   * The row the action changes (`from`), and the condition under which the change applies (`where`):
+   * the same condition as the change's own statement, so an audit row exists exactly when the change
+   * happens. `before` is read from that row inside the statement (a JSON SQL expression).
+   */
+  from: SQLiteTable;
+  where: SQL;
+  before: SQL | null;
+  after: object | null;
+}
+
+/**
+ * The audit row for an admin action, for the SAME batch as the change, placed BEFORE the change's
+ * statement (so `before` sees the old row and `where` the old state). The table is append-only.
+ */
+export function auditStatement(db: Database, actor: AuditActor, entry: AuditEntry, now: Date) {
+  return db.insert(auditLog).select(
+    db
+      .select({
+        id: sql<number>`NULL`.as('id'),
+        actorId: sql<string>`${actor.actorId}`.as('actor_id'),
+        action: sql<string>`${entry.action}`.as('action'),
+        targetType: sql<string>`${entry.targetType}`.as('target_type'),
+        targetId: sql<string>`${entry.targetId}`.as('target_id'),
+        before: (entry.before ? sql`json(${entry.before})` : sql`NULL`).as('before'),
+        after: (entry.after ? sql`${JSON.stringify(entry.after)}` : sql`NULL`).as('after'),
+        requestId: sql<string>`${actor.requestId}`.as('request_id'),
+        createdAt: sql<number>`${now.getTime()}`.as('created_at'),
+      })
+      .from(entry.from)
+      .where(entry.where),
+  );
+}
