@@ -1,3 +1,4 @@
+import { except } from 'hono/combine';
 import { requestId } from 'hono/request-id';
 import { accountsRouter } from './accounts/accounts.routes';
 import { adminRouter } from './admin/admin.routes';
@@ -13,6 +14,7 @@ import { createRouter } from './router';
 import { profilesRouter } from './profiles/profiles.routes';
 import { jwksRouter } from './sessions/jwks.routes';
 import { sessionsRouter } from './sessions/sessions.routes';
+import { mediaFilesRouter, mediaRouter } from './media/media.routes';
 import { mountDocs } from './system/docs';
 import { systemRouter } from './system/system.routes';
 import { tagsRouter } from './tags/tags.routes';
@@ -26,7 +28,8 @@ function createApp() {
   app.use('*', corsFromConfig);
   app.use('*', securityHeaders);
   app.use('*', cacheControlDefault);
-  app.use('/api/*', bodyLimitFromConfig);
+  // Uploads carry their own, larger cap (src/media/media.routes.ts); every other /api body has this one.
+  app.use('/api/*', except('/api/media', bodyLimitFromConfig));
   // Writes that change what anonymous readers see drop this location's cached public reads.
   for (const path of ['/api/articles', '/api/articles/*', '/api/profiles/*', '/api/user']) {
     app.use(path, purgesPublicReads);
@@ -41,7 +44,9 @@ function createApp() {
   app.route('/api', profilesRouter);
   app.route('/api', commentsRouter);
   app.route('/api', adminRouter);
+  app.route('/api', mediaRouter);
   app.route('/', jwksRouter);
+  app.route('/', mediaFilesRouter);
 
   mountDocs(app);
   app.notFound(() => {

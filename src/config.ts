@@ -17,6 +17,8 @@ const configSchema = z.object({
   PUBLIC_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   ADMIN_USERNAMES: z.string().default(''),
   ONLY_AUTHORS_PUBLISH: z.enum(['true', 'false']).default('false'),
+  MEDIA_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
+  MEDIA_QUOTA_BYTES: positiveInt.default(100 * 1024 * 1024),
 });
 
 /** Settings parsed once per isolate from wrangler.toml vars (secrets are read where they are used). */
@@ -39,6 +41,10 @@ export interface AppConfig {
   adminUsernames: string[];
   /** When true, publishing an article needs the `author` role (permission `publish:article`). */
   onlyAuthorsPublish: boolean;
+  /** Largest accepted upload (POST /api/media), separate from maxBodyBytes. */
+  mediaMaxBytes: number;
+  /** Total bytes of uploads each member may keep. */
+  mediaQuotaBytes: number;
 }
 
 const cache = new WeakMap<Env, AppConfig>();
@@ -74,6 +80,8 @@ export function getConfig(env: Env): AppConfig {
       .map((u) => u.trim().toLowerCase())
       .filter(Boolean),
     onlyAuthorsPublish: v.ONLY_AUTHORS_PUBLISH === 'true',
+    mediaMaxBytes: v.MEDIA_MAX_BYTES,
+    mediaQuotaBytes: v.MEDIA_QUOTA_BYTES,
   };
   cache.set(env, config);
   return config;

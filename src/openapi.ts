@@ -26,6 +26,7 @@ export const errors = {
   404: errorResponse('Not found'),
   409: errorResponse('Conflict'),
   413: errorResponse('Body too large'),
+  415: errorResponse('Unsupported media type'),
   422: errorResponse('Validation failed'),
   429: errorResponse('Too many requests; see Retry-After'),
 } as const;

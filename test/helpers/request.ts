@@ -7,6 +7,8 @@ export interface CallOptions {
   body?: unknown;
   /** Raw body text, sent as is (e.g. malformed JSON). */
   rawBody?: string;
+  /** Raw bytes, sent as is (uploads). */
+  bytes?: Uint8Array;
   token?: string;
   /** `Token` (RealWorld) by default. */
   scheme?: 'Token' | 'Bearer';
@@ -23,6 +25,8 @@ export interface CallResult<T = any> {
   status: number;
   headers: Headers;
   body: T;
+  /** The raw response bytes (for non-JSON responses such as images). */
+  bytes: Uint8Array;
   /** Storage round trips the request made before its response, from its structured log line. */
   d1: number;
   kv: number;
@@ -106,7 +110,7 @@ export async function call<T = any>(method: string, path: string, options: CallO
   headers.set('X-Request-Id', requestId);
   if (!headers.has('CF-Connecting-IP')) headers.set('CF-Connecting-IP', options.ip ?? randomIp());
   if (options.token) headers.set('Authorization', `${options.scheme ?? 'Token'} ${options.token}`);
-  let body: string | undefined = options.rawBody;
+  let body: string | Uint8Array | undefined = options.bytes ?? options.rawBody;
   if (options.body !== undefined) {
     body = JSON.stringify(options.body);
     if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
@@ -120,11 +124,14 @@ export async function call<T = any>(method: string, path: string, options: CallO
   await waitOnExecutionContext(ctx);
   const log = requestLogs.get(requestId) ?? {};
   requestLogs.delete(requestId);
-  const text = await response.text();
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const text = new TextDecoder().decode(bytes);
+  const isJson = (response.headers.get('Content-Type') ?? 'application/json').includes('json');
   return {
     status: response.status,
     headers: response.headers,
-    body: text ? JSON.parse(text) : null,
+    body: text && isJson ? JSON.parse(text) : null,
+    bytes,
     d1: Number(log.d1 ?? NaN),
     kv: Number(log.kv ?? NaN),
     log,
