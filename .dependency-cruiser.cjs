@@ -1,4 +1,3 @@
-/* global module */
 /**
  * Folio's layer rules (npm run lint). Imports point down: src/index.ts → src/app.ts → feature folders
  * → shared modules. Shared modules import no feature. A feature imports another feature only along
@@ -35,7 +34,7 @@ const FEATURE_EDGES = [
   ['comments', '^src/articles/articles[.]queries[.]ts$', 'comments belong to an article the viewer can read'],
   [
     'maintenance',
-    '^src/(accounts|articles|sessions)/[^/]+[.](service|derived|queries)[.]ts$',
+    '^src/(accounts|articles|sessions|webhooks|privacy)/[^/]+[.](service|derived|queries|sender)[.]ts$',
     'scheduled jobs call the same services as requests',
   ],
 ];

@@ -15,6 +15,7 @@ import { profilesRouter } from './profiles/profiles.routes';
 import { jwksRouter } from './sessions/jwks.routes';
 import { sessionsRouter } from './sessions/sessions.routes';
 import { mediaFilesRouter, mediaRouter } from './media/media.routes';
+import { webhooksRouter } from './webhooks/webhooks.routes';
 import { mountDocs } from './system/docs';
 import { systemRouter } from './system/system.routes';
 import { tagsRouter } from './tags/tags.routes';
@@ -45,6 +46,7 @@ function createApp() {
   app.route('/api', commentsRouter);
   app.route('/api', adminRouter);
   app.route('/api', mediaRouter);
+  app.route('/api', webhooksRouter);
   app.route('/', jwksRouter);
   app.route('/', mediaFilesRouter);
 

@@ -53,7 +53,7 @@ export interface SignedIn {
 }
 
 /** 403 `{"errors":{"user":["is banned until <ISO>"]}}` (or "is banned" when permanent). */
-export function bannedError(user: { bannedUntil: Date | null }): AppError {
+function bannedError(user: { bannedUntil: Date | null }): AppError {
   return new AppError(403, {
     user: [user.bannedUntil ? `is banned until ${user.bannedUntil.toISOString()}` : 'is banned'],
   });

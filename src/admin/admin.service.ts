@@ -8,7 +8,7 @@ import { bannedAt, type Role } from '../security/permissions';
 // ---------------------------------------------------------------------------------------------
 // Cursors: opaque to clients, `<createdAt ms>.<id>` (ids never contain a dot).
 
-export function encodeCursor(createdAt: Date, id: string | number): string {
+function encodeCursor(createdAt: Date, id: string | number): string {
   return `${createdAt.getTime()}.${id}`;
 }
 

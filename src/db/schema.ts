@@ -383,8 +383,11 @@ export const webhookEndpoints = sqliteTable(
     description: text('description'),
     /** JSON array of event types (see src/webhooks/webhook-events.ts). */
     events: text('events', { mode: 'json' }).$type<string[]>().notNull(),
-    /** Standard Webhooks secret, `whsec_<base64>`. */
+    /** Standard Webhooks secret, `whsec_<base64>` (needed in clear to sign; shown once to the admin). */
     secret: text('secret').notNull(),
+    /** After a rotation, the old secret also signs (a second `v1,` signature) until it expires. */
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at'),
     enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
     consecutiveFailures: integer('consecutive_failures').notNull().default(0),
     disabledReason: text('disabled_reason'),

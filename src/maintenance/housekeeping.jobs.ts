@@ -5,6 +5,8 @@ import { deliverOutbox, purgeDeliveredOutbox } from '../email/outbox.service';
 import { purgeExpiredIdempotencyKeys } from '../middleware/idempotency';
 import { purgeStaleRateLimits } from '../security/rate-limit';
 import { purgeExpiredSessions } from '../sessions/sessions.service';
+import { fetchWebhookSender } from '../webhooks/webhooks.sender';
+import { deliverWebhooks, purgeOldDeliveries } from '../webhooks/webhooks.service';
 import type { Job } from './job';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -16,6 +18,11 @@ export const deliverEmailJob: Job = async ({ db, env, now }) => {
   return { ...report };
 };
 
+/** Every 5 minutes: deliver due webhooks (signed, with backoff; failing endpoints get disabled). */
+export const deliverWebhooksJob: Job = async ({ db, now }) => ({
+  ...(await deliverWebhooks(db, fetchWebhookSender, now)),
+});
+
 /** Daily: purge what can no longer be used. Each delete is bounded by its index on the time column. */
 export const purgeJob: Job = async ({ db, now }) => ({
   userTokens: await purgeExpiredUserTokens(db, now),
@@ -23,4 +30,5 @@ export const purgeJob: Job = async ({ db, now }) => ({
   rateLimits: await purgeStaleRateLimits(db, now),
   outbox: await purgeDeliveredOutbox(db, new Date(now.getTime() - 30 * DAY_MS)),
   idempotencyKeys: await purgeExpiredIdempotencyKeys(db, now),
+  webhookDeliveries: await purgeOldDeliveries(db, new Date(now.getTime() - 30 * DAY_MS)),
 });

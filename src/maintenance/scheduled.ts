@@ -1,12 +1,16 @@
 import { createDb } from '../db/client';
 import { logError, logInfo } from '../lib/log';
 import { optimizeJob, publishScheduledJob, reconcileCountersJob } from './content.jobs';
-import { deliverEmailJob, purgeJob } from './housekeeping.jobs';
+import { deliverEmailJob, deliverWebhooksJob, purgeJob } from './housekeeping.jobs';
 import type { Job, JobContext } from './job';
 
 /** Cron expression (as in wrangler.toml [triggers]) → jobs it runs, in order. */
 export const CRON_JOBS: Record<string, Record<string, Job>> = {
-  '*/5 * * * *': { publishScheduled: publishScheduledJob, deliverEmail: deliverEmailJob },
+  '*/5 * * * *': {
+    publishScheduled: publishScheduledJob,
+    deliverEmail: deliverEmailJob,
+    deliverWebhooks: deliverWebhooksJob,
+  },
   '17 3 * * *': { purge: purgeJob, reconcileCounters: reconcileCountersJob, optimize: optimizeJob },
 };
 

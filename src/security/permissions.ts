@@ -40,7 +40,7 @@ export type Permission = keyof typeof PERMISSIONS;
 export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
 
 /** The lowest role that holds `permission` under this configuration. */
-export function minimumRole(permission: Permission, config: Pick<AppConfig, 'onlyAuthorsPublish'>): Role {
+function minimumRole(permission: Permission, config: Pick<AppConfig, 'onlyAuthorsPublish'>): Role {
   if (permission === 'publish:article' && config.onlyAuthorsPublish) return 'author';
   return PERMISSIONS[permission];
 }

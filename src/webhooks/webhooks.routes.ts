@@ -1,0 +1,295 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { getConfig } from '../config';
+import type { AppEnv } from '../env';
+import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { createRouter } from '../router';
+import type { AuditActor } from '../security/audit';
+import { requireAuth, requirePermission, type AuthEnv } from '../sessions/sessions.middleware';
+import { WEBHOOK_EVENTS } from './webhook-events';
+import { fetchWebhookSender } from './webhooks.sender';
+import {
+  createEndpoint,
+  deleteEndpoint,
+  getEndpoint,
+  listDeliveries,
+  listEndpoints,
+  rotateSecret,
+  sendTestEvent,
+  updateEndpoint,
+  type DeliveryRow,
+  type EndpointRow,
+} from './webhooks.service';
+
+/** /api/admin/webhooks: every route needs `manage:webhooks`. */
+export const webhooksRouter = createRouter();
+const tags = ['Admin: webhooks'];
+const middleware = [requireAuth, requirePermission('manage:webhooks')] as [
+  typeof requireAuth,
+  ReturnType<typeof requirePermission>,
+];
+const denied = { 401: errors[401], 403: errors[403] };
+
+function actorOf(c: Context<AppEnv & AuthEnv>): AuditActor {
+  return { actorId: c.var.auth.userId, requestId: c.var.requestId };
+}
+
+const iso = z.string().openapi({ format: 'date-time' });
+const Endpoint = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    description: z.string().nullable(),
+    events: z.array(z.enum(WEBHOOK_EVENTS)),
+    enabled: z.boolean(),
+    consecutiveFailures: z.number().int(),
+    disabledReason: z.string().nullable(),
+    createdAt: iso,
+    updatedAt: iso,
+    secret: z.string().optional().openapi({ description: 'Only in the answers to create and rotate-secret' }),
+  })
+  .openapi('WebhookEndpoint');
+
+function toEndpoint(row: EndpointRow, withSecret = false) {
+  return {
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    events: row.events as (typeof WEBHOOK_EVENTS)[number][],
+    enabled: row.enabled,
+    consecutiveFailures: row.consecutiveFailures,
+    disabledReason: row.disabledReason,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    ...(withSecret ? { secret: row.secret } : {}),
+  };
+}
+
+const Delivery = z
+  .object({
+    id: z.string(),
+    eventId: z.string(),
+    eventType: z.string(),
+    status: z.enum(['pending', 'sending', 'delivered', 'failed']),
+    attempts: z.number().int(),
+    lastStatus: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: iso,
+    createdAt: iso,
+    deliveredAt: iso.nullable(),
+  })
+  .openapi('WebhookDelivery');
+
+function toDelivery(row: DeliveryRow) {
+  return {
+    id: row.id,
+    eventId: row.eventId,
+    eventType: row.eventType,
+    status: row.status,
+    attempts: row.attempts,
+    lastStatus: row.lastStatus,
+    lastError: row.lastError,
+    nextAttemptAt: row.nextAttemptAt.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+    deliveredAt: row.deliveredAt ? row.deliveredAt.toISOString() : null,
+  };
+}
+
+const events = z.array(z.enum(WEBHOOK_EVENTS)).min(1, "can't be blank").max(WEBHOOK_EVENTS.length);
+const url = z.string().trim().min(1, "can't be blank").max(2048);
+const description = z.string().trim().max(500).nullable();
+const NewEndpointBody = z
+  .object({
+    webhook: z.object({ url, events, description: description.optional(), enabled: z.boolean().optional() }),
+  })
+  .openapi('NewWebhookRequest');
+const UpdateEndpointBody = z
+  .object({
+    webhook: z.object({
+      url: url.optional(),
+      events: events.optional(),
+      description: description.optional(),
+      enabled: z.boolean().optional(),
+    }),
+  })
+  .openapi('UpdateWebhookRequest');
+const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+const EndpointResponse = z.object({ webhook: Endpoint }).openapi('WebhookResponse');
+
+webhooksRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/admin/webhooks',
+    tags,
+    summary: 'Webhook endpoints',
+    security: tokenAuth,
+    middleware,
+    responses: { 200: jsonResponse(z.object({ webhooks: z.array(Endpoint) }), 'Endpoints'), ...denied },
+  }),
+  async (c) => c.json({ webhooks: (await listEndpoints(c.var.db)).map((e) => toEndpoint(e)) }, 200),
+);
+
+webhooksRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/admin/webhooks',
+    tags,
+    summary: 'Register an endpoint',
+    description:
+      'Answers with the signing secret, shown only here and on rotation. In production the URL must be https on the default port with a public host name (no IP literals, no localhost).',
+    security: tokenAuth,
+    middleware,
+    request: jsonBody(NewEndpointBody),
+    responses: { 201: jsonResponse(EndpointResponse, 'Created'), ...denied, 422: errors[422] },
+  }),
+  async (c) => {
+    const row = await createEndpoint(
+      c.var.db,
+      actorOf(c),
+      c.req.valid('json').webhook,
+      getConfig(c.env).isProduction,
+      new Date(),
+    );
+    return c.json({ webhook: toEndpoint(row, true) }, 201);
+  },
+);
+
+webhooksRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/admin/webhooks/{id}',
+    tags,
+    summary: 'One endpoint',
+    security: tokenAuth,
+    middleware,
+    request: { params: IdParam },
+    responses: { 200: jsonResponse(EndpointResponse, 'The endpoint'), ...denied, 404: errors[404] },
+  }),
+  async (c) => c.json({ webhook: toEndpoint(await getEndpoint(c.var.db, c.req.valid('param').id)) }, 200),
+);
+
+webhooksRouter.openapi(
+  createRoute({
+    method: 'put',
+    path: '/admin/webhooks/{id}',
+    tags,
+    summary: 'Update an endpoint (re-enabling resets its failure count)',
+    security: tokenAuth,
+    middleware,
+    request: { params: IdParam, ...jsonBody(UpdateEndpointBody) },
+    responses: { 200: jsonResponse(EndpointResponse, 'Updated'), ...denied, 404: errors[404], 422: errors[422] },
+  }),
+  async (c) => {
+    const row = await updateEndpoint(
+      c.var.db,
+      actorOf(c),
+      c.req.valid('param').id,
+      c.req.valid('json').webhook,
+      getConfig(c.env).isProduction,
+      new Date(),
+    );
+    return c.json({ webhook: toEndpoint(row) }, 200);
+  },
+);
+
+webhooksRouter.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/admin/webhooks/{id}',
+    tags,
+    summary: 'Delete an endpoint and its delivery log',
+    security: tokenAuth,
+    middleware,
+    request: { params: IdParam },
+    responses: { 204: { description: 'Deleted' }, ...denied, 404: errors[404] },
+  }),
+  async (c) => {
+    await deleteEndpoint(c.var.db, actorOf(c), c.req.valid('param').id, new Date());
+    return c.body(null, 204);
+  },
+);
+
+webhooksRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/admin/webhooks/{id}/rotate-secret',
+    tags,
+    summary: 'Rotate the signing secret',
+    description: 'Returns the new secret once. For 24 hours every delivery is signed with both secrets.',
+    security: tokenAuth,
+    middleware,
+    request: { params: IdParam },
+    responses: { 200: jsonResponse(EndpointResponse, 'New secret'), ...denied, 404: errors[404] },
+  }),
+  async (c) => {
+    const row = await rotateSecret(c.var.db, actorOf(c), c.req.valid('param').id, new Date());
+    return c.json({ webhook: toEndpoint(row, true) }, 200);
+  },
+);
+
+webhooksRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/admin/webhooks/{id}/test',
+    tags,
+    summary: 'Send a test event now',
+    description: 'Delivers a `webhook.test` event to this endpoint at once and answers with the delivery.',
+    security: tokenAuth,
+    middleware,
+    request: { params: IdParam },
+    responses: {
+      200: jsonResponse(z.object({ delivery: Delivery }).openapi('WebhookDeliveryResponse'), 'The attempt'),
+      ...denied,
+      404: errors[404],
+    },
+  }),
+  async (c) => {
+    const row = await sendTestEvent(c.var.db, actorOf(c), c.req.valid('param').id, fetchWebhookSender, new Date());
+    return c.json({ delivery: toDelivery(row) }, 200);
+  },
+);
+
+webhooksRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/admin/webhooks/{id}/deliveries',
+    tags,
+    summary: "An endpoint's delivery log, newest first",
+    security: tokenAuth,
+    middleware,
+    request: {
+      params: IdParam,
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(100).default(20),
+        cursor: z
+          .string()
+          .regex(/^[0-9]{1,15}\.[A-Za-z0-9_:-]{1,160}$/, 'is invalid')
+          .optional(),
+      }),
+    },
+    responses: {
+      200: jsonResponse(
+        z.object({ deliveries: z.array(Delivery), nextCursor: z.string().nullable() }).openapi('WebhookDeliveries'),
+        'Deliveries',
+      ),
+      ...denied,
+      404: errors[404],
+      422: errors[422],
+    },
+  }),
+  async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    const dot = cursor?.indexOf('.') ?? -1;
+    const page = await listDeliveries(c.var.db, c.req.valid('param').id, {
+      limit,
+      cursor: cursor ? { at: Number(cursor.slice(0, dot)), id: cursor.slice(dot + 1) } : undefined,
+    });
+    return c.json({ deliveries: page.deliveries.map(toDelivery), nextCursor: page.nextCursor }, 200);
+  },
+);
