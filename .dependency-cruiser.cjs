@@ -1,3 +1,4 @@
+/* global module */
 /**
  * Folio's layer rules (npm run lint). Imports point down: src/index.ts → src/app.ts → feature folders
  * → shared modules. Shared modules import no feature. A feature imports another feature only along

@@ -32,7 +32,7 @@ function createApp() {
   // Uploads carry their own, larger cap (src/media/media.routes.ts); every other /api body has this one.
   app.use('/api/*', except('/api/media', bodyLimitFromConfig));
   // Writes that change what anonymous readers see drop this location's cached public reads.
-  for (const path of ['/api/articles', '/api/articles/*', '/api/profiles/*', '/api/user']) {
+  for (const path of ['/api/articles', '/api/articles/*', '/api/profiles/*', '/api/user', '/api/admin/*']) {
     app.use(path, purgesPublicReads);
   }
 

@@ -3,7 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { getConfig } from '../config';
 import { AppError } from '../errors';
 import { fromConfig } from '../middleware/from-config';
-import { errors, jsonResponse, tokenAuth } from '../openapi';
+import { idempotencyClaim, idempotent } from '../middleware/idempotency';
+import { errors, IdempotencyHeaders, jsonResponse, tokenAuth } from '../openapi';
 import { createRouter } from '../router';
 import { requireAuth, requirePermission } from '../sessions/sessions.middleware';
 import { deleteMedia, storeMedia, UPLOAD_LIMIT, type MediaRow } from './media.service';
@@ -51,8 +52,9 @@ mediaRouter.openapi(
     summary: 'Upload an image',
     description: `The raw image bytes are the request body (not multipart). JPEG, PNG, GIF, WebP and AVIF are recognised by their content; the declared type and any file name are ignored. At most MEDIA_MAX_BYTES (10 MB by default) per file, MEDIA_QUOTA_BYTES per member, ${UPLOAD_LIMIT.limit} uploads an hour.`,
     security: tokenAuth,
-    middleware: [requireAuth, requirePermission('upload:media'), uploadLimit] as const,
+    middleware: [requireAuth, requirePermission('upload:media'), uploadLimit, idempotent] as const,
     request: {
+      headers: IdempotencyHeaders,
       body: {
         required: true,
         content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } },
@@ -78,6 +80,7 @@ mediaRouter.openapi(
       bytes,
       getConfig(c.env).mediaQuotaBytes,
       new Date(),
+      idempotencyClaim(c),
     );
     return c.json({ media: toMedia(row, new URL(c.req.url).origin) }, 201);
   },

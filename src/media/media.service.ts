@@ -1,4 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { media } from '../db/schema';
 import { AppError } from '../errors';
@@ -29,6 +30,8 @@ export async function storeMedia(
   bytes: Uint8Array,
   quotaBytes: number,
   now: Date,
+  /** Statements that must commit with the upload's row or not at all (an Idempotency-Key claim). */
+  alsoInBatch: BatchItem<'sqlite'>[] = [],
 ): Promise<MediaRow> {
   const contentType = sniffImageType(bytes);
   if (!contentType) {
@@ -63,6 +66,7 @@ export async function storeMedia(
       )
       .returning({ id: media.id }),
     db.select({ used: sql<number>`${used}` }).from(sql`(SELECT 1)`),
+    ...alsoInBatch,
   ]);
   assertWithinLimit(hits[0], UPLOAD_LIMIT, now);
   if (!inserted[0]) {

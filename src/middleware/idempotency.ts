@@ -18,7 +18,7 @@ import { isUniqueViolation } from '../db/errors';
 import { idempotencyKeys } from '../db/schema';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
-import { hashToken } from '../lib/tokens';
+import { toBase64Url } from '../lib/encoding';
 import { primaryDb } from './request-context';
 
 const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -60,6 +60,15 @@ export function idempotencyClaim(c: Context): BatchItem<'sqlite'>[] {
   ];
 }
 
+/** SHA-256 of the request line and the body's bytes. */
+async function hashRequest(head: string, body: Uint8Array): Promise<string> {
+  const prefix = new TextEncoder().encode(head);
+  const all = new Uint8Array(prefix.length + body.length);
+  all.set(prefix);
+  all.set(body, prefix.length);
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', all)));
+}
+
 async function findKey(db: Database, userId: string, key: string, now: Date) {
   const [row] = await db
     .select()
@@ -75,11 +84,13 @@ export const idempotent = createMiddleware<IdempotencyEnv>(async function idempo
   if (key === undefined) return next();
   if (!KEY.test(key)) throw AppError.validation({ idempotencyKey: ['is invalid (1-255 printable characters)'] });
   const now = new Date();
-  const body = await c.req.text();
+  // Read as bytes (not text): uploads are binary, and the handler's later json()/arrayBuffer() is derived
+  // from this cached copy, which a text decode would corrupt.
+  const body = new Uint8Array(await c.req.arrayBuffer());
   const claim: Claim = {
     userId: c.var.auth.userId,
     key,
-    requestHash: await hashToken(`${c.req.method} ${c.req.path}\n${body}`),
+    requestHash: await hashRequest(`${c.req.method} ${c.req.path}\n`, body),
     now,
     claimed: false,
   };

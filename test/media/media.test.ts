@@ -127,3 +127,21 @@ describe('DELETE /api/media/:id', () => {
     expect((await call('GET', `/media/${'a'.repeat(32)}.png`)).status).toBe(404);
   });
 });
+
+describe('POST /api/media with Idempotency-Key', () => {
+  it('replays the first upload for a retry, keeping the bytes intact, and stores one object', async () => {
+    const user = await registerUser();
+    const headers = { 'Content-Type': 'image/png', 'Idempotency-Key': `upload-${Date.now()}` };
+    const sample = SAMPLES['image/webp']!;
+    const first = await call('POST', '/api/media', { token: user.token, bytes: sample, headers });
+    const retry = await call('POST', '/api/media', { token: user.token, bytes: sample, headers });
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(retry.body.media).toEqual(first.body.media);
+    const served = await call('GET', new URL(first.body.media.url).pathname);
+    expect(served.bytes).toEqual(sample);
+    const other = await call('POST', '/api/media', { token: user.token, bytes: SAMPLES['image/gif']!, headers });
+    expect(other.status).toBe(422);
+  });
+});

@@ -177,13 +177,21 @@ describe('events are written in the same batch as the change', () => {
     const hook = await endpoint(admin.token, ['comment.created']);
     const writer = await registerUser();
     const article = await createArticle(writer);
+    const statuses = [];
     for (let i = 0; i < 11; i++) {
-      await call('POST', `/api/articles/${article.slug}/comments`, {
+      const res = await call('POST', `/api/articles/${article.slug}/comments`, {
         token: writer.token,
         body: { comment: { body: `c${i}` } },
       });
+      statuses.push(res.status);
     }
-    expect(await deliveriesOf(hook.id)).toHaveLength(10);
+    // One event per stored comment, none for refused ones (a minute boundary may let an 11th in).
+    const stored = await env.DB.prepare('SELECT count(*) AS n FROM comments WHERE article_id = ?')
+      .bind(article.id)
+      .first<{ n: number }>();
+    expect(stored!.n).toBe(statuses.filter((s) => s === 201).length);
+    expect(await deliveriesOf(hook.id)).toHaveLength(stored!.n);
+    expect(stored!.n).toBeLessThan(11 + 1);
   });
 });
 
