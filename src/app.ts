@@ -16,6 +16,7 @@ import { jwksRouter } from './sessions/jwks.routes';
 import { sessionsRouter } from './sessions/sessions.routes';
 import { mediaFilesRouter, mediaRouter } from './media/media.routes';
 import { webhooksRouter } from './webhooks/webhooks.routes';
+import { privacyRouter } from './privacy/privacy.routes';
 import { mountDocs } from './system/docs';
 import { systemRouter } from './system/system.routes';
 import { tagsRouter } from './tags/tags.routes';
@@ -47,6 +48,7 @@ function createApp() {
   app.route('/api', adminRouter);
   app.route('/api', mediaRouter);
   app.route('/api', webhooksRouter);
+  app.route('/api', privacyRouter);
   app.route('/', jwksRouter);
   app.route('/', mediaFilesRouter);
 

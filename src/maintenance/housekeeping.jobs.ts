@@ -7,6 +7,7 @@ import { purgeStaleRateLimits } from '../security/rate-limit';
 import { purgeExpiredSessions } from '../sessions/sessions.service';
 import { fetchWebhookSender } from '../webhooks/webhooks.sender';
 import { deliverWebhooks, purgeOldDeliveries } from '../webhooks/webhooks.service';
+import { purgeDeletedAccounts } from '../privacy/privacy.service';
 import type { Job } from './job';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -31,4 +32,5 @@ export const purgeJob: Job = async ({ db, now }) => ({
   outbox: await purgeDeliveredOutbox(db, new Date(now.getTime() - 30 * DAY_MS)),
   idempotencyKeys: await purgeExpiredIdempotencyKeys(db, now),
   webhookDeliveries: await purgeOldDeliveries(db, new Date(now.getTime() - 30 * DAY_MS)),
+  deletedAccounts: await purgeDeletedAccounts(db, now),
 });

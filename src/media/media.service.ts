@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { media } from '../db/schema';
@@ -91,9 +91,4 @@ export async function deleteMedia(db: Database, bucket: R2Bucket, ownerId: strin
     .returning({ key: media.key });
   if (!row) throw AppError.notFound('media');
   await bucket.delete(row.key);
-}
-
-/** The owner's uploads, newest first (for the data export). */
-export function mediaOfOwnerQuery(db: Database, ownerId: string) {
-  return db.select().from(media).where(eq(media.ownerId, ownerId)).orderBy(desc(media.createdAt));
 }

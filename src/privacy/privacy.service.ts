@@ -1,0 +1,398 @@
+import { and, asc, eq, gt, inArray, isNotNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import type { Database } from '../db/client';
+import {
+  articles,
+  commentReports,
+  comments,
+  favorites,
+  follows,
+  loginLockouts,
+  media,
+  sessions,
+  users,
+  userTokens,
+} from '../db/schema';
+import { AppError } from '../errors';
+import { verifyPassword } from '../lib/password';
+import { randomToken } from '../lib/tokens';
+import { assertWithinLimit, consumeLimit, hitStatement, type WindowLimit } from '../security/rate-limit';
+
+/** One export a day per member. */
+export const EXPORT_LIMIT: WindowLimit = { limit: 1, windowSeconds: 24 * 3600 };
+/** Password attempts for account deletion. */
+const DELETE_ATTEMPT_LIMIT: WindowLimit = { limit: 5, windowSeconds: 3600 };
+/** How long an anonymised account's row is kept before the daily job hard-deletes it. */
+export const DELETED_RETENTION_MS = 30 * 24 * 3600 * 1000;
+const PAGE = 500;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/**
+ * Reads every row of one query in keyset pages of PAGE rows (bounded memory and rows per query, within
+ * Workers' limits), `page(after)` returning the rows after the given key in key order.
+ */
+async function paged<T, K>(page: (after: K | null) => Promise<T[]>, keyOf: (row: T) => K): Promise<T[]> {
+  const all: T[] = [];
+  let after: K | null = null;
+  for (;;) {
+    const rows = await page(after);
+    all.push(...rows);
+    if (rows.length < PAGE) return all;
+    after = keyOf(rows[rows.length - 1]!);
+  }
+}
+
+/**
+ * One section of the data export: a name and how to read the member's data for it. Features that keep
+ * member data add their section here (billing: memberships and payments; messaging: conversations and
+ * messages sent — not built yet).
+ */
+interface ExportSection {
+  name: string;
+  read(db: Database, userId: string): Promise<unknown>;
+}
+
+const EXPORT_SECTIONS: ExportSection[] = [
+  {
+    name: 'profile',
+    async read(db, userId) {
+      const [u] = await db.select().from(users).where(eq(users.id, userId));
+      if (!u) throw AppError.unauthorized();
+      return {
+        id: u.id,
+        username: u.username,
+        email: u.email,
+        bio: u.bio,
+        image: u.image,
+        role: u.role,
+        emailVerifiedAt: iso(u.emailVerifiedAt),
+        createdAt: iso(u.createdAt),
+        updatedAt: iso(u.updatedAt),
+        ban: u.bannedAt ? { at: iso(u.bannedAt), until: iso(u.bannedUntil), reason: u.banReason } : null,
+      };
+    },
+  },
+  {
+    name: 'articles',
+    read: (db, userId) =>
+      paged(
+        (after: number | null) =>
+          db
+            .select({
+              id: articles.id,
+              slug: articles.slug,
+              title: articles.title,
+              description: articles.description,
+              body: articles.body,
+              status: articles.status,
+              visibility: articles.visibility,
+              tagList: articles.tagList,
+              publishAt: articles.publishAt,
+              publishedAt: articles.publishedAt,
+              createdAt: articles.createdAt,
+              updatedAt: articles.updatedAt,
+            })
+            .from(articles)
+            .where(and(eq(articles.authorId, userId), after === null ? undefined : gt(articles.id, after)))
+            .orderBy(asc(articles.id))
+            .limit(PAGE),
+        (r) => r.id,
+      ).then((rows) =>
+        rows.map((r) => ({
+          ...r,
+          publishAt: iso(r.publishAt),
+          publishedAt: iso(r.publishedAt),
+          createdAt: iso(r.createdAt),
+          updatedAt: iso(r.updatedAt),
+        })),
+      ),
+  },
+  {
+    name: 'comments',
+    read: (db, userId) =>
+      paged(
+        (after: number | null) =>
+          db
+            .select({
+              id: comments.id,
+              article: articles.slug,
+              body: comments.body,
+              hiddenAt: comments.hiddenAt,
+              createdAt: comments.createdAt,
+            })
+            .from(comments)
+            .innerJoin(articles, eq(articles.id, comments.articleId))
+            .where(and(eq(comments.authorId, userId), after === null ? undefined : gt(comments.id, after)))
+            .orderBy(asc(comments.id))
+            .limit(PAGE),
+        (r) => r.id,
+      ).then((rows) => rows.map((r) => ({ ...r, hiddenAt: iso(r.hiddenAt), createdAt: iso(r.createdAt) }))),
+  },
+  {
+    name: 'favorites',
+    read: (db, userId) =>
+      paged(
+        (after: number | null) =>
+          db
+            .select({
+              articleId: favorites.articleId,
+              article: articles.slug,
+              title: articles.title,
+              createdAt: favorites.createdAt,
+            })
+            .from(favorites)
+            .innerJoin(articles, eq(articles.id, favorites.articleId))
+            .where(and(eq(favorites.userId, userId), after === null ? undefined : gt(favorites.articleId, after)))
+            .orderBy(asc(favorites.articleId))
+            .limit(PAGE),
+        (r) => r.articleId,
+      ).then((rows) => rows.map(({ article, title, createdAt }) => ({ article, title, createdAt: iso(createdAt) }))),
+  },
+  {
+    name: 'following',
+    read: (db, userId) =>
+      paged(
+        (after: string | null) =>
+          db
+            .select({ id: follows.followeeId, username: users.username, createdAt: follows.createdAt })
+            .from(follows)
+            .innerJoin(users, eq(users.id, follows.followeeId))
+            .where(and(eq(follows.followerId, userId), after === null ? undefined : gt(follows.followeeId, after)))
+            .orderBy(asc(follows.followeeId))
+            .limit(PAGE),
+        (r) => r.id,
+      ).then((rows) => rows.map((r) => ({ username: r.username, since: iso(r.createdAt) }))),
+  },
+  {
+    name: 'followers',
+    read: (db, userId) =>
+      paged(
+        (after: string | null) =>
+          db
+            .select({ id: follows.followerId, username: users.username, createdAt: follows.createdAt })
+            .from(follows)
+            .innerJoin(users, eq(users.id, follows.followerId))
+            .where(and(eq(follows.followeeId, userId), after === null ? undefined : gt(follows.followerId, after)))
+            .orderBy(asc(follows.followerId))
+            .limit(PAGE),
+        (r) => r.id,
+      ).then((rows) => rows.map((r) => ({ username: r.username, since: iso(r.createdAt) }))),
+  },
+  {
+    name: 'sessions',
+    read: (db, userId) =>
+      paged(
+        (after: string | null) =>
+          db
+            .select()
+            .from(sessions)
+            .where(and(eq(sessions.userId, userId), after === null ? undefined : gt(sessions.id, after)))
+            .orderBy(asc(sessions.id))
+            .limit(PAGE),
+        (r) => r.id,
+      ).then((rows) =>
+        rows.map((s) => ({
+          id: s.id,
+          createdAt: iso(s.createdAt),
+          lastSeenAt: iso(s.lastSeenAt),
+          expiresAt: iso(s.expiresAt),
+          revokedAt: iso(s.revokedAt),
+          userAgent: s.userAgent,
+          country: s.country,
+        })),
+      ),
+  },
+  {
+    name: 'media',
+    read: (db, userId) =>
+      paged(
+        (after: string | null) =>
+          db
+            .select()
+            .from(media)
+            .where(and(eq(media.ownerId, userId), after === null ? undefined : gt(media.id, after)))
+            .orderBy(asc(media.id))
+            .limit(PAGE),
+        (r) => r.id,
+      ).then((rows) =>
+        rows.map((m) => ({
+          id: m.id,
+          path: `/media/${m.key}`,
+          contentType: m.contentType,
+          size: m.size,
+          createdAt: iso(m.createdAt),
+        })),
+      ),
+  },
+  {
+    name: 'commentReports',
+    read: (db, userId) =>
+      paged(
+        (after: number | null) =>
+          db
+            .select({
+              id: commentReports.id,
+              commentId: commentReports.commentId,
+              reason: commentReports.reason,
+              status: commentReports.status,
+              createdAt: commentReports.createdAt,
+            })
+            .from(commentReports)
+            .where(
+              and(eq(commentReports.reporterId, userId), after === null ? undefined : gt(commentReports.id, after)),
+            )
+            .orderBy(asc(commentReports.id))
+            .limit(PAGE),
+        (r) => r.id,
+      ).then((rows) => rows.map((r) => ({ ...r, createdAt: iso(r.createdAt) }))),
+  },
+];
+
+/**
+ * Everything Folio holds about the member, section by section (each read in pages). Counted against
+ * the once-a-day limit first, so a refused request reads nothing.
+ */
+export async function exportUserData(db: Database, userId: string, now: Date) {
+  const [hit] = await hitStatement(db, `export:${userId}`, EXPORT_LIMIT, now);
+  assertWithinLimit(hit, EXPORT_LIMIT, now);
+  const sections: Record<string, unknown> = {};
+  for (const section of EXPORT_SECTIONS) sections[section.name] = await section.read(db, userId);
+  return { format: 'folio-export/1', exportedAt: now.toISOString(), ...sections };
+}
+
+/**
+ * Statements that erase or anonymise one feature's data of a deleted member, for the deletion batch.
+ * Features that keep member data add theirs here (messaging: tombstone sent messages; billing: strip
+ * personal data from ledger rows — not built yet).
+ */
+type DeletionStep = (db: Database, userId: string, deleted: SQL) => BatchItem<'sqlite'>[];
+
+const DELETION_STEPS: DeletionStep[] = [
+  // Their favorites go, and the counts on the articles they favorited follow.
+  (db, userId, deleted) => [
+    db
+      .update(articles)
+      .set({ favoritesCount: sql`MAX(0, ${articles.favoritesCount} - 1)` })
+      .where(
+        and(
+          sql`${articles.id} IN (SELECT ${favorites.articleId} FROM ${favorites} WHERE ${favorites.userId} = ${userId})`,
+          deleted,
+        ),
+      ),
+    db.delete(favorites).where(and(eq(favorites.userId, userId), deleted)),
+  ],
+  (db, userId, deleted) => [
+    db.delete(follows).where(and(or(eq(follows.followerId, userId), eq(follows.followeeId, userId)), deleted)),
+  ],
+  // Their comments go (with reports about them); drafts and scheduled articles go (with their tag links).
+  (db, userId, deleted) => [db.delete(comments).where(and(eq(comments.authorId, userId), deleted))],
+  (db, userId, deleted) => [
+    db.delete(articles).where(and(eq(articles.authorId, userId), ne(articles.status, 'published'), deleted)),
+  ],
+  (db, userId, deleted) => [db.delete(userTokens).where(and(eq(userTokens.userId, userId), deleted))],
+  (db, userId, deleted) => [db.delete(sessions).where(and(eq(sessions.userId, userId), deleted))],
+];
+
+/**
+ * Deletes the caller's account after re-checking the password. One batch: every feature's deletion
+ * steps, the sessions (their refresh tokens cascade), the media rows, and the anonymised user row —
+ * username and email replaced (so both are free again), password unusable, bio and image cleared.
+ * Published articles stay, credited to the anonymised name. The last admin cannot leave (409).
+ * Returns the session ids and R2 keys for the caller to drop from KV and R2.
+ */
+export async function deleteAccount(
+  db: Database,
+  userId: string,
+  password: string,
+  now: Date,
+): Promise<{ sessionIds: string[]; mediaKeys: string[] }> {
+  await consumeLimit(db, `delete-account:${userId}`, DELETE_ATTEMPT_LIMIT, now);
+  const [user] = await db
+    .select({ passwordHash: users.passwordHash, role: users.role, deletedAt: users.deletedAt })
+    .from(users)
+    .where(eq(users.id, userId));
+  if (!user || user.deletedAt) throw AppError.unauthorized();
+  if (!(await verifyPassword(password, user.passwordHash))) {
+    throw new AppError(403, { password: ['is invalid'] });
+  }
+  const lastAdmin = sql`(${users.role} = 'admin' AND (SELECT count(*) FROM ${users} WHERE ${users.role} = 'admin') = 1)`;
+  if (user.role === 'admin') {
+    const [row] = await db
+      .select({ last: sql<number>`${lastAdmin}` })
+      .from(users)
+      .where(eq(users.id, userId));
+    if (row?.last) throw AppError.conflict({ user: ['is the last admin: make someone else admin first'] });
+  }
+  const tag = randomToken(6)
+    .replace(/[^A-Za-z0-9]/g, 'x')
+    .toLowerCase();
+  const guard = and(eq(users.id, userId), sql`${users.deletedAt} IS NULL`, sql`NOT ${lastAdmin}`);
+  // Every later statement runs only if the anonymisation above it happened in this batch.
+  const deleted = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.deletedAt} = ${now.getTime()})`;
+  const steps = DELETION_STEPS.flatMap((step) => step(db, userId, deleted));
+  const results = await db.batch([
+    // Before the email changes: the login lockout is keyed by the email.
+    db
+      .delete(loginLockouts)
+      .where(
+        and(
+          sql`${loginLockouts.key} = 'login:' || lower((SELECT ${users.email} FROM ${users} WHERE ${users.id} = ${userId}))`,
+          sql`(SELECT count(*) FROM ${users} WHERE ${guard}) = 1`,
+        ),
+      ),
+    db
+      .update(users)
+      .set({
+        username: `deleted-${tag}`,
+        email: `${userId}@deleted.invalid`,
+        passwordHash: '!deleted',
+        bio: null,
+        image: null,
+        emailVerifiedAt: null,
+        role: 'member',
+        deletedAt: now,
+        updatedAt: now,
+      })
+      .where(guard)
+      .returning({ id: users.id }),
+    db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.userId, userId), deleted)),
+    db
+      .delete(media)
+      .where(and(eq(media.ownerId, userId), deleted))
+      .returning({ key: media.key }),
+    ...steps,
+  ]);
+  const [, anonymised, deletedSessions, deletedMedia] = results as unknown as [
+    unknown,
+    { id: string }[],
+    { id: string }[],
+    { key: string }[],
+  ];
+  if (anonymised.length === 0) throw AppError.conflict({ user: ['could not be deleted, try again'] });
+  return { sessionIds: deletedSessions.map((s) => s.id), mediaKeys: deletedMedia.map((m) => m.key) };
+}
+
+/**
+ * Daily: hard-deletes anonymised accounts past the retention period that no longer author any article
+ * (everything else of theirs cascades). Accounts credited with published articles stay as anonymous
+ * authors. Bounded per run.
+ */
+export async function purgeDeletedAccounts(db: Database, now: Date): Promise<number> {
+  const due = db
+    .select({ id: users.id })
+    .from(users)
+    .where(
+      and(
+        isNotNull(users.deletedAt),
+        lt(users.deletedAt, new Date(now.getTime() - DELETED_RETENTION_MS)),
+        sql`NOT EXISTS (SELECT 1 FROM ${articles} WHERE ${articles.authorId} = ${users.id})`,
+      ),
+    )
+    .limit(100);
+  const rows = await db.delete(users).where(inArray(users.id, due)).returning({ id: users.id });
+  return rows.length;
+}
