@@ -3,7 +3,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { insertSelectRow } from '../db/computed';
 
-import { articleEventData, webhookEventStatement } from '../webhooks/webhooks.outbox';
+import { articleEventData, webhookEventPerRowStatement, webhookEventStatement } from '../webhooks/webhooks.outbox';
 import { isUniqueViolation } from '../db/errors';
 import { articles, articleTags, favorites, tags } from '../db/schema';
 import type { ArticleStatus } from '../db/values';
@@ -406,6 +406,17 @@ export async function publishDueArticles(db: Database, now: Date): Promise<numbe
 export function publishStatements(db: Database, due: SQL, now: Date) {
   return [
     ...contributeDueArticles(db, due),
+    // article.published for each, written before the flip (which empties the due set), so its data
+    // states what the flip is about to make true.
+    webhookEventPerRowStatement(
+      db,
+      'article.published',
+      due,
+      (id) =>
+        sql`json_set(${articleEventData(id)}, '$.status', 'published', '$.publishedAt',
+          (SELECT strftime('%Y-%m-%dT%H:%M:%fZ', p.publish_at / 1000.0, 'unixepoch') FROM ${articles} p WHERE p.id = ${id}))`,
+      now,
+    ),
     db
       .update(articles)
       .set({ status: 'published', publishedAt: sql`${articles.publishAt}`, publishAt: null, updatedAt: now })

@@ -43,6 +43,50 @@ export function webhookEventStatement(db: Database, type: WebhookEvent, data: SQ
   );
 }
 
+/**
+ * One event per row of `ids` (a parenthesised subquery of ids, e.g. the articles a cron run publishes),
+ * fanned out to the subscribed endpoints in one INSERT ... SELECT, for the same batch as the change.
+ * Event ids are `<random prefix>_<row id>`.
+ */
+export function webhookEventPerRowStatement(
+  db: Database,
+  type: WebhookEvent,
+  ids: SQL,
+  dataOf: (id: SQL) => SQL,
+  now: Date,
+) {
+  const prefix = `${newId('evt')}_`;
+  const t = now.getTime();
+  const data = dataOf(sql`${articles.id}`);
+  return db.insert(webhookDeliveries).select(
+    db
+      .select({
+        id: sql<string>`${prefix} || ${articles.id} || ':' || ${webhookEndpoints.id}`.as('id'),
+        endpointId: webhookEndpoints.id,
+        eventId: sql<string>`${prefix} || ${articles.id}`.as('event_id'),
+        eventType: sql<string>`${type}`.as('event_type'),
+        payload: sql<string>`json_object('type', ${type}, 'timestamp', ${now.toISOString()}, 'data', json(${data}))`.as(
+          'payload',
+        ),
+        status: sql<'pending'>`'pending'`.as('status'),
+        attempts: sql<number>`0`.as('attempts'),
+        nextAttemptAt: sql<number>`${t}`.as('next_attempt_at'),
+        leaseUntil: sql<null>`NULL`.as('lease_until'),
+        lastStatus: sql<null>`NULL`.as('last_status'),
+        lastError: sql<null>`NULL`.as('last_error'),
+        createdAt: sql<number>`${t}`.as('created_at'),
+        deliveredAt: sql<null>`NULL`.as('delivered_at'),
+      })
+      .from(articles)
+      .innerJoin(
+        webhookEndpoints,
+        sql`${webhookEndpoints.enabled} = 1
+          AND EXISTS (SELECT 1 FROM json_each(${webhookEndpoints.events}) WHERE json_each.value = ${type})`,
+      )
+      .where(sql`${articles.id} IN ${ids} AND ${data} IS NOT NULL`),
+  );
+}
+
 function isSql(value: unknown): value is SQL {
   return typeof value === 'object' && value !== null && 'queryChunks' in value;
 }

@@ -341,3 +341,30 @@ describe('admin actions', () => {
     }
   });
 });
+
+describe('scheduled publication', () => {
+  it('the cron that publishes due articles writes article.published for each, in its batch', async () => {
+    const admin = await userWithRole('admin');
+    const hook = await endpoint(admin.token, ['article.published']);
+    const writer = await registerUser();
+    const publishAt = new Date(Date.now() + 60_000).toISOString();
+    const created = await call('POST', '/api/articles', {
+      token: writer.token,
+      body: { article: { ...newArticle.article, status: 'scheduled', publishAt } },
+    });
+    expect(created.status).toBe(201);
+    expect(await deliveriesOf(hook.id)).toHaveLength(0);
+    receiver();
+    await runCron(EVERY_5_MINUTES, Date.now() + 120_000);
+    const rows = await deliveriesOf(hook.id);
+    expect(rows).toHaveLength(1);
+    expect(JSON.parse(rows[0]!.payload)).toMatchObject({
+      type: 'article.published',
+      data: {
+        slug: created.body.article.slug,
+        status: 'published',
+        publishedAt: publishAt,
+      },
+    });
+  });
+});
