@@ -67,28 +67,7 @@ function prefixMatch(column: SQL, prefix: string): SQL {
  * round trip (page and count in one batch).
  */
 export async function listUsers(db: Database, query: UserListQuery) {
-  const filters: SQL[] = [];
-  if (query.q) {
-    filters.push(
-      or(prefixMatch(sql`lower(${users.username})`, query.q), prefixMatch(sql`lower(${users.email})`, query.q))!,
-    );
-  }
-  if (query.role) filters.push(eq(users.role, query.role));
-  const where = filters.length ? and(...filters) : undefined;
-  const page: SQL[] = [...filters];
-  if (query.cursor) {
-    const c = decodeCursor(query.cursor);
-    page.push(or(lt(users.createdAt, new Date(c.at)), and(eq(users.createdAt, new Date(c.at)), lt(users.id, c.id)))!);
-  }
-  const [rows, total] = await db.batch([
-    db
-      .select(userColumns)
-      .from(users)
-      .where(page.length ? and(...page) : undefined)
-      .orderBy(desc(users.createdAt), desc(users.id))
-      .limit(query.limit + 1),
-    db.select({ n: count() }).from(users).where(where),
-  ]);
+  const [rows, total] = await db.batch([usersPageQuery(db, query), usersCountQuery(db, query)]);
   const more = rows.length > query.limit;
   const items = more ? rows.slice(0, query.limit) : rows;
   const last = items[items.length - 1];
@@ -97,6 +76,40 @@ export async function listUsers(db: Database, query: UserListQuery) {
     total: total[0]?.n ?? 0,
     nextCursor: more && last ? encodeCursor(last.createdAt, last.id) : null,
   };
+}
+
+function userFilters(query: Pick<UserListQuery, 'q' | 'role'>): SQL[] {
+  const filters: SQL[] = [];
+  if (query.q) {
+    filters.push(
+      or(prefixMatch(sql`lower(${users.username})`, query.q), prefixMatch(sql`lower(${users.email})`, query.q))!,
+    );
+  }
+  if (query.role) filters.push(eq(users.role, query.role));
+  return filters;
+}
+
+/** A page of accounts (one more than asked, to know whether another page follows). */
+export function usersPageQuery(db: Database, query: UserListQuery) {
+  const page = userFilters(query);
+  if (query.cursor) {
+    const c = decodeCursor(query.cursor);
+    page.push(or(lt(users.createdAt, new Date(c.at)), and(eq(users.createdAt, new Date(c.at)), lt(users.id, c.id)))!);
+  }
+  return db
+    .select(userColumns)
+    .from(users)
+    .where(page.length ? and(...page) : undefined)
+    .orderBy(desc(users.createdAt), desc(users.id))
+    .limit(query.limit + 1);
+}
+
+export function usersCountQuery(db: Database, query: Pick<UserListQuery, 'q' | 'role'>) {
+  const filters = userFilters(query);
+  return db
+    .select({ n: count() })
+    .from(users)
+    .where(filters.length ? and(...filters) : undefined);
 }
 
 /** One account with its number of active sessions and content, in one round trip. */
@@ -316,9 +329,9 @@ export async function revokeUserSessions(
 // Moderation.
 
 /** The reports queue, oldest open first by default (keyset on id), with the comment and who wrote it. */
-export async function listReports(db: Database, query: { status: 'open' | 'resolved'; limit: number; after?: number }) {
+export function reportsQuery(db: Database, query: { status: 'open' | 'resolved'; limit: number; after?: number }) {
   const reporters = sql`(SELECT ${users.username} FROM ${users} WHERE ${users.id} = ${commentReports.reporterId})`;
-  const rows = await db
+  return db
     .select({
       id: commentReports.id,
       reason: commentReports.reason,
@@ -347,6 +360,10 @@ export async function listReports(db: Database, query: { status: 'open' | 'resol
     )
     .orderBy(commentReports.id)
     .limit(query.limit + 1);
+}
+
+export async function listReports(db: Database, query: { status: 'open' | 'resolved'; limit: number; after?: number }) {
+  const rows = await reportsQuery(db, query);
   const more = rows.length > query.limit;
   const items = more ? rows.slice(0, query.limit) : rows;
   return { reports: items, nextCursor: more ? String(items[items.length - 1]!.id) : null };
@@ -436,14 +453,14 @@ export async function resolveReport(
 // Audit log.
 
 /** Newest first, keyset on id, optionally for one target. */
-export async function listAudit(
+export function auditQuery(
   db: Database,
   query: { limit: number; before?: number; targetType?: string; targetId?: string },
 ) {
   const actorName = sql<
     string | null
   >`(SELECT ${users.username} FROM ${users} WHERE ${users.id} = ${auditLog.actorId})`;
-  const rows = await db
+  return db
     .select({
       id: auditLog.id,
       actorId: auditLog.actorId,
@@ -466,6 +483,13 @@ export async function listAudit(
     )
     .orderBy(desc(auditLog.id))
     .limit(query.limit + 1);
+}
+
+export async function listAudit(
+  db: Database,
+  query: { limit: number; before?: number; targetType?: string; targetId?: string },
+) {
+  const rows = await auditQuery(db, query);
   const more = rows.length > query.limit;
   const items = more ? rows.slice(0, query.limit) : rows;
   return { entries: items, nextCursor: more ? String(items[items.length - 1]!.id) : null };

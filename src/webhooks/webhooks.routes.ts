@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { getConfig } from '../config';
 import type { AppEnv } from '../env';
-import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { idempotencyClaim, idempotent } from '../middleware/idempotency';
+import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { createRouter } from '../router';
 import type { AuditActor } from '../security/audit';
 import { requireAuth, requirePermission, type AuthEnv } from '../sessions/sessions.middleware';
@@ -144,8 +145,8 @@ webhooksRouter.openapi(
     description:
       'Answers with the signing secret, shown only here and on rotation. In production the URL must be https on the default port with a public host name (no IP literals, no localhost).',
     security: tokenAuth,
-    middleware,
-    request: jsonBody(NewEndpointBody),
+    middleware: [...middleware, idempotent] as [...typeof middleware, typeof idempotent],
+    request: { headers: IdempotencyHeaders, ...jsonBody(NewEndpointBody) },
     responses: { 201: jsonResponse(EndpointResponse, 'Created'), ...denied, 422: errors[422] },
   }),
   async (c) => {
@@ -155,6 +156,7 @@ webhooksRouter.openapi(
       c.req.valid('json').webhook,
       getConfig(c.env).isProduction,
       new Date(),
+      idempotencyClaim(c),
     );
     return c.json({ webhook: toEndpoint(row, true) }, 201);
   },

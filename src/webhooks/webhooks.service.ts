@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import { Webhook } from 'standardwebhooks';
 import type { Database } from '../db/client';
 import { webhookDeliveries, webhookEndpoints } from '../db/schema';
@@ -66,6 +67,8 @@ export async function createEndpoint(
   input: EndpointInput,
   isProduction: boolean,
   now: Date,
+  /** Statements that must commit with the endpoint or not at all (an Idempotency-Key claim). */
+  alsoInBatch: BatchItem<'sqlite'>[] = [],
 ): Promise<EndpointRow> {
   assertUrl(input.url, isProduction);
   const id = newId('whe');
@@ -96,6 +99,7 @@ export async function createEndpoint(
       now,
     ),
     db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)),
+    ...alsoInBatch,
   ]);
   return rows[0]!;
 }

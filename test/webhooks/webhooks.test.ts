@@ -368,3 +368,20 @@ describe('scheduled publication', () => {
     });
   });
 });
+
+describe('POST /api/admin/webhooks with Idempotency-Key', () => {
+  it('creates one endpoint for a retried request', async () => {
+    const admin = await userWithRole('admin');
+    const body = { webhook: { url: `https://hooks.example.com/${unique('idem')}`, events: ['member.created'] } };
+    const headers = { 'Idempotency-Key': unique('key') };
+    const first = await call('POST', '/api/admin/webhooks', { token: admin.token, body, headers });
+    const retry = await call('POST', '/api/admin/webhooks', { token: admin.token, body, headers });
+    expect(first.status).toBe(201);
+    expect(retry.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(retry.body.webhook.id).toBe(first.body.webhook.id);
+    const { results } = await env.DB.prepare('SELECT id FROM webhook_endpoints WHERE url = ?')
+      .bind(body.webhook.url)
+      .all();
+    expect(results).toHaveLength(1);
+  });
+});
