@@ -326,7 +326,77 @@ export interface paths {
             };
         };
         post?: never;
-        delete?: never;
+        /**
+         * Delete your account
+         * @description Requires your password again. Signs you out everywhere, deletes your comments, favorites, follows, drafts and uploads, and anonymises the account (username and email become free). Published articles stay, credited to the anonymised name. The row is hard-deleted after 30 days when no article is credited to it.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DeleteAccountRequest"];
+                };
+            };
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -978,7 +1048,7 @@ export interface paths {
         put?: never;
         /**
          * Create an article
-         * @description Answers 201 with the article. The slug comes from the title (made unique, so duplicate titles are fine). Folio extensions: `status` (draft, scheduled with `publishAt`) and `visibility`.
+         * @description Answers 201 with the article. The slug comes from the title (made unique, so duplicate titles are fine). Folio extensions: `status` (draft, scheduled with `publishAt`) and `visibility`. Needs the permission `publish:article` (every member, unless ONLY_AUTHORS_PUBLISH=true: then authors, editors and admins).
          */
         post: {
             parameters: {
@@ -1007,6 +1077,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid credentials */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1100,7 +1179,7 @@ export interface paths {
             };
         };
         /**
-         * Update an article (author only)
+         * Update an article (its author, or an editor)
          * @description A new title gives a new slug. Omitting `tagList` keeps the tags, `[]` clears them.
          */
         put: {
@@ -1598,7 +1677,7 @@ export interface paths {
         put?: never;
         /**
          * Create a comment for an article
-         * @description Requires read access to the article. Limited per user (see 429 and Retry-After).
+         * @description Requires read access to the article; banned members get 403 `user`. Limited per user (see 429 and Retry-After).
          */
         post: {
             parameters: {
@@ -1768,6 +1847,1748 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/articles/{slug}/comments/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a comment to the moderators
+         * @description Reporting the same comment again is harmless (200 with the first report). 20 reports an hour per member.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The article's `slug`. */
+                    slug: string;
+                    /** @description The comment's `id`. */
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReportCommentRequest"];
+                };
+            };
+            responses: {
+                /** @description Reported */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CommentReportResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List and search accounts (newest first)
+         * @description Permission `read:users`. `q` matches a username or email prefix. Keyset pagination with `cursor`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Prefix of the username or email */
+                    q?: string;
+                    /** @description Only accounts with this role. */
+                    role?: "member" | "author" | "editor" | "admin";
+                    /** @description Page size, 1–100 (default 20). */
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of accounts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminUserList"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One account
+         * @description Permission `read:users`. With the number of active sessions and articles.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The account id (`id` in the admin user list). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The account */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminUserDetail"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/role": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set an account's role
+         * @description Permission `manage:roles`. Revokes the account's sessions so the new role applies at once (other locations: within ~60 s). Your own role and the last admin's cannot change.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The account id (`id` in the admin user list). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SetRoleRequest"];
+                };
+            };
+            responses: {
+                /** @description Updated */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminUserResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/ban": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ban an account
+         * @description Permission `ban:user`. Blocks login and commenting, and revokes every session. `until` omitted or null: permanent.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The account id (`id` in the admin user list). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BanRequest"];
+                };
+            };
+            responses: {
+                /** @description Banned */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminUserResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        /**
+         * Lift a ban
+         * @description Permission `ban:user`. The member can sign in again at once. Audited.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The account id (`id` in the admin user list). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Unbanned */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminUserResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An account's active sessions
+         * @description Permission `manage:sessions`. Newest first.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The account id (`id` in the admin user list). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Active sessions */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminSessions"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Revoke all of an account's sessions
+         * @description Permission `manage:sessions`. Signs the account out everywhere. Audited.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The account id (`id` in the admin user list). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description How many were revoked */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminRevoked"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/sessions/{sessionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one of an account's sessions
+         * @description Permission `manage:sessions`. Its KV copy is deleted (other locations: within ~60 s). Audited.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The account id (`id` in the admin user list). */
+                    id: string;
+                    /** @description The session id (from the account’s session list). */
+                    sessionId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The comment reports queue
+         * @description Permission `moderate:comment` (editors and admins). Oldest first; `cursor` is `nextCursor`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Which reports (default open). */
+                    status?: "open" | "resolved";
+                    /** @description Page size, 1–100 (default 20). */
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Reports */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReportList"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/reports/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a report
+         * @description Permission `moderate:comment`. Resolving twice changes nothing. Audited.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The report id. */
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ResolveReportRequest"];
+                };
+            };
+            responses: {
+                /** @description Resolved */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ResolvedReport"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/comments/{id}/hide": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hide a comment (only its author still sees it)
+         * @description Permission `moderate:comment`. The comment disappears from the list for everyone but its author. Audited.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The comment id. */
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The comment */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CommentVisibility"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        /**
+         * Show a hidden comment again
+         * @description Permission `moderate:comment`. The comment is listed for everyone again. Audited.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The comment id. */
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The comment */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CommentVisibility"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log, newest first
+         * @description Permission `read:audit`. Filter by `targetType` and `targetId`; `cursor` is `nextCursor`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, 1–100 (default 20). */
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page. */
+                    cursor?: string;
+                    /** @description Only entries about this kind of target (user, comment, comment_report, webhook). */
+                    targetType?: string;
+                    /** @description Only entries about this target id. */
+                    targetId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditLog"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an image
+         * @description The raw image bytes are the request body (not multipart). JPEG, PNG, GIF, WebP and AVIF are recognised by their content; the declared type and any file name are ignored. At most MEDIA_MAX_BYTES (10 MB by default) per file, MEDIA_QUOTA_BYTES per member, 30 uploads an hour.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. 1-255 printable characters, e.g. a UUID. The same key with the same request within 24 h replays the first response (`Idempotent-Replayed: true`) without a second effect; with a different request: 422; while the first is in flight: 409. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            responses: {
+                /** @description Stored */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MediaResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/media/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete one of your uploads
+         * @description Someone else's upload answers 404. Copies already cached by browsers or CDNs may live on.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The upload id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook endpoints
+         * @description Permission `manage:webhooks`. Newest first; secrets are never listed.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Endpoints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookList"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Register an endpoint
+         * @description Answers with the signing secret, shown only here and on rotation. In production the URL must be https on the default port with a public host name (no IP literals, no localhost).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. 1-255 printable characters, e.g. a UUID. The same key with the same request within 24 h replays the first response (`Idempotent-Replayed: true`) without a second effect; with a different request: 422; while the first is in flight: 409. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewWebhookRequest"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One endpoint
+         * @description Permission `manage:webhooks`. Includes its failure count and why it was disabled, if it was.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The endpoint id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The endpoint */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        /**
+         * Update an endpoint
+         * @description Permission `manage:webhooks`. Re-enabling resets its failure count; its pending deliveries resume. Audited.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The endpoint id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateWebhookRequest"];
+                };
+            };
+            responses: {
+                /** @description Updated */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /**
+         * Delete an endpoint and its delivery log
+         * @description Permission `manage:webhooks`. Pending deliveries are dropped. Audited.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The endpoint id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the signing secret
+         * @description Returns the new secret once. For 24 hours every delivery is signed with both secrets.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The endpoint id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description New secret */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event now
+         * @description Delivers a `webhook.test` event to this endpoint at once and answers with the delivery.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The endpoint id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The attempt */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDeliveryResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An endpoint's delivery log, newest first
+         * @description Permission `manage:webhooks`. Each delivery with its status, attempts, last HTTP status and error.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, 1–100 (default 20). */
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The endpoint id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deliveries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDeliveries"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download everything Folio holds about you (JSON)
+         * @description Profile, articles (drafts included), comments, favorites, follows, sessions, uploads and reports you filed. Once a day (429 with Retry-After otherwise).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The archive */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DataExport"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -1795,6 +3616,57 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["JWKS"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/media/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An uploaded image
+         * @description Served with `Cache-Control: public, max-age=31536000, immutable`: keys are never reused.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The key from the upload’s URL. */
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The image */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/*": string;
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
                     };
                 };
             };
@@ -2456,6 +4328,522 @@ export interface components {
                  */
                 body: string;
             };
+        };
+        /** @description The report (the first one, if you reported it before). */
+        CommentReportResponse: {
+            /** @description Your report. */
+            report: {
+                /** @description Report id. */
+                id: number;
+                /**
+                 * @description open until a moderator resolves it.
+                 * @enum {string}
+                 */
+                status: "open" | "resolved";
+                /**
+                 * Format: date-time
+                 * @description When it was reported.
+                 */
+                createdAt: string;
+            };
+        };
+        /**
+         * @description Report a comment to the moderators.
+         * @example {
+         *       "report": {
+         *         "reason": "Spam"
+         *       }
+         *     }
+         */
+        ReportCommentRequest: {
+            /** @description The report. */
+            report: {
+                /**
+                 * @description What is wrong with the comment (1–1000 characters).
+                 * @example Spam
+                 */
+                reason: string;
+            };
+        };
+        /** @description A page of accounts. */
+        AdminUserList: {
+            /** @description Newest first. */
+            users: components["schemas"]["AdminUser"][];
+            /** @description How many accounts match, over all pages. */
+            usersCount: number;
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            nextCursor: string | null;
+        };
+        /** @description An account as admins see it. */
+        AdminUser: {
+            /** @description Stable account id. */
+            id: string;
+            /** @description Current username. */
+            username: string;
+            /** @description Current email address. */
+            email: string;
+            /**
+             * @description Stored role (ADMIN_USERNAMES may raise it to admin at sign-in).
+             * @enum {string}
+             */
+            role: "member" | "author" | "editor" | "admin";
+            /** @description Profile bio. */
+            bio: string | null;
+            /** @description Profile image URL. */
+            image: string | null;
+            /** @description Whether the email address is confirmed. */
+            emailVerified: boolean;
+            /**
+             * Format: date-time
+             * @description When the account was registered.
+             */
+            createdAt: string;
+            /** @description The latest ban, or null if never banned (or lifted). */
+            ban: {
+                /**
+                 * Format: date-time
+                 * @description When the ban was set.
+                 */
+                at: string;
+                /**
+                 * Format: date-time
+                 * @description When it ends; null: permanent.
+                 */
+                until: string | null;
+                /** @description Why (shown to admins only). */
+                reason: string | null;
+                /** @description Whether the ban is in force now. */
+                active: boolean;
+            } | null;
+            /**
+             * Format: date-time
+             * @description When the member deleted the account (it is anonymised); null otherwise.
+             */
+            deletedAt: string | null;
+        };
+        /** @description One account. */
+        AdminUserDetail: {
+            /** @description The account with its activity counts. */
+            user: {
+                /** @description Stable account id. */
+                id: string;
+                /** @description Current username. */
+                username: string;
+                /** @description Current email address. */
+                email: string;
+                /**
+                 * @description Stored role (ADMIN_USERNAMES may raise it to admin at sign-in).
+                 * @enum {string}
+                 */
+                role: "member" | "author" | "editor" | "admin";
+                /** @description Profile bio. */
+                bio: string | null;
+                /** @description Profile image URL. */
+                image: string | null;
+                /** @description Whether the email address is confirmed. */
+                emailVerified: boolean;
+                /**
+                 * Format: date-time
+                 * @description When the account was registered.
+                 */
+                createdAt: string;
+                /** @description The latest ban, or null if never banned (or lifted). */
+                ban: {
+                    /**
+                     * Format: date-time
+                     * @description When the ban was set.
+                     */
+                    at: string;
+                    /**
+                     * Format: date-time
+                     * @description When it ends; null: permanent.
+                     */
+                    until: string | null;
+                    /** @description Why (shown to admins only). */
+                    reason: string | null;
+                    /** @description Whether the ban is in force now. */
+                    active: boolean;
+                } | null;
+                /**
+                 * Format: date-time
+                 * @description When the member deleted the account (it is anonymised); null otherwise.
+                 */
+                deletedAt: string | null;
+                /** @description Sessions currently signed in. */
+                activeSessions: number;
+                /** @description Articles credited to the account, drafts included. */
+                articlesCount: number;
+            };
+        };
+        /** @description The account after the change. */
+        AdminUserResponse: {
+            user: components["schemas"]["AdminUser"];
+        };
+        /**
+         * @description Set an account’s role.
+         * @example {
+         *       "user": {
+         *         "role": "editor"
+         *       }
+         *     }
+         */
+        SetRoleRequest: {
+            /** @description The new role. */
+            user: {
+                /**
+                 * @description member < author < editor < admin.
+                 * @enum {string}
+                 */
+                role: "member" | "author" | "editor" | "admin";
+            };
+        };
+        /**
+         * @description Ban an account.
+         * @example {
+         *       "ban": {
+         *         "reason": "Spam",
+         *         "until": "2026-12-31T00:00:00.000Z"
+         *       }
+         *     }
+         */
+        BanRequest: {
+            /** @description The ban. */
+            ban: {
+                /** @description Why (kept with the account and in the audit log). */
+                reason: string;
+                /**
+                 * Format: date-time
+                 * @description Omit or null for a permanent ban
+                 */
+                until?: string | null;
+            };
+        };
+        /** @description An account’s active sessions. */
+        AdminSessions: {
+            /** @description Active sessions, newest first. */
+            sessions: {
+                /** @description Session id. */
+                id: string;
+                /**
+                 * Format: date-time
+                 * @description When it signed in.
+                 */
+                createdAt: string;
+                /**
+                 * Format: date-time
+                 * @description Last use (updated at most every 5 minutes).
+                 */
+                lastSeenAt: string;
+                /**
+                 * Format: date-time
+                 * @description When it ends unless refreshed.
+                 */
+                expiresAt: string;
+                /** @description Client user agent at sign-in. */
+                userAgent: string | null;
+                /** @description Country at sign-in (Cloudflare). */
+                country: string | null;
+            }[];
+        };
+        /** @description The outcome of revoking sessions. */
+        AdminRevoked: {
+            /** @description How many sessions were revoked. */
+            revoked: number;
+        };
+        /** @description A page of the comment reports queue. */
+        ReportList: {
+            /** @description Oldest first. */
+            reports: {
+                /** @description Report id. */
+                id: number;
+                /** @description What the reporter wrote. */
+                reason: string;
+                /**
+                 * @description open or resolved.
+                 * @enum {string}
+                 */
+                status: "open" | "resolved";
+                /** @description dismissed or actioned, once resolved. */
+                resolution: string | null;
+                /** @description Username of the reporter. */
+                reporter: string | null;
+                /**
+                 * Format: date-time
+                 * @description When it was reported.
+                 */
+                createdAt: string;
+                /**
+                 * Format: date-time
+                 * @description When it was resolved.
+                 */
+                resolvedAt: string | null;
+                /** @description The reported comment. */
+                comment: {
+                    /** @description Comment id. */
+                    id: number;
+                    /** @description Comment text. */
+                    body: string;
+                    /** @description Whether moderators hid it. */
+                    hidden: boolean;
+                    /** @description Username of its author. */
+                    author: string;
+                    /** @description Slug of its article. */
+                    article: string;
+                };
+            }[];
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            nextCursor: string | null;
+        };
+        /** @description The resolved report. */
+        ResolvedReport: {
+            /** @description The report. */
+            report: {
+                /** @description Report id. */
+                id: number;
+                /**
+                 * @description resolved.
+                 * @enum {string}
+                 */
+                status: "open" | "resolved";
+                /** @description The resolution. */
+                resolution: string | null;
+                /**
+                 * Format: date-time
+                 * @description When it was resolved.
+                 */
+                resolvedAt: string | null;
+            };
+        };
+        /**
+         * @description Resolve a report.
+         * @example {
+         *       "report": {
+         *         "resolution": "actioned"
+         *       }
+         *     }
+         */
+        ResolveReportRequest: {
+            /** @description The resolution. */
+            report: {
+                /**
+                 * @description dismissed (nothing wrong) or actioned (e.g. the comment was hidden).
+                 * @enum {string}
+                 */
+                resolution: "dismissed" | "actioned";
+            };
+        };
+        /** @description A comment’s visibility after the change. */
+        CommentVisibility: {
+            /** @description The comment. */
+            comment: {
+                /** @description Comment id. */
+                id: number;
+                /** @description Whether it is hidden now. */
+                hidden: boolean;
+            };
+        };
+        /** @description A page of the audit log. */
+        AuditLog: {
+            /** @description Newest first. */
+            entries: {
+                /** @description Entry id (increasing). */
+                id: number;
+                /** @description Who acted. */
+                actor: {
+                    /** @description Account id of who acted. */
+                    id: string;
+                    /** @description Their current username. */
+                    username: string | null;
+                };
+                /** @description What was done, e.g. user.ban, comment.hide. */
+                action: string;
+                /** @description What it was done to. */
+                target: {
+                    /** @description Kind of target. */
+                    type: string;
+                    /** @description Target id. */
+                    id: string;
+                };
+                /** @description The relevant state before (JSON), if any. */
+                before?: unknown;
+                /** @description The relevant state after (JSON), if any. */
+                after?: unknown;
+                /** @description The X-Request-Id of the request that did it. */
+                requestId: string;
+                /**
+                 * Format: date-time
+                 * @description When.
+                 */
+                createdAt: string;
+            }[];
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            nextCursor: string | null;
+        };
+        /** @description The stored upload. */
+        MediaResponse: {
+            media: components["schemas"]["Media"];
+        };
+        /** @description An uploaded image. */
+        Media: {
+            /** @description Upload id (for DELETE /api/media/{id}). */
+            id: string;
+            /**
+             * @description Where the image is served.
+             * @example https://api.folio.example/media/3kF...Q.png
+             */
+            url: string;
+            /** @description The type found in the bytes. */
+            contentType: string;
+            /** @description Bytes. */
+            size: number;
+            /**
+             * Format: date-time
+             * @description When it was uploaded.
+             */
+            createdAt: string;
+        };
+        /** @description The registered endpoints. */
+        WebhookList: {
+            /** @description Newest first. */
+            webhooks: components["schemas"]["WebhookEndpoint"][];
+        };
+        /** @description A webhook endpoint. */
+        WebhookEndpoint: {
+            /** @description Endpoint id. */
+            id: string;
+            /** @description Where deliveries are POSTed. */
+            url: string;
+            /** @description A note for admins. */
+            description: string | null;
+            /** @description Event types it receives: article.published, article.updated, article.deleted, member.created, comment.created, membership.updated, payment.succeeded. */
+            events: ("article.published" | "article.updated" | "article.deleted" | "member.created" | "comment.created" | "membership.updated" | "payment.succeeded")[];
+            /** @description Disabled endpoints receive nothing (and get no new events). */
+            enabled: boolean;
+            /** @description Failed attempts in a row (10 disables it). */
+            consecutiveFailures: number;
+            /** @description Why it was disabled automatically, if it was. */
+            disabledReason: string | null;
+            /**
+             * Format: date-time
+             * @description When it was registered.
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updatedAt: string;
+            /** @description Only in the answers to create and rotate-secret */
+            secret?: string;
+        };
+        /** @description One webhook endpoint. */
+        WebhookResponse: {
+            webhook: components["schemas"]["WebhookEndpoint"];
+        };
+        /**
+         * @description Register a webhook endpoint.
+         * @example {
+         *       "webhook": {
+         *         "url": "https://hooks.example.com/folio",
+         *         "events": [
+         *           "article.published"
+         *         ]
+         *       }
+         *     }
+         */
+        NewWebhookRequest: {
+            /** @description The endpoint. */
+            webhook: {
+                /** @description https URL with a public host name (development also allows http and localhost). */
+                url: string;
+                /** @description Event types to receive: article.published, article.updated, article.deleted, member.created, comment.created, membership.updated, payment.succeeded. */
+                events: ("article.published" | "article.updated" | "article.deleted" | "member.created" | "comment.created" | "membership.updated" | "payment.succeeded")[];
+                /** @description A note for admins. */
+                description?: string | null;
+                /** @description Whether it receives events (default true). */
+                enabled?: boolean;
+            };
+        };
+        /**
+         * @description Change a webhook endpoint.
+         * @example {
+         *       "webhook": {
+         *         "enabled": true
+         *       }
+         *     }
+         */
+        UpdateWebhookRequest: {
+            /** @description Fields to change; omitted ones stay. */
+            webhook: {
+                /** @description https URL with a public host name (development also allows http and localhost). */
+                url?: string;
+                /** @description Event types to receive: article.published, article.updated, article.deleted, member.created, comment.created, membership.updated, payment.succeeded. */
+                events?: ("article.published" | "article.updated" | "article.deleted" | "member.created" | "comment.created" | "membership.updated" | "payment.succeeded")[];
+                /** @description A note for admins. */
+                description?: string | null;
+                /** @description Whether it receives events (default true). */
+                enabled?: boolean;
+            };
+        };
+        /** @description The test delivery. */
+        WebhookDeliveryResponse: {
+            delivery: components["schemas"]["WebhookDelivery"];
+        };
+        /** @description One event for one endpoint, with its delivery state. */
+        WebhookDelivery: {
+            /** @description Delivery id. */
+            id: string;
+            /** @description The `webhook-id` header: the same on every retry. */
+            eventId: string;
+            /** @description Event type. */
+            eventType: string;
+            /**
+             * @description pending (waiting or retrying), sending, delivered, or failed (gave up).
+             * @enum {string}
+             */
+            status: "pending" | "sending" | "delivered" | "failed";
+            /** @description Attempts so far (at most 8). */
+            attempts: number;
+            /** @description HTTP status of the last attempt (0: no answer). */
+            lastStatus: number | null;
+            /** @description What went wrong last, if anything. */
+            lastError: string | null;
+            /**
+             * Format: date-time
+             * @description When it is tried next (if pending).
+             */
+            nextAttemptAt: string;
+            /**
+             * Format: date-time
+             * @description When the event happened.
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When it was delivered.
+             */
+            deliveredAt: string | null;
+        };
+        /** @description A page of an endpoint’s delivery log. */
+        WebhookDeliveries: {
+            /** @description Newest first. */
+            deliveries: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            nextCursor: string | null;
+        };
+        /** @description The archive: `format`, `exportedAt`, then one key per section (profile, articles, comments, favorites, following, followers, sessions, media, commentReports). */
+        DataExport: {
+            [key: string]: unknown;
+        };
+        /**
+         * @description Confirm the deletion.
+         * @example {
+         *       "password": "jakejake1"
+         *     }
+         */
+        DeleteAccountRequest: {
+            /** @description Your current password (a fresh re-authentication). */
+            password: string;
         };
         /** @description JSON Web Key Set (RFC 7517) for verifying access tokens elsewhere. */
         JWKS: {

@@ -56,23 +56,30 @@ export const MultipleCommentsResponse = z
 
 export const ReportCommentBody = z
   .object({
-    report: z.object({
-      reason: z
-        .string({ error: BLANK })
-        .trim()
-        .min(1, BLANK)
-        .max(1000, 'is too long (maximum is 1000 characters)')
-        .openapi({ example: 'Spam' }),
-    }),
+    report: z
+      .object({
+        reason: z
+          .string({ error: BLANK })
+          .trim()
+          .min(1, BLANK)
+          .max(1000, 'is too long (maximum is 1000 characters)')
+          .openapi({ example: 'Spam', description: 'What is wrong with the comment (1–1000 characters).' }),
+      })
+      .openapi({ description: 'The report.' }),
   })
-  .openapi('ReportCommentRequest');
+  .openapi('ReportCommentRequest', {
+    description: 'Report a comment to the moderators.',
+    example: { report: { reason: 'Spam' } },
+  });
 
 export const ReportResponse = z
   .object({
-    report: z.object({
-      id: z.number().int(),
-      status: z.enum(['open', 'resolved']),
-      createdAt: z.string().openapi({ format: 'date-time' }),
-    }),
+    report: z
+      .object({
+        id: z.number().int().openapi({ description: 'Report id.' }),
+        status: z.enum(['open', 'resolved']).openapi({ description: 'open until a moderator resolves it.' }),
+        createdAt: z.string().openapi({ format: 'date-time', description: 'When it was reported.' }),
+      })
+      .openapi({ description: 'Your report.' }),
   })
-  .openapi('CommentReportResponse');
+  .openapi('CommentReportResponse', { description: 'The report (the first one, if you reported it before).' });

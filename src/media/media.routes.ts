@@ -26,13 +26,15 @@ const uploadLimit = fromConfig((config) =>
 
 const MediaObject = z
   .object({
-    id: z.string(),
-    url: z.string().openapi({ example: 'https://api.folio.example/media/3kF...Q.png' }),
-    contentType: z.string(),
-    size: z.number().int(),
-    createdAt: z.string().openapi({ format: 'date-time' }),
+    id: z.string().openapi({ description: 'Upload id (for DELETE /api/media/{id}).' }),
+    url: z
+      .string()
+      .openapi({ example: 'https://api.folio.example/media/3kF...Q.png', description: 'Where the image is served.' }),
+    contentType: z.string().openapi({ description: 'The type found in the bytes.' }),
+    size: z.number().int().openapi({ description: 'Bytes.' }),
+    createdAt: z.string().openapi({ format: 'date-time', description: 'When it was uploaded.' }),
   })
-  .openapi('Media');
+  .openapi('Media', { description: 'An uploaded image.' });
 
 function toMedia(row: MediaRow, origin: string) {
   return {
@@ -61,7 +63,10 @@ mediaRouter.openapi(
       },
     },
     responses: {
-      201: jsonResponse(z.object({ media: MediaObject }).openapi('MediaResponse'), 'Stored'),
+      201: jsonResponse(
+        z.object({ media: MediaObject }).openapi('MediaResponse', { description: 'The stored upload.' }),
+        'Stored',
+      ),
       401: errors[401],
       403: errors[403],
       413: errors[413],
@@ -101,7 +106,7 @@ mediaRouter.openapi(
           .string()
           .min(1)
           .max(64)
-          .openapi({ param: { name: 'id', in: 'path' } }),
+          .openapi({ param: { name: 'id', in: 'path' }, description: 'The upload id.' }),
       }),
     },
     responses: { 204: { description: 'Deleted' }, 401: errors[401], 404: errors[404] },
@@ -124,7 +129,7 @@ mediaFilesRouter.openapi(
         key: z
           .string()
           .regex(/^[A-Za-z0-9_-]{32}\.(jpg|png|gif|webp|avif)$/)
-          .openapi({ param: { name: 'key', in: 'path' } }),
+          .openapi({ param: { name: 'key', in: 'path' }, description: 'The key from the upload’s URL.' }),
       }),
     },
     responses: {

@@ -20,7 +20,13 @@ privacyRouter.openapi(
     security: tokenAuth,
     middleware: requireAuth,
     responses: {
-      200: jsonResponse(z.record(z.string(), z.unknown()).openapi('DataExport'), 'The archive'),
+      200: jsonResponse(
+        z.record(z.string(), z.unknown()).openapi('DataExport', {
+          description:
+            'The archive: `format`, `exportedAt`, then one key per section (profile, articles, comments, favorites, following, followers, sessions, media, commentReports).',
+        }),
+        'The archive',
+      ),
       401: errors[401],
       429: errors[429],
     },
@@ -36,8 +42,14 @@ privacyRouter.openapi(
 );
 
 const DeleteAccountBody = z
-  .object({ password: z.string({ error: "can't be blank" }).min(1, "can't be blank").max(128) })
-  .openapi('DeleteAccountRequest');
+  .object({
+    password: z
+      .string({ error: "can't be blank" })
+      .min(1, "can't be blank")
+      .max(128)
+      .openapi({ description: 'Your current password (a fresh re-authentication).' }),
+  })
+  .openapi('DeleteAccountRequest', { description: 'Confirm the deletion.', example: { password: 'jakejake1' } });
 
 privacyRouter.openapi(
   createRoute({

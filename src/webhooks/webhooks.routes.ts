@@ -35,21 +35,24 @@ function actorOf(c: Context<AppEnv & AuthEnv>): AuditActor {
   return { actorId: c.var.auth.userId, requestId: c.var.requestId };
 }
 
-const iso = z.string().openapi({ format: 'date-time' });
+const iso = (description: string) => z.string().openapi({ format: 'date-time', description });
+const eventList = z
+  .array(z.enum(WEBHOOK_EVENTS))
+  .openapi({ description: `Event types it receives: ${WEBHOOK_EVENTS.join(', ')}.` });
 const Endpoint = z
   .object({
-    id: z.string(),
-    url: z.string(),
-    description: z.string().nullable(),
-    events: z.array(z.enum(WEBHOOK_EVENTS)),
-    enabled: z.boolean(),
-    consecutiveFailures: z.number().int(),
-    disabledReason: z.string().nullable(),
-    createdAt: iso,
-    updatedAt: iso,
+    id: z.string().openapi({ description: 'Endpoint id.' }),
+    url: z.string().openapi({ description: 'Where deliveries are POSTed.' }),
+    description: z.string().nullable().openapi({ description: 'A note for admins.' }),
+    events: eventList,
+    enabled: z.boolean().openapi({ description: 'Disabled endpoints receive nothing (and get no new events).' }),
+    consecutiveFailures: z.number().int().openapi({ description: 'Failed attempts in a row (10 disables it).' }),
+    disabledReason: z.string().nullable().openapi({ description: 'Why it was disabled automatically, if it was.' }),
+    createdAt: iso('When it was registered.'),
+    updatedAt: iso('When it last changed.'),
     secret: z.string().optional().openapi({ description: 'Only in the answers to create and rotate-secret' }),
   })
-  .openapi('WebhookEndpoint');
+  .openapi('WebhookEndpoint', { description: 'A webhook endpoint.' });
 
 function toEndpoint(row: EndpointRow, withSecret = false) {
   return {
@@ -68,18 +71,20 @@ function toEndpoint(row: EndpointRow, withSecret = false) {
 
 const Delivery = z
   .object({
-    id: z.string(),
-    eventId: z.string(),
-    eventType: z.string(),
-    status: z.enum(['pending', 'sending', 'delivered', 'failed']),
-    attempts: z.number().int(),
-    lastStatus: z.number().int().nullable(),
-    lastError: z.string().nullable(),
-    nextAttemptAt: iso,
-    createdAt: iso,
-    deliveredAt: iso.nullable(),
+    id: z.string().openapi({ description: 'Delivery id.' }),
+    eventId: z.string().openapi({ description: 'The `webhook-id` header: the same on every retry.' }),
+    eventType: z.string().openapi({ description: 'Event type.' }),
+    status: z
+      .enum(['pending', 'sending', 'delivered', 'failed'])
+      .openapi({ description: 'pending (waiting or retrying), sending, delivered, or failed (gave up).' }),
+    attempts: z.number().int().openapi({ description: 'Attempts so far (at most 8).' }),
+    lastStatus: z.number().int().nullable().openapi({ description: 'HTTP status of the last attempt (0: no answer).' }),
+    lastError: z.string().nullable().openapi({ description: 'What went wrong last, if anything.' }),
+    nextAttemptAt: iso('When it is tried next (if pending).'),
+    createdAt: iso('When the event happened.'),
+    deliveredAt: iso('When it was delivered.').nullable(),
   })
-  .openapi('WebhookDelivery');
+  .openapi('WebhookDelivery', { description: 'One event for one endpoint, with its delivery state.' });
 
 function toDelivery(row: DeliveryRow) {
   return {
@@ -96,32 +101,54 @@ function toDelivery(row: DeliveryRow) {
   };
 }
 
-const events = z.array(z.enum(WEBHOOK_EVENTS)).min(1, "can't be blank").max(WEBHOOK_EVENTS.length);
-const url = z.string().trim().min(1, "can't be blank").max(2048);
-const description = z.string().trim().max(500).nullable();
+const events = z
+  .array(z.enum(WEBHOOK_EVENTS))
+  .min(1, "can't be blank")
+  .max(WEBHOOK_EVENTS.length)
+  .openapi({ description: `Event types to receive: ${WEBHOOK_EVENTS.join(', ')}.` });
+const url = z
+  .string()
+  .trim()
+  .min(1, "can't be blank")
+  .max(2048)
+  .openapi({ description: 'https URL with a public host name (development also allows http and localhost).' });
+const description = z.string().trim().max(500).nullable().openapi({ description: 'A note for admins.' });
+const enabled = z.boolean().openapi({ description: 'Whether it receives events (default true).' });
 const NewEndpointBody = z
   .object({
-    webhook: z.object({ url, events, description: description.optional(), enabled: z.boolean().optional() }),
+    webhook: z
+      .object({ url, events, description: description.optional(), enabled: enabled.optional() })
+      .openapi({ description: 'The endpoint.' }),
   })
-  .openapi('NewWebhookRequest');
+  .openapi('NewWebhookRequest', {
+    description: 'Register a webhook endpoint.',
+    example: { webhook: { url: 'https://hooks.example.com/folio', events: ['article.published'] } },
+  });
 const UpdateEndpointBody = z
   .object({
-    webhook: z.object({
-      url: url.optional(),
-      events: events.optional(),
-      description: description.optional(),
-      enabled: z.boolean().optional(),
-    }),
+    webhook: z
+      .object({
+        url: url.optional(),
+        events: events.optional(),
+        description: description.optional(),
+        enabled: enabled.optional(),
+      })
+      .openapi({ description: 'Fields to change; omitted ones stay.' }),
   })
-  .openapi('UpdateWebhookRequest');
+  .openapi('UpdateWebhookRequest', {
+    description: 'Change a webhook endpoint.',
+    example: { webhook: { enabled: true } },
+  });
 const IdParam = z.object({
   id: z
     .string()
     .min(1)
     .max(64)
-    .openapi({ param: { name: 'id', in: 'path' } }),
+    .openapi({ param: { name: 'id', in: 'path' }, description: 'The endpoint id.' }),
 });
-const EndpointResponse = z.object({ webhook: Endpoint }).openapi('WebhookResponse');
+const EndpointResponse = z
+  .object({ webhook: Endpoint })
+  .openapi('WebhookResponse', { description: 'One webhook endpoint.' });
 
 webhooksRouter.openapi(
   createRoute({
@@ -129,9 +156,18 @@ webhooksRouter.openapi(
     path: '/admin/webhooks',
     tags,
     summary: 'Webhook endpoints',
+    description: 'Permission `manage:webhooks`. Newest first; secrets are never listed.',
     security: tokenAuth,
     middleware,
-    responses: { 200: jsonResponse(z.object({ webhooks: z.array(Endpoint) }), 'Endpoints'), ...denied },
+    responses: {
+      200: jsonResponse(
+        z
+          .object({ webhooks: z.array(Endpoint).openapi({ description: 'Newest first.' }) })
+          .openapi('WebhookList', { description: 'The registered endpoints.' }),
+        'Endpoints',
+      ),
+      ...denied,
+    },
   }),
   async (c) => c.json({ webhooks: (await listEndpoints(c.var.db)).map((e) => toEndpoint(e)) }, 200),
 );
@@ -168,6 +204,7 @@ webhooksRouter.openapi(
     path: '/admin/webhooks/{id}',
     tags,
     summary: 'One endpoint',
+    description: 'Permission `manage:webhooks`. Includes its failure count and why it was disabled, if it was.',
     security: tokenAuth,
     middleware,
     request: { params: IdParam },
@@ -181,7 +218,9 @@ webhooksRouter.openapi(
     method: 'put',
     path: '/admin/webhooks/{id}',
     tags,
-    summary: 'Update an endpoint (re-enabling resets its failure count)',
+    summary: 'Update an endpoint',
+    description:
+      'Permission `manage:webhooks`. Re-enabling resets its failure count; its pending deliveries resume. Audited.',
     security: tokenAuth,
     middleware,
     request: { params: IdParam, ...jsonBody(UpdateEndpointBody) },
@@ -206,6 +245,7 @@ webhooksRouter.openapi(
     path: '/admin/webhooks/{id}',
     tags,
     summary: 'Delete an endpoint and its delivery log',
+    description: 'Permission `manage:webhooks`. Pending deliveries are dropped. Audited.',
     security: tokenAuth,
     middleware,
     request: { params: IdParam },
@@ -246,7 +286,10 @@ webhooksRouter.openapi(
     middleware,
     request: { params: IdParam },
     responses: {
-      200: jsonResponse(z.object({ delivery: Delivery }).openapi('WebhookDeliveryResponse'), 'The attempt'),
+      200: jsonResponse(
+        z.object({ delivery: Delivery }).openapi('WebhookDeliveryResponse', { description: 'The test delivery.' }),
+        'The attempt',
+      ),
       ...denied,
       404: errors[404],
     },
@@ -263,21 +306,37 @@ webhooksRouter.openapi(
     path: '/admin/webhooks/{id}/deliveries',
     tags,
     summary: "An endpoint's delivery log, newest first",
+    description: 'Permission `manage:webhooks`. Each delivery with its status, attempts, last HTTP status and error.',
     security: tokenAuth,
     middleware,
     request: {
       params: IdParam,
       query: z.object({
-        limit: z.coerce.number().int().min(1).max(100).default(20),
+        limit: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(20)
+          .openapi({ description: 'Page size, 1–100 (default 20).' }),
         cursor: z
           .string()
           .regex(/^[0-9]{1,15}\.[A-Za-z0-9_:-]{1,160}$/, 'is invalid')
-          .optional(),
+          .optional()
+          .openapi({ description: '`nextCursor` of the previous page.' }),
       }),
     },
     responses: {
       200: jsonResponse(
-        z.object({ deliveries: z.array(Delivery), nextCursor: z.string().nullable() }).openapi('WebhookDeliveries'),
+        z
+          .object({
+            deliveries: z.array(Delivery).openapi({ description: 'Newest first.' }),
+            nextCursor: z
+              .string()
+              .nullable()
+              .openapi({ description: 'Pass as `cursor` for the next page; null on the last.' }),
+          })
+          .openapi('WebhookDeliveries', { description: 'A page of an endpoint’s delivery log.' }),
         'Deliveries',
       ),
       ...denied,
