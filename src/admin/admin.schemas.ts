@@ -68,9 +68,7 @@ const adminUserFields = {
   deletedAt: iso('When the member deleted the account (it is anonymised); null otherwise.').nullable(),
 };
 
-export const AdminUser = z
-  .object(adminUserFields)
-  .openapi('AdminUser', { description: 'An account as admins see it.' });
+const AdminUser = z.object(adminUserFields).openapi('AdminUser', { description: 'An account as admins see it.' });
 
 export const UserListResponse = z
   .object({

@@ -3,7 +3,7 @@ import type { Database } from '../db/client';
 import { articles, auditLog, commentReports, comments, sessions, users } from '../db/schema';
 import { AppError } from '../errors';
 import { auditStatement, type AuditActor } from '../security/audit';
-import { bannedAt, type Role } from '../security/permissions';
+import { bannedAt, isAdmin, type Role } from '../security/permissions';
 
 // ---------------------------------------------------------------------------------------------
 // Cursors: opaque to clients, `<createdAt ms>.<id>` (ids never contain a dot).
@@ -212,7 +212,7 @@ export async function banUser(
     throw AppError.validation({ until: ['must be in the future'] });
   }
   const target = await findTarget(db, id);
-  if (target.role === 'admin') throw AppError.validation({ user: ["an admin can't be banned; change the role first"] });
+  if (isAdmin(target.role)) throw AppError.validation({ user: ["an admin can't be banned; change the role first"] });
   const guard = and(eq(users.id, id), isNull(users.deletedAt), sql`${users.role} <> 'admin'`)!;
   const [, updated, revoked] = await db.batch([
     auditStatement(

@@ -151,7 +151,7 @@ export async function addComment(
   return { id: row.id, createdAt: now, updatedAt: now, body, author: { ...author, following: false } };
 }
 
-export const REPORT_LIMIT: WindowLimit = { limit: 20, windowSeconds: 3600 };
+const REPORT_LIMIT: WindowLimit = { limit: 20, windowSeconds: 3600 };
 
 /**
  * Reports a comment the reporter can see (a hidden one is not visible to them, so 404). Reporting the

@@ -19,7 +19,7 @@ import { randomToken } from '../lib/tokens';
 import { assertWithinLimit, consumeLimit, hitStatement, type WindowLimit } from '../security/rate-limit';
 
 /** One export a day per member. */
-export const EXPORT_LIMIT: WindowLimit = { limit: 1, windowSeconds: 24 * 3600 };
+const EXPORT_LIMIT: WindowLimit = { limit: 1, windowSeconds: 24 * 3600 };
 /** Password attempts for account deletion. */
 const DELETE_ATTEMPT_LIMIT: WindowLimit = { limit: 5, windowSeconds: 3600 };
 /** How long an anonymised account's row is kept before the daily job hard-deletes it. */
