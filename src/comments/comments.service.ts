@@ -189,17 +189,19 @@ export async function reportComment(
       .insert(commentReports)
       .select(
         db
-          .select({
-            id: sql<number>`NULL`.as('id'),
-            commentId: sql<number>`${commentId}`.as('comment_id'),
-            reporterId: sql<string>`${reporterId}`.as('reporter_id'),
-            reason: sql<string>`${reason}`.as('reason'),
-            status: sql<'open'>`'open'`.as('status'),
-            resolution: sql<null>`NULL`.as('resolution'),
-            resolvedBy: sql<null>`NULL`.as('resolved_by'),
-            createdAt: sql<number>`${now.getTime()}`.as('created_at'),
-            resolvedAt: sql<null>`NULL`.as('resolved_at'),
-          })
+          .select(
+            insertSelectRow(commentReports, {
+              id: sql`NULL`,
+              commentId,
+              reporterId,
+              reason,
+              status: 'open',
+              resolution: null,
+              resolvedBy: null,
+              createdAt: now,
+              resolvedAt: null,
+            }),
+          )
           .from(sql`(SELECT 1)`)
           .where(withinLimit(key, REPORT_LIMIT, now)),
       )

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
+import { insertSelectRow } from '../db/computed';
 import { media } from '../db/schema';
 import { AppError } from '../errors';
 import { newId, randomToken } from '../lib/tokens';
@@ -53,14 +54,7 @@ export async function storeMedia(
       .insert(media)
       .select(
         db
-          .select({
-            id: sql<string>`${row.id}`.as('id'),
-            key: sql<string>`${row.key}`.as('key'),
-            ownerId: sql<string>`${ownerId}`.as('owner_id'),
-            contentType: sql<string>`${contentType}`.as('content_type'),
-            size: sql<number>`${row.size}`.as('size'),
-            createdAt: sql<number>`${now.getTime()}`.as('created_at'),
-          })
+          .select(insertSelectRow(media, { ...row, createdAt: now }))
           .from(sql`(SELECT 1)`)
           .where(and(withinLimit(limitKey, UPLOAD_LIMIT, now), sql`${used} + ${row.size} <= ${quotaBytes}`)),
       )

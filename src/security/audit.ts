@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Database } from '../db/client';
+import { insertSelectRow } from '../db/computed';
 import { auditLog } from '../db/schema';
 
 /** Who did it, under which request. */
@@ -31,17 +32,19 @@ export interface AuditEntry {
 export function auditStatement(db: Database, actor: AuditActor, entry: AuditEntry, now: Date) {
   return db.insert(auditLog).select(
     db
-      .select({
-        id: sql<number>`NULL`.as('id'),
-        actorId: sql<string>`${actor.actorId}`.as('actor_id'),
-        action: sql<string>`${entry.action}`.as('action'),
-        targetType: sql<string>`${entry.targetType}`.as('target_type'),
-        targetId: sql<string>`${entry.targetId}`.as('target_id'),
-        before: (entry.before ? sql`json(${entry.before})` : sql`NULL`).as('before'),
-        after: (entry.after ? sql`${JSON.stringify(entry.after)}` : sql`NULL`).as('after'),
-        requestId: sql<string>`${actor.requestId}`.as('request_id'),
-        createdAt: sql<number>`${now.getTime()}`.as('created_at'),
-      })
+      .select(
+        insertSelectRow(auditLog, {
+          id: sql`NULL`,
+          actorId: actor.actorId,
+          action: entry.action,
+          targetType: entry.targetType,
+          targetId: entry.targetId,
+          before: entry.before ? sql`json(${entry.before})` : null,
+          after: entry.after,
+          requestId: actor.requestId,
+          createdAt: now,
+        }),
+      )
       .from(entry.from)
       .where(entry.where),
   );

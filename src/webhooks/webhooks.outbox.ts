@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { insertSelectRow } from '../db/computed';
 import { articles, comments, users, webhookDeliveries, webhookEndpoints } from '../db/schema';
 import { newId } from '../lib/tokens';
 import type { WebhookEvent } from './webhook-events';
@@ -16,24 +17,25 @@ export function webhookEventStatement(db: Database, type: WebhookEvent, data: SQ
   const eventId = newId('evt');
   const dataJson = isSql(data) ? data : sql`${JSON.stringify(data)}`;
   const payload = sql`json_object('type', ${type}, 'timestamp', ${now.toISOString()}, 'data', json(${dataJson}))`;
-  const t = now.getTime();
   return db.insert(webhookDeliveries).select(
     db
-      .select({
-        id: sql<string>`${eventId} || ':' || ${webhookEndpoints.id}`.as('id'),
-        endpointId: webhookEndpoints.id,
-        eventId: sql<string>`${eventId}`.as('event_id'),
-        eventType: sql<string>`${type}`.as('event_type'),
-        payload: sql<string>`${payload}`.as('payload'),
-        status: sql<'pending'>`'pending'`.as('status'),
-        attempts: sql<number>`0`.as('attempts'),
-        nextAttemptAt: sql<number>`${t}`.as('next_attempt_at'),
-        leaseUntil: sql<null>`NULL`.as('lease_until'),
-        lastStatus: sql<null>`NULL`.as('last_status'),
-        lastError: sql<null>`NULL`.as('last_error'),
-        createdAt: sql<number>`${t}`.as('created_at'),
-        deliveredAt: sql<null>`NULL`.as('delivered_at'),
-      })
+      .select(
+        insertSelectRow(webhookDeliveries, {
+          id: sql`${eventId} || ':' || ${webhookEndpoints.id}`,
+          endpointId: webhookEndpoints.id,
+          eventId,
+          eventType: type,
+          payload: sql`${payload}`,
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: now,
+          leaseUntil: null,
+          lastStatus: null,
+          lastError: null,
+          createdAt: now,
+          deliveredAt: null,
+        }),
+      )
       .from(webhookEndpoints)
       .where(
         sql`${webhookEndpoints.enabled} = 1
@@ -56,27 +58,26 @@ export function webhookEventPerRowStatement(
   now: Date,
 ) {
   const prefix = `${newId('evt')}_`;
-  const t = now.getTime();
   const data = dataOf(sql`${articles.id}`);
   return db.insert(webhookDeliveries).select(
     db
-      .select({
-        id: sql<string>`${prefix} || ${articles.id} || ':' || ${webhookEndpoints.id}`.as('id'),
-        endpointId: webhookEndpoints.id,
-        eventId: sql<string>`${prefix} || ${articles.id}`.as('event_id'),
-        eventType: sql<string>`${type}`.as('event_type'),
-        payload: sql<string>`json_object('type', ${type}, 'timestamp', ${now.toISOString()}, 'data', json(${data}))`.as(
-          'payload',
-        ),
-        status: sql<'pending'>`'pending'`.as('status'),
-        attempts: sql<number>`0`.as('attempts'),
-        nextAttemptAt: sql<number>`${t}`.as('next_attempt_at'),
-        leaseUntil: sql<null>`NULL`.as('lease_until'),
-        lastStatus: sql<null>`NULL`.as('last_status'),
-        lastError: sql<null>`NULL`.as('last_error'),
-        createdAt: sql<number>`${t}`.as('created_at'),
-        deliveredAt: sql<null>`NULL`.as('delivered_at'),
-      })
+      .select(
+        insertSelectRow(webhookDeliveries, {
+          id: sql`${prefix} || ${articles.id} || ':' || ${webhookEndpoints.id}`,
+          endpointId: webhookEndpoints.id,
+          eventId: sql`${prefix} || ${articles.id}`,
+          eventType: type,
+          payload: sql`json_object('type', ${type}, 'timestamp', ${now.toISOString()}, 'data', json(${data}))`,
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: now,
+          leaseUntil: null,
+          lastStatus: null,
+          lastError: null,
+          createdAt: now,
+          deliveredAt: null,
+        }),
+      )
       .from(articles)
       .innerJoin(
         webhookEndpoints,

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { Webhook } from 'standardwebhooks';
 import type { Database } from '../db/client';
+import { insertSelectRow } from '../db/computed';
 import { webhookDeliveries, webhookEndpoints } from '../db/schema';
 import { AppError } from '../errors';
 import { logInfo } from '../lib/log';
@@ -271,21 +272,23 @@ export async function sendTestEvent(
       .insert(webhookDeliveries)
       .select(
         db
-          .select({
-            id: sql<string>`${deliveryId}`.as('id'),
-            endpointId: webhookEndpoints.id,
-            eventId: sql<string>`${eventId}`.as('event_id'),
-            eventType: sql<string>`${TEST_EVENT}`.as('event_type'),
-            payload: sql<string>`${payload}`.as('payload'),
-            status: sql<'pending'>`'pending'`.as('status'),
-            attempts: sql<number>`0`.as('attempts'),
-            nextAttemptAt: sql<number>`${now.getTime()}`.as('next_attempt_at'),
-            leaseUntil: sql<null>`NULL`.as('lease_until'),
-            lastStatus: sql<null>`NULL`.as('last_status'),
-            lastError: sql<null>`NULL`.as('last_error'),
-            createdAt: sql<number>`${now.getTime()}`.as('created_at'),
-            deliveredAt: sql<null>`NULL`.as('delivered_at'),
-          })
+          .select(
+            insertSelectRow(webhookDeliveries, {
+              id: deliveryId,
+              endpointId: webhookEndpoints.id,
+              eventId,
+              eventType: TEST_EVENT,
+              payload,
+              status: 'pending',
+              attempts: 0,
+              nextAttemptAt: now,
+              leaseUntil: null,
+              lastStatus: null,
+              lastError: null,
+              createdAt: now,
+              deliveredAt: null,
+            }),
+          )
           .from(webhookEndpoints)
           .where(where),
       )
