@@ -4,7 +4,16 @@
  */
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import { ARTICLE_STATUSES, ARTICLE_VISIBILITIES, inList, OUTBOX_STATUSES, USER_TOKEN_PURPOSES } from './values';
+import {
+  ARTICLE_STATUSES,
+  ARTICLE_VISIBILITIES,
+  inList,
+  OUTBOX_STATUSES,
+  REPORT_STATUSES,
+  ROLES,
+  USER_TOKEN_PURPOSES,
+  WEBHOOK_DELIVERY_STATUSES,
+} from './values';
 
 const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
 
@@ -21,10 +30,8 @@ export const users = sqliteTable(
     createdAt: timestamp('created_at').notNull(),
     updatedAt: timestamp('updated_at').notNull(),
     /** `member < author < editor < admin` (src/security/permissions.ts says what each may do). */
-    // CHECK (role IN ...) is inline in migration 0007 (a table-level check would rebuild users).
-    role: text('role', { enum: ['member', 'author', 'editor', 'admin'] })
-      .notNull()
-      .default('member'),
+    // CHECK (role IN ...) is inline in migration 0008 (a table-level check would rebuild users).
+    role: text('role', { enum: ROLES }).notNull().default('member'),
     /** Set while banned (or after a ban that expired); `bannedUntil` NULL with `bannedAt` set is permanent. */
     bannedAt: timestamp('banned_at'),
     bannedUntil: timestamp('banned_until'),
@@ -322,9 +329,7 @@ export const commentReports = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     reason: text('reason').notNull(),
-    status: text('status', { enum: ['open', 'resolved'] })
-      .notNull()
-      .default('open'),
+    status: text('status', { enum: REPORT_STATUSES }).notNull().default('open'),
     resolution: text('resolution'),
     resolvedBy: text('resolved_by'),
     createdAt: timestamp('created_at').notNull(),
@@ -334,7 +339,7 @@ export const commentReports = sqliteTable(
     uniqueIndex('comment_reports_comment_reporter_unique').on(t.commentId, t.reporterId),
     index('comment_reports_status_id_idx').on(t.status, t.id),
     index('comment_reports_reporter_id_idx').on(t.reporterId),
-    check('comment_reports_status_check', sql`${t.status} IN ('open', 'resolved')`),
+    check('comment_reports_status_check', inList(t.status, REPORT_STATUSES)),
   ],
 );
 
@@ -409,9 +414,7 @@ export const webhookDeliveries = sqliteTable(
     eventId: text('event_id').notNull(),
     eventType: text('event_type').notNull(),
     payload: text('payload').notNull(),
-    status: text('status', { enum: ['pending', 'sending', 'delivered', 'failed'] })
-      .notNull()
-      .default('pending'),
+    status: text('status', { enum: WEBHOOK_DELIVERY_STATUSES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at').notNull(),
     leaseUntil: timestamp('lease_until'),
@@ -421,7 +424,7 @@ export const webhookDeliveries = sqliteTable(
     deliveredAt: timestamp('delivered_at'),
   },
   (t) => [
-    check('webhook_deliveries_status_check', sql`${t.status} IN ('pending', 'sending', 'delivered', 'failed')`),
+    check('webhook_deliveries_status_check', inList(t.status, WEBHOOK_DELIVERY_STATUSES)),
     index('webhook_deliveries_status_next_attempt_idx').on(t.status, t.nextAttemptAt),
     index('webhook_deliveries_endpoint_created_idx').on(t.endpointId, t.createdAt, t.id),
   ],

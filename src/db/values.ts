@@ -19,6 +19,16 @@ export type UserTokenPurpose = (typeof USER_TOKEN_PURPOSES)[number];
 /** Where an outbox message is in its delivery. */
 export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
 
+/** Account roles, lowest first (what each may do: src/security/permissions.ts). */
+export const ROLES = ['member', 'author', 'editor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Where a comment report is in moderation. */
+export const REPORT_STATUSES = ['open', 'resolved'] as const;
+
+/** Where a webhook delivery is. */
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'sending', 'delivered', 'failed'] as const;
+
 /**
  * `column IN ('a', 'b', ...)` with the values inlined as SQL literals, for CHECK constraints (which
  * take no bound parameters). The values are the constants above, never user input.

@@ -1,13 +1,14 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { AppConfig } from '../config';
 import { users } from '../db/schema';
+import { ROLES, type Role } from '../db/values';
 
 /**
- * Roles, lowest first. Each role can do everything the roles below it can. Stored on `users.role`
- * (CHECK constraint in migration 0007); `ADMIN_USERNAMES` can raise a named account to `admin`.
+ * Roles, lowest first (listed in db/values.ts). Each role can do everything the roles below it can.
+ * Stored on `users.role` (CHECK constraint in migration 0008); `ADMIN_USERNAMES` can raise a named
+ * account to `admin`.
  */
-export const ROLES = ['member', 'author', 'editor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role };
 
 const RANK: Record<Role, number> = { member: 0, author: 1, editor: 2, admin: 3 };
 
