@@ -38,6 +38,12 @@ export const users = sqliteTable(
     banReason: text('ban_reason'),
     /** Set when the member deleted their account (anonymised at once, hard-deleted after retention). */
     deletedAt: timestamp('deleted_at'),
+    /** Who may start a conversation with this member (validated by zod: everyone | following | nobody). */
+    dmPolicy: text('dm_policy', { enum: ['everyone', 'following', 'nobody'] })
+      .notNull()
+      .default('everyone'),
+    /** Bumped by every write that changes this member's conversation list: the polling ETag. */
+    inboxVersion: integer('inbox_version').notNull().default(0),
   },
   (t) => [
     // Case-insensitive uniqueness; lookups use the same lower(...) expression so they hit these indexes.
@@ -428,4 +434,167 @@ export const webhookDeliveries = sqliteTable(
     index('webhook_deliveries_status_next_attempt_idx').on(t.status, t.nextAttemptAt),
     index('webhook_deliveries_endpoint_created_idx').on(t.endpointId, t.createdAt, t.id),
   ],
+// Messaging: conversations, participants, messages, blocks, reports, real-time tickets, digests.
+
+export const conversations = sqliteTable(
+  'conversations',
+  {
+    /** Random and unguessable (`cnv_` + 128 bits). */
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['direct', 'group'] }).notNull(),
+    title: text('title'),
+    /** For `direct`: the two user ids, sorted, joined by ':' — unique, so a 1:1 exists at most once. */
+    pairKey: text('pair_key'),
+    createdBy: text('created_by').notNull(),
+    /** `messages.seq` of the newest message (NULL before the first). */
+    lastMessageSeq: integer('last_message_seq'),
+    lastMessageId: text('last_message_id'),
+    /** First characters of the newest message; NULL when it was deleted. */
+    lastMessagePreview: text('last_message_preview'),
+    lastMessageSenderId: text('last_message_sender_id'),
+    lastActivityAt: timestamp('last_activity_at').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('conversations_pair_key_unique').on(t.pairKey),
+    check('conversations_kind_check', sql`${t.kind} IN ('direct', 'group')`),
+  ],
+);
+
+export const conversationParticipants = sqliteTable(
+  'conversation_participants',
+  {
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    joinedAt: timestamp('joined_at').notNull(),
+    /** Set when the member leaves: they stop receiving and can no longer read (404). */
+    leftAt: timestamp('left_at'),
+    /** Read marker: `messages.seq` of the newest message read (never moves backwards). */
+    lastReadSeq: integer('last_read_seq').notNull().default(0),
+    /** Messages from others after the read marker (kept by every send, read and delete batch). */
+    unreadCount: integer('unread_count').notNull().default(0),
+    /** When the oldest unread message arrived; NULL when nothing is unread. Drives the digest. */
+    unreadSince: timestamp('unread_since'),
+    /** Newest `messages.seq` already announced by a digest email. */
+    digestSeq: integer('digest_seq').notNull().default(0),
+    /** The conversation's last activity, copied here so a member's list walks one index in order. */
+    activityAt: timestamp('activity_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.conversationId, t.userId] }),
+    index('conversation_participants_inbox_idx')
+      .on(t.userId, t.activityAt, t.conversationId)
+      .where(sql`${t.leftAt} IS NULL`),
+    index('conversation_participants_unread_since_idx')
+      .on(t.unreadSince)
+      .where(sql`${t.unreadSince} IS NOT NULL`),
+  ],
+);
+
+export const messages = sqliteTable(
+  'messages',
+  {
+    /** Monotonic ordering key (never reused): the cursor order of every message list. */
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    /** Public id (`msg_` + 128 bits), used in URLs and cursors. */
+    id: text('id').notNull(),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    /** No foreign key: history stays readable for the others whatever happens to the sender's account. */
+    senderId: text('sender_id').notNull(),
+    /** NULL once deleted (the row stays as a tombstone). */
+    body: text('body'),
+    /** The sender's idempotency key: a retry with the same one returns the first message. */
+    clientId: text('client_id').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+    deletedAt: timestamp('deleted_at'),
+  },
+  (t) => [
+    uniqueIndex('messages_id_unique').on(t.id),
+    uniqueIndex('messages_client_id_unique').on(t.conversationId, t.senderId, t.clientId),
+    index('messages_conversation_seq_idx').on(t.conversationId, t.seq),
+  ],
+);
+
+/** `blocker` blocked `blocked`: no new conversations or messages between them, in either direction. */
+export const blocks = sqliteTable(
+  'blocks',
+  {
+    blockerId: text('blocker_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    blockedId: text('blocked_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.blockerId, t.blockedId] }),
+    index('blocks_blocked_id_idx').on(t.blockedId, t.blockerId),
+    check('blocks_not_self_check', sql`${t.blockerId} <> ${t.blockedId}`),
+  ],
+);
+
+/** Reported messages, for moderation (the admin work exposes them). The body is kept as reported. */
+export const messageReports = sqliteTable(
+  'message_reports',
+  {
+    id: text('id').primaryKey(),
+    messageSeq: integer('message_seq')
+      .notNull()
+      .references(() => messages.seq, { onDelete: 'cascade' }),
+    conversationId: text('conversation_id').notNull(),
+    reporterId: text('reporter_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    senderId: text('sender_id').notNull(),
+    bodySnapshot: text('body_snapshot'),
+    reason: text('reason'),
+    status: text('status', { enum: ['open', 'resolved', 'dismissed'] })
+      .notNull()
+      .default('open'),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('message_reports_message_reporter_unique').on(t.messageSeq, t.reporterId),
+    index('message_reports_status_created_at_idx').on(t.status, t.createdAt),
+    check('message_reports_status_check', sql`${t.status} IN ('open', 'resolved', 'dismissed')`),
+  ],
+);
+
+/** Short-lived, single-use WebSocket tickets, stored hashed; consumed by one DELETE ... RETURNING. */
+export const realtimeTickets = sqliteTable(
+  'realtime_tickets',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at').notNull(),
+  },
+  (t) => [index('realtime_tickets_expires_at_idx').on(t.expiresAt)],
+);
+
+/** One row per member and digest period: at most one unread-messages digest email each. */
+export const messageDigests = sqliteTable(
+  'message_digests',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** Start of the period, milliseconds since the epoch. */
+    periodStart: integer('period_start').notNull(),
+    /** The outbox row this digest wrote (generated up front, so the batch can tell its own row). */
+    outboxId: text('outbox_id').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.periodStart] }), index('message_digests_created_at_idx').on(t.createdAt)],
 );
