@@ -11,6 +11,9 @@ import { purgesPublicReads } from './http/edge-cache';
 import { requestContext } from './middleware/request-context';
 import { cacheControlDefault, securityHeaders } from './middleware/response-headers';
 import { createRouter } from './router';
+import { blocksRouter } from './messages/blocks.routes';
+import { messagesRouter } from './messages/messages.routes';
+import { realtimeRouter } from './messages/realtime.routes';
 import { profilesRouter } from './profiles/profiles.routes';
 import { jwksRouter } from './sessions/jwks.routes';
 import { sessionsRouter } from './sessions/sessions.routes';
@@ -49,6 +52,9 @@ function createApp() {
   app.route('/api', mediaRouter);
   app.route('/api', webhooksRouter);
   app.route('/api', privacyRouter);
+  app.route('/api', messagesRouter);
+  app.route('/api', blocksRouter);
+  app.route('/api', realtimeRouter);
   app.route('/', jwksRouter);
   app.route('/', mediaFilesRouter);
 

@@ -19,6 +19,11 @@ const configSchema = z.object({
   ONLY_AUTHORS_PUBLISH: z.enum(['true', 'false']).default('false'),
   MEDIA_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
   MEDIA_QUOTA_BYTES: positiveInt.default(100 * 1024 * 1024),
+  MESSAGE_MAX_PARTICIPANTS: positiveInt.max(99).default(9),
+  MESSAGE_MAX_BODY_CHARS: positiveInt.max(20_000).default(4000),
+  MESSAGE_SEND_LIMIT_PER_MINUTE: positiveInt.default(30),
+  MESSAGE_DIGEST_DELAY_MINUTES: positiveInt.default(60),
+  MESSAGE_DIGEST_PERIOD_HOURS: positiveInt.default(24),
 });
 
 /** Settings parsed once per isolate from wrangler.toml vars (secrets are read where they are used). */
@@ -45,6 +50,20 @@ export interface AppConfig {
   mediaMaxBytes: number;
   /** Total bytes of uploads each member may keep. */
   mediaQuotaBytes: number;
+  messaging: MessagingConfig;
+}
+
+/** Messaging limits and digest timing (wrangler.toml [vars] MESSAGE_*). */
+export interface MessagingConfig {
+  /** Other members a conversation may have besides its creator. */
+  maxParticipants: number;
+  maxBodyChars: number;
+  /** Messages one member may send per minute. */
+  sendLimitPerMinute: number;
+  /** How long a message stays unread before it counts for the digest email. */
+  digestDelayMs: number;
+  /** At most one digest email per member per period. */
+  digestPeriodMs: number;
 }
 
 const cache = new WeakMap<Env, AppConfig>();
@@ -82,6 +101,13 @@ export function getConfig(env: Env): AppConfig {
     onlyAuthorsPublish: v.ONLY_AUTHORS_PUBLISH === 'true',
     mediaMaxBytes: v.MEDIA_MAX_BYTES,
     mediaQuotaBytes: v.MEDIA_QUOTA_BYTES,
+    messaging: {
+      maxParticipants: v.MESSAGE_MAX_PARTICIPANTS,
+      maxBodyChars: v.MESSAGE_MAX_BODY_CHARS,
+      sendLimitPerMinute: v.MESSAGE_SEND_LIMIT_PER_MINUTE,
+      digestDelayMs: v.MESSAGE_DIGEST_DELAY_MINUTES * 60_000,
+      digestPeriodMs: v.MESSAGE_DIGEST_PERIOD_HOURS * 3_600_000,
+    },
   };
   cache.set(env, config);
   return config;

@@ -9,6 +9,7 @@ import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { readPrimary } from '../middleware/request-context';
 import { limitByIp } from '../security/rate-limit';
 import { clientInfo, issueAccessToken } from '../sessions/sessions.issue';
+import { closeRealtimeSessions } from '../messages/realtime.notify';
 import { deleteSessionCopies } from '../sessions/sessions.kv';
 import { RefreshBody } from '../sessions/sessions.schemas';
 import { revokeSession, rotateRefreshToken } from '../sessions/sessions.service';
@@ -132,6 +133,7 @@ accountsRouter.openapi(
       now,
     );
     await deleteSessionCopies(c.var.sessionsKv, revokedSessionIds);
+    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, current.id, revokedSessionIds));
     if (!session) return c.json({ user: toUser(user, c.var.auth.token) }, 200);
     const token = await issueAccessToken(c, { userId: user.id, ...session }, user, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
@@ -207,8 +209,9 @@ accountsRouter.openapi(
   }),
   async (c) => {
     const { token, password } = c.req.valid('json');
-    const revoked = await confirmPasswordReset(c.var.db, token, password, new Date());
-    await deleteSessionCopies(c.var.sessionsKv, revoked);
+    const { userId, sessionIds } = await confirmPasswordReset(c.var.db, token, password, new Date());
+    await deleteSessionCopies(c.var.sessionsKv, sessionIds);
+    if (userId) c.executionCtx.waitUntil(closeRealtimeSessions(c.env, userId, sessionIds));
     return c.json({ status: 'password_reset' }, 200);
   },
 );
@@ -238,6 +241,7 @@ accountsRouter.openapi(
       // A stolen token and its legitimate twin cannot be told apart: end the whole family.
       await revokeSession(c.var.db, outcome.userId, outcome.sessionId, now);
       await deleteSessionCopies(c.var.sessionsKv, [outcome.sessionId]);
+      c.executionCtx.waitUntil(closeRealtimeSessions(c.env, outcome.userId, [outcome.sessionId]));
     }
     if (outcome.kind !== 'rotated') throw AppError.unauthorized('refreshToken', 'is invalid or has expired');
     const token = await issueAccessToken(c, outcome, outcome.user, now);

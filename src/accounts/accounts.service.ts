@@ -125,6 +125,8 @@ export async function registerUser(
     emailVerifiedAt: null,
     createdAt: now,
     updatedAt: now,
+    dmPolicy: 'everyone',
+    inboxVersion: 0,
   };
   const session = await prepareSession(db, values.id, options.client, options.refreshTtlSeconds, now);
   try {
@@ -331,13 +333,13 @@ export async function requestPasswordReset(db: Database, email: string, appUrl: 
   ]);
 }
 
-/** Sets the new password and revokes every session of the account; returns the revoked session ids. */
+/** Sets the new password and revokes every session of the account; returns the account and revoked session ids. */
 export async function confirmPasswordReset(
   db: Database,
   token: string,
   password: string,
   now: Date,
-): Promise<string[]> {
+): Promise<{ userId: string | null; sessionIds: string[] }> {
   const passwordHash = await hashPassword(password);
   const { consume, consumedUser } = consumeTokenStatements(db, await hashToken(token), 'password_reset', now);
   const [consumed, , revoked] = await db.batch([
@@ -350,12 +352,12 @@ export async function confirmPasswordReset(
       .update(sessions)
       .set({ revokedAt: now })
       .where(and(sql`${sessions.userId} = ${consumedUser}`, isNull(sessions.revokedAt)))
-      .returning({ id: sessions.id }),
+      .returning({ id: sessions.id, userId: sessions.userId }),
     // Whoever holds the reset link owns the mailbox: a lockout from earlier failures no longer applies.
     clearFailuresForUserStatement(db, consumedUser),
   ]);
   if (consumed.length === 0) throw invalidToken();
-  return revoked.map((r) => r.id);
+  return { userId: revoked[0]?.userId ?? null, sessionIds: revoked.map((r) => r.id) };
 }
 
 /** Purges verification and reset tokens that can no longer be used. */

@@ -1,6 +1,6 @@
 /** Plain-text emails Folio sends. Links point at the front end (APP_URL), which calls the API. */
 export interface EmailContent {
-  kind: 'verify_email' | 'password_reset';
+  kind: 'verify_email' | 'password_reset' | 'message_digest';
   subject: string;
   body: string;
 }
@@ -18,5 +18,21 @@ export function passwordResetEmail(appUrl: string, username: string, token: stri
     kind: 'password_reset',
     subject: 'Reset your password',
     body: `Hi ${username},\n\nSomeone asked to reset your Folio password. To choose a new one:\n${appUrl}/reset-password?token=${encodeURIComponent(token)}\n\nThe link expires in 1 hour and works once. If it was not you, ignore this email.\n`,
+  };
+}
+
+/** The unread-messages digest: counts only (message bodies stay out of email). */
+export function messageDigestEmail(
+  appUrl: string,
+  username: string,
+  unread: number,
+  conversations: number,
+): EmailContent {
+  const messages = unread === 1 ? '1 unread message' : `${unread} unread messages`;
+  const where = conversations === 1 ? '1 conversation' : `${conversations} conversations`;
+  return {
+    kind: 'message_digest',
+    subject: `You have ${messages} on Folio`,
+    body: `Hi ${username},\n\nYou have ${messages} in ${where}:\n${appUrl}/messages\n\nYou get at most one of these emails a day.\n`,
   };
 }

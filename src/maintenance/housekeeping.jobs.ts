@@ -3,6 +3,8 @@ import { getConfig } from '../config';
 import { createEmailSender } from '../email/email.sender';
 import { deliverOutbox, purgeDeliveredOutbox } from '../email/outbox.service';
 import { purgeExpiredIdempotencyKeys } from '../middleware/idempotency';
+import { purgeDigestRows, queueMessageDigests } from '../messages/digest.service';
+import { purgeExpiredTickets } from '../messages/realtime.service';
 import { purgeStaleRateLimits } from '../security/rate-limit';
 import { purgeExpiredSessions } from '../sessions/sessions.service';
 import { fetchWebhookSender } from '../webhooks/webhooks.sender';
@@ -23,6 +25,11 @@ export const deliverEmailJob: Job = async ({ db, env, now }) => {
 export const deliverWebhooksJob: Job = async ({ db, now }) => ({
   ...(await deliverWebhooks(db, fetchWebhookSender, now)),
 });
+/** Every 5 minutes, before delivery: queue unread-message digests (at most one per member per period). */
+export const messageDigestJob: Job = async ({ db, env, now }) => {
+  const config = getConfig(env);
+  return queueMessageDigests(db, config.messaging, config.appUrl, now);
+};
 
 /** Daily: purge what can no longer be used. Each delete is bounded by its index on the time column. */
 export const purgeJob: Job = async ({ db, now }) => ({
@@ -33,4 +40,6 @@ export const purgeJob: Job = async ({ db, now }) => ({
   idempotencyKeys: await purgeExpiredIdempotencyKeys(db, now),
   webhookDeliveries: await purgeOldDeliveries(db, new Date(now.getTime() - 30 * DAY_MS)),
   deletedAccounts: await purgeDeletedAccounts(db, now),
+  realtimeTickets: await purgeExpiredTickets(db, now),
+  messageDigests: await purgeDigestRows(db, new Date(now.getTime() - 30 * DAY_MS)),
 });

@@ -1,13 +1,14 @@
 import { createDb } from '../db/client';
 import { logError, logInfo } from '../lib/log';
 import { optimizeJob, publishScheduledJob, reconcileCountersJob } from './content.jobs';
-import { deliverEmailJob, deliverWebhooksJob, purgeJob } from './housekeeping.jobs';
+import { deliverEmailJob, deliverWebhooksJob, messageDigestJob, purgeJob } from './housekeeping.jobs';
 import type { Job, JobContext } from './job';
 
 /** Cron expression (as in wrangler.toml [triggers]) → jobs it runs, in order. */
 export const CRON_JOBS: Record<string, Record<string, Job>> = {
   '*/5 * * * *': {
     publishScheduled: publishScheduledJob,
+    messageDigest: messageDigestJob,
     deliverEmail: deliverEmailJob,
     deliverWebhooks: deliverWebhooksJob,
   },

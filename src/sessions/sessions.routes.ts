@@ -3,6 +3,7 @@ import { AppError } from '../errors';
 import { requireAuth } from './sessions.middleware';
 import { createRouter } from '../router';
 import { errors, jsonResponse, tokenAuth } from '../openapi';
+import { closeRealtimeSessions } from '../messages/realtime.notify';
 import { deleteSessionCopies } from './sessions.kv';
 import { toSession } from './sessions.present';
 import { RevokedResponse, SessionIdParam, SessionsResponse } from './sessions.schemas';
@@ -27,6 +28,7 @@ sessionsRouter.openapi(
     const { userId, sessionId } = c.var.auth;
     await revokeSession(c.var.db, userId, sessionId, new Date());
     await deleteSessionCopies(c.var.sessionsKv, [sessionId]);
+    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, userId, [sessionId]));
     return c.body(null, 204);
   },
 );
@@ -65,6 +67,7 @@ sessionsRouter.openapi(
     const revoked = await revokeSession(c.var.db, c.var.auth.userId, id, new Date());
     if (!revoked) throw AppError.notFound('session');
     await deleteSessionCopies(c.var.sessionsKv, [id]);
+    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.var.auth.userId, [id]));
     return c.body(null, 204);
   },
 );
@@ -83,10 +86,9 @@ sessionsRouter.openapi(
   async (c) => {
     const { userId, sessionId } = c.var.auth;
     const revoked = await revokeOtherSessionsStatement(c.var.db, userId, sessionId, new Date());
-    await deleteSessionCopies(
-      c.var.sessionsKv,
-      revoked.map((r) => r.id),
-    );
+    const ids = revoked.map((r) => r.id);
+    await deleteSessionCopies(c.var.sessionsKv, ids);
+    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, userId, ids));
     return c.json({ revoked: revoked.length }, 200);
   },
 );

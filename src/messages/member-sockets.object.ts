@@ -1,0 +1,90 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../env';
+
+/** Kept on each socket (serializeAttachment survives hibernation): which session opened it. */
+interface SocketAttachment {
+  sessionId: string;
+  connectedAt: number;
+}
+
+/** WebSocket close code sent when the socket's session is revoked (logout, revocation, password change). */
+export const SESSION_REVOKED_CLOSE_CODE = 4001;
+
+/**
+ * One Durable Object per member (`idFromName(userId)`), holding that member's open WebSockets with
+ * the Hibernation API: sockets are accepted with `ctx.acceptWebSocket(ws, [sessionId])`, so the object
+ * can be evicted from memory between events without dropping them, and `getWebSockets(sessionId)`
+ * finds one session's sockets when it is revoked. The Worker authenticates (single-use ticket) before
+ * forwarding the upgrade here; D1 stays the record, this object only fans events out.
+ */
+export class MemberSockets extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    // Answered by the runtime without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('{"type":"ping"}', '{"type":"pong"}'));
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const sessionId = request.headers.get('X-Folio-Session-Id');
+    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || !sessionId) {
+      return new Response(null, { status: 400 });
+    }
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server, [sessionId]);
+    const attachment: SocketAttachment = { sessionId, connectedAt: Date.now() };
+    server.serializeAttachment(attachment);
+    server.send(JSON.stringify({ type: 'ready' }));
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Pushes one event (already JSON) to every open socket; returns how many were open. */
+  async notify(payload: string): Promise<number> {
+    const sockets = this.ctx.getWebSockets();
+    for (const ws of sockets) {
+      try {
+        ws.send(payload);
+      } catch {
+        // A socket closing right now; its close handler cleans up.
+      }
+    }
+    return sockets.length;
+  }
+
+  /** Closes the sockets opened by these sessions; returns how many were closed. */
+  async closeSessions(sessionIds: string[]): Promise<number> {
+    let closed = 0;
+    for (const sessionId of sessionIds) {
+      for (const ws of this.ctx.getWebSockets(sessionId)) {
+        try {
+          ws.close(SESSION_REVOKED_CLOSE_CODE, 'session revoked');
+          closed++;
+        } catch {
+          // already closing
+        }
+      }
+    }
+    return closed;
+  }
+
+  /** How many sockets are open, and for which sessions (from their attachments). */
+  async describe(): Promise<{ sockets: number; sessions: string[] }> {
+    const sockets = this.ctx.getWebSockets();
+    const sessions = sockets.map((ws) => (ws.deserializeAttachment() as SocketAttachment | null)?.sessionId ?? '?');
+    return { sockets: sockets.length, sessions };
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    // Clients only listen (sends go over HTTP, so D1 stays the record); anything but ping is refused.
+    if (typeof message !== 'string' || message.length > 1024) return;
+    ws.send(JSON.stringify({ type: 'error', error: 'send messages with POST /api/conversations/:id/messages' }));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // already closed
+    }
+  }
+}
