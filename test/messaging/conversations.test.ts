@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { registerUser } from '../helpers/factories';
+import { call } from '../helpers/request';
+import { conversation, inbox, member, members, messagesOf, send, sent, start } from './helpers';
+
+describe('POST /api/conversations', () => {
+  it('starts a 1:1 between two members, who both see it with each other as participants', async () => {
+    const [ann, bob] = await members(2);
+    const res = await start(ann!, [bob!], { message: 'hi Bob' });
+    expect(res.status).toBe(201);
+    const c = res.body.conversation;
+    expect(c.id).toMatch(/^cnv_[A-Za-z0-9_-]{22}$/);
+    expect(c.kind).toBe('direct');
+    expect(c.participants.map((p: { username: string }) => p.username).sort()).toEqual(
+      [ann!.username, bob!.username].sort(),
+    );
+    expect(res.body.message.body).toBe('hi Bob');
+    expect(c.lastMessage).toMatchObject({ preview: 'hi Bob', sender: ann!.username, deleted: false });
+    expect(c.unreadCount).toBe(0);
+
+    const bobs = await inbox(bob!);
+    expect(bobs.status).toBe(200);
+    expect(bobs.body.conversations).toHaveLength(1);
+    expect(bobs.body.conversations[0]).toMatchObject({ id: c.id, unreadCount: 1, lastMessage: { preview: 'hi Bob' } });
+  });
+
+  it('returns the existing 1:1 (200, same id) when either side starts it again, even concurrently', async () => {
+    const [ann, bob] = await members(2);
+    const results = await Promise.all([start(ann!, [bob!]), start(bob!, [ann!]), start(ann!, [bob!])]);
+    const ids = new Set(results.map((r) => r.body.conversation.id));
+    expect(ids.size).toBe(1);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 201]);
+    expect((await inbox(ann!)).body.conversations).toHaveLength(1);
+  });
+
+  it('starts a group with three members, each of whom receives the messages', async () => {
+    const [ann, bob, cid] = await members(3);
+    const res = await start(ann!, [bob!, cid!], { title: 'Book club' });
+    expect(res.status).toBe(201);
+    expect(res.body.conversation).toMatchObject({ kind: 'group', title: 'Book club' });
+    const id = res.body.conversation.id;
+    await sent(bob!, id, 'hello all');
+    await sent(cid!, id, 'hi!');
+    for (const who of [ann!, bob!, cid!]) {
+      const list = await messagesOf(who, id);
+      expect(list.status).toBe(200);
+      expect(list.body.messages.map((m: { body: string }) => m.body)).toEqual(['hi!', 'hello all']);
+    }
+    // Two groups with the same people are two conversations.
+    expect((await start(ann!, [bob!, cid!])).status).toBe(201);
+  });
+
+  it('validates participants: unknown (404), yourself (422), empty (422), too many (422)', async () => {
+    const [ann, bob] = await members(2);
+    expect((await start(ann!, [{ ...bob!, username: 'nobody-here-xyz' }])).status).toBe(404);
+    const self = await start(ann!, [ann!]);
+    expect(self.status).toBe(422);
+    expect(self.body.errors.participants).toBeDefined();
+    expect((await start(ann!, [])).status).toBe(422);
+    const many = await members(10);
+    const tooMany = await start(ann!, many);
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.body.errors.participants[0]).toContain('maximum is 9');
+    expect((await start(ann!, many.slice(0, 9))).status).toBe(201);
+  });
+
+  it('refuses members with an unverified email (403) and anonymous callers (401)', async () => {
+    const unverified = await registerUser();
+    const bob = await member();
+    const res = await start(unverified, [bob]);
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ errors: { email: ['must be verified to start conversations'] } });
+    expect((await call('POST', '/api/conversations', { body: { participants: [bob.username] } })).status).toBe(401);
+    expect((await inbox(bob)).body.conversations).toHaveLength(0);
+  });
+
+  it('rejects a blank first message (422) without starting anything', async () => {
+    const [ann, bob] = await members(2);
+    const res = await start(ann!, [bob!], { message: '   ' });
+    expect(res.status).toBe(422);
+    expect(res.body.errors.message).toEqual(["can't be blank"]);
+    expect((await inbox(ann!)).body.conversations).toHaveLength(0);
+  });
+});
+
+describe('GET /api/conversations', () => {
+  it('lists newest activity first with cursor pagination and no duplicates', async () => {
+    const [ann, ...others] = await members(6);
+    const ids: string[] = [];
+    for (const o of others) ids.push(await conversation(ann!, [o]));
+    // Activity moves the oldest conversation to the top.
+    await sent(others[0]!, ids[0]!, 'bump');
+    const expected = [ids[0], ...ids.slice(1).reverse()];
+
+    const seen: string[] = [];
+    let before: string | null = null;
+    do {
+      const res = await inbox(ann!, `?limit=2${before ? `&before=${encodeURIComponent(before)}` : ''}`);
+      expect(res.status).toBe(200);
+      seen.push(...res.body.conversations.map((c: { id: string }) => c.id));
+      before = res.body.nextBefore;
+    } while (before);
+    expect(seen).toEqual(expected);
+    expect((await inbox(ann!, '?before=garbage')).status).toBe(422);
+  });
+
+  it('answers 304 from the inbox version when nothing changed, and 200 once something did', async () => {
+    const [ann, bob] = await members(2);
+    const id = await conversation(ann!, [bob!]);
+    const first = await inbox(bob!);
+    const etag = first.headers.get('ETag')!;
+    expect(etag).toMatch(/^W\//);
+
+    const again = await inbox(bob!, '', { 'If-None-Match': etag });
+    expect(again.status).toBe(304);
+    expect(again.d1).toBe(1);
+    expect(again.kv).toBe(1);
+
+    await sent(ann!, id, 'new');
+    const changed = await inbox(bob!, '', { 'If-None-Match': etag });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('ETag')).not.toBe(etag);
+    expect(changed.body.conversations[0].unreadCount).toBe(1);
+    // Another member's ETag never matches.
+    expect((await inbox(ann!, '', { 'If-None-Match': changed.headers.get('ETag')! })).status).toBe(200);
+  });
+});
+
+describe('PUT /api/conversations/:id and POST /api/conversations/:id/leave', () => {
+  it('renames a group; a 1:1 has no title (422)', async () => {
+    const [ann, bob, cid] = await members(3);
+    const group = await conversation(ann!, [bob!, cid!]);
+    const res = await call('PUT', `/api/conversations/${group}`, { token: bob!.token, body: { title: 'Renamed' } });
+    expect(res.status).toBe(200);
+    expect(res.body.conversation.title).toBe('Renamed');
+    expect((await call('GET', `/api/conversations/${group}`, { token: cid!.token })).body.conversation.title).toBe(
+      'Renamed',
+    );
+    const direct = await conversation(ann!, [bob!]);
+    expect(
+      (await call('PUT', `/api/conversations/${direct}`, { token: ann!.token, body: { title: 'x' } })).status,
+    ).toBe(422);
+  });
+
+  it('a leaver stops receiving and gets 404; history stays for the others', async () => {
+    const [ann, bob, cid] = await members(3);
+    const group = await conversation(ann!, [bob!, cid!]);
+    await sent(cid!, group, 'before leaving');
+    const left = await call('POST', `/api/conversations/${group}/leave`, { token: cid!.token });
+    expect(left.status).toBe(204);
+    expect((await call('POST', `/api/conversations/${group}/leave`, { token: cid!.token })).status).toBe(404);
+    expect((await messagesOf(cid!, group)).status).toBe(404);
+    expect((await send(cid!, group, 'still here?')).status).toBe(404);
+    expect((await inbox(cid!)).body.conversations).toHaveLength(0);
+
+    await sent(ann!, group, 'after');
+    const history = await messagesOf(bob!, group);
+    expect(history.body.messages.map((m: { body: string }) => m.body)).toEqual(['after', 'before leaving']);
+    const view = await call('GET', `/api/conversations/${group}`, { token: bob!.token });
+    expect(view.body.conversation.participants.map((p: { username: string }) => p.username)).not.toContain(
+      cid!.username,
+    );
+  });
+});
