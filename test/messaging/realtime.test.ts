@@ -1,0 +1,204 @@
+import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { login } from '../helpers/factories';
+import { call } from '../helpers/request';
+import type { TestUser } from '../helpers/factories';
+import { conversation, members, sent } from './helpers';
+
+interface Socket {
+  ws: WebSocket;
+  /** Resolves with the next event (JSON) of this type. */
+  next(type: string, timeoutMs?: number): Promise<any>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+async function ticket(user: TestUser): Promise<string> {
+  const res = await call('POST', '/api/realtime/ticket', { token: user.token });
+  expect(res.status).toBe(201);
+  return res.body.ticket;
+}
+
+/** Opens a real WebSocket through the Worker's own fetch handler. */
+async function connect(t: string): Promise<Response> {
+  return exports.default.fetch(`http://folio.test/api/realtime?ticket=${encodeURIComponent(t)}`, {
+    headers: { Upgrade: 'websocket' },
+  });
+}
+
+async function open(user: TestUser): Promise<Socket> {
+  const res = await connect(await ticket(user));
+  expect(res.status).toBe(101);
+  const ws = res.webSocket!;
+  const events: any[] = [];
+  const waiters: Array<() => void> = [];
+  ws.accept();
+  ws.addEventListener('message', (e) => {
+    events.push(JSON.parse(e.data as string));
+    waiters.splice(0).forEach((w) => w());
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason })),
+  );
+  const socket: Socket = {
+    ws,
+    closed,
+    async next(type, timeoutMs = 3000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const i = events.findIndex((e) => e.type === type);
+        if (i >= 0) return events.splice(i, 1)[0];
+        if (Date.now() > deadline) throw new Error(`no ${type} event within ${timeoutMs} ms`);
+        await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, 50))]);
+      }
+    },
+  };
+  await socket.next('ready');
+  return socket;
+}
+
+function stubOf(userId: string) {
+  return env.MEMBER_SOCKETS.get(env.MEMBER_SOCKETS.idFromName(userId));
+}
+
+async function userId(user: TestUser): Promise<string> {
+  return (await env.DB.prepare('SELECT id FROM users WHERE username = ?').bind(user.username).first<string>('id'))!;
+}
+
+describe('GET /api/realtime', () => {
+  it('requires a ticket (401), an upgrade (426), and a ticket works once', async () => {
+    const [ann] = await members(1);
+    const none = await exports.default.fetch('http://folio.test/api/realtime', { headers: { Upgrade: 'websocket' } });
+    expect(none.status).toBe(401);
+    expect(await none.json()).toEqual({ errors: { ticket: ['is missing'] } });
+
+    const t = await ticket(ann!);
+    const plain = await exports.default.fetch(`http://folio.test/api/realtime?ticket=${t}`);
+    expect(plain.status).toBe(426);
+
+    const first = await connect(t);
+    expect(first.status).toBe(101);
+    first.webSocket!.accept();
+    const second = await connect(t);
+    expect(second.status).toBe(401);
+    expect(await second.json()).toEqual({ errors: { ticket: ['is invalid, used or expired'] } });
+    expect((await connect('forged-ticket')).status).toBe(401);
+    first.webSocket!.close(1000);
+  });
+
+  it('a ticket raced by parallel connections is accepted exactly once', async () => {
+    const [ann] = await members(1);
+    const t = await ticket(ann!);
+    const results = await Promise.all(Array.from({ length: 5 }, () => connect(t)));
+    expect(results.map((r) => r.status).sort()).toEqual([101, 401, 401, 401, 401]);
+    results.find((r) => r.status === 101)!.webSocket!.accept();
+  });
+
+  it('a ticket expires after about 60 seconds', async () => {
+    const [ann] = await members(1);
+    const t = await ticket(ann!);
+    await env.DB.prepare('UPDATE realtime_tickets SET expires_at = ?')
+      .bind(Date.now() - 1)
+      .run();
+    expect((await connect(t)).status).toBe(401);
+  });
+
+  it('needs an authenticated session to get a ticket', async () => {
+    expect((await call('POST', '/api/realtime/ticket')).status).toBe(401);
+  });
+});
+
+describe('real-time events', () => {
+  it('a connected member receives message.created for a message another member sent over HTTP', async () => {
+    const [ann, bob] = await members(2);
+    const id = await conversation(ann!, [bob!]);
+    const bobSocket = await open(bob!);
+    const annSocket = await open(ann!);
+    const m = await sent(ann!, id, 'live hello');
+    const event = await bobSocket.next('message.created');
+    expect(event).toMatchObject({
+      type: 'message.created',
+      conversationId: id,
+      message: { id: m.id, body: 'live hello' },
+    });
+    // The sender's other devices hear it too.
+    expect((await annSocket.next('message.created')).message.id).toBe(m.id);
+
+    await call('POST', `/api/conversations/${id}/read`, { token: bob!.token, body: { upTo: m.id } });
+    expect(await annSocket.next('conversation.read')).toMatchObject({ username: bob!.username, upTo: m.id });
+
+    await call('DELETE', `/api/conversations/${id}/messages/${m.id}`, { token: ann!.token });
+    expect(await bobSocket.next('message.deleted')).toMatchObject({ conversationId: id, messageId: m.id });
+
+    // ping is answered without waking the object.
+    bobSocket.ws.send('{"type":"ping"}');
+    expect(await bobSocket.next('pong')).toEqual({ type: 'pong' });
+  });
+
+  it('three members: every connected participant receives, a non-participant does not', async () => {
+    const [ann, bob, cid, dan] = await members(4);
+    const id = await conversation(ann!, [bob!, cid!]);
+    const [b, c, d] = [await open(bob!), await open(cid!), await open(dan!)];
+    await sent(ann!, id, 'to the group');
+    expect((await b.next('message.created')).message.body).toBe('to the group');
+    expect((await c.next('message.created')).message.body).toBe('to the group');
+    await expect(d.next('message.created', 300)).rejects.toThrow(/no message.created/);
+  });
+
+  it('sockets survive hibernation (evictDurableObject) and keep their session tag and attachment', async () => {
+    const [ann, bob] = await members(2);
+    const id = await conversation(ann!, [bob!]);
+    const socket = await open(bob!);
+    const stub = stubOf(await userId(bob!));
+    const before = await runInDurableObject(stub, (instance: any) => instance.describe());
+    expect(before.sockets).toBe(1);
+
+    await evictDurableObject(stub);
+    // A fresh instance sees the hibernated socket with its attachment.
+    const after = await stub.describe();
+    expect(after).toEqual(before);
+    await sent(ann!, id, 'after hibernation');
+    expect((await socket.next('message.created')).message.body).toBe('after hibernation');
+  });
+
+  it('revoking a session closes that session’s sockets (logout, revocation, password change), not others', async () => {
+    const [bob] = await members(1);
+    const laptop = await login(bob!.email, bob!.password);
+    const laptopUser = { ...bob!, token: laptop.body.user.token };
+    const phone = await open(bob!);
+    const desk = await open(laptopUser);
+
+    expect((await call('POST', '/api/users/logout', { token: laptopUser.token })).status).toBe(204);
+    expect(await desk.closed).toEqual({ code: 4001, reason: 'session revoked' });
+    // The other session's socket is still open and receiving.
+    const stub = stubOf(await userId(bob!));
+    expect((await stub.describe()).sockets).toBe(1);
+
+    // Password change revokes every other session.
+    const tablet = await login(bob!.email, bob!.password);
+    const tabletSocket = await open({ ...bob!, token: tablet.body.user.token });
+    const changed = await call('PUT', '/api/user', {
+      token: bob!.token,
+      body: { user: { password: 'a-new-password-1' } },
+    });
+    expect(changed.status).toBe(200);
+    expect((await tabletSocket.closed).code).toBe(4001);
+
+    // Revoking by id.
+    const other = await login(bob!.email, 'a-new-password-1');
+    const otherSocket = await open({ ...bob!, token: other.body.user.token });
+    const sessions = await call('GET', '/api/user/sessions', { token: bob!.token });
+    const target = sessions.body.sessions.find((s: { current: boolean }) => !s.current).id;
+    expect((await call('DELETE', `/api/user/sessions/${target}`, { token: bob!.token })).status).toBe(204);
+    expect((await otherSocket.closed).code).toBe(4001);
+    expect((await stub.describe()).sockets).toBe(1);
+    phone.ws.close(1000);
+  });
+
+  it('a revoked session cannot redeem a ticket it got before', async () => {
+    const [bob] = await members(1);
+    const t = await ticket(bob!);
+    await call('POST', '/api/users/logout', { token: bob!.token });
+    expect((await connect(t)).status).toBe(401);
+  });
+});
