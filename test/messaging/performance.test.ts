@@ -21,7 +21,9 @@ async function plan(statement: SQL): Promise<string[]> {
 
 /** `SCAN <table>` without an index is a full scan. */
 function fullScans(details: string[]): string[] {
-  return details.filter((d) => /^SCAN (?!CONSTANT ROW)\w+/.test(d) && !/USING .*INDEX|USING INTEGER PRIMARY KEY/.test(d));
+  return details.filter(
+    (d) => /^SCAN (?!CONSTANT ROW)\w+/.test(d) && !/USING .*INDEX|USING INTEGER PRIMARY KEY/.test(d),
+  );
 }
 
 describe('round trips (one D1 round trip per read, plus the session KV read)', () => {
