@@ -19,7 +19,7 @@ import {
 import { cannotDeliver, memberIdsSql, sendStatements, sentMessageSql } from './messages.service';
 
 /** New conversations one member may start per hour. */
-export const START_LIMIT: WindowLimit = { limit: 30, windowSeconds: 3600 };
+const START_LIMIT: WindowLimit = { limit: 30, windowSeconds: 3600 };
 
 export interface StartInput {
   creatorId: string;

@@ -8,7 +8,7 @@ interface SocketAttachment {
 }
 
 /** WebSocket close code sent when the socket's session is revoked (logout, revocation, password change). */
-export const SESSION_REVOKED_CLOSE_CODE = 4001;
+const SESSION_REVOKED_CLOSE_CODE = 4001;
 
 /**
  * One Durable Object per member (`idFromName(userId)`), holding that member's open WebSockets with

@@ -18,7 +18,7 @@ export function parseParticipants(json: string): ParticipantView[] {
 }
 
 /** Opaque list cursor of a conversation: its activity time and id. */
-export function conversationCursor(row: { activity_at: number; id: string }): string {
+function conversationCursor(row: { activity_at: number; id: string }): string {
   return `${row.activity_at}.${row.id}`;
 }
 
@@ -59,5 +59,4 @@ export function toMessage(row: MessageViewRow, participants: ParticipantView[] =
   };
 }
 
-export type ConversationJson = ReturnType<typeof toConversation>;
 export type MessageJson = ReturnType<typeof toMessage>;

@@ -3,7 +3,7 @@ import { Profile } from '../profiles/profiles.schemas';
 
 const BLANK = "can't be blank";
 export const DEFAULT_PAGE = 20;
-export const MAX_PAGE = 100;
+const MAX_PAGE = 100;
 
 const idParam = (name: string, example: string) =>
   z
@@ -91,7 +91,7 @@ export const ReportBody = z
   .object({ reason: z.string().trim().max(500, 'is too long (maximum is 500 characters)').optional() })
   .openapi('MessageReportRequest');
 
-export const DmPolicySchema = z.enum(['everyone', 'following', 'nobody']).openapi({
+const DmPolicySchema = z.enum(['everyone', 'following', 'nobody']).openapi({
   description: 'Who may start a conversation with you: everyone, only people you follow, or nobody.',
 });
 
@@ -105,7 +105,7 @@ export const MessagingSettingsResponse = z
 
 const MessageSender = z.object({ username: z.string(), bio: z.string().nullable(), image: z.string().nullable() });
 
-export const Message = z
+const Message = z
   .object({
     id: z.string(),
     conversationId: z.string(),
@@ -121,7 +121,7 @@ export const Message = z
   })
   .openapi('Message');
 
-export const Conversation = z
+const Conversation = z
   .object({
     id: z.string(),
     kind: z.enum(['direct', 'group']),

@@ -20,7 +20,7 @@ import {
 const PREVIEW_CHARS = 120;
 
 export const sendLimit = (perMinute: number): WindowLimit => ({ limit: perMinute, windowSeconds: 60 });
-export const sendLimitKey = (userId: string) => `message:${userId}`;
+const sendLimitKey = (userId: string) => `message:${userId}`;
 
 /** The neutral refusal for blocks and dmPolicy: it never says who blocked whom. */
 export const cannotDeliver = () => new AppError(403, { message: ['cannot be delivered to this conversation'] });

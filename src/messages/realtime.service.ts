@@ -5,7 +5,7 @@ import { hashToken, randomToken } from '../lib/tokens';
 import { assertWithinLimit, hitStatement, withinLimit, type WindowLimit } from '../security/rate-limit';
 
 /** How long a WebSocket ticket stays valid. */
-export const TICKET_TTL_MS = 60_000;
+const TICKET_TTL_MS = 60_000;
 const TICKET_LIMIT: WindowLimit = { limit: 30, windowSeconds: 60 };
 
 /** Issues a single-use ticket for the caller's session; only its hash is stored. */

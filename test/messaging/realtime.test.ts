@@ -1,6 +1,7 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import type { MemberSockets } from '../../src/messages/member-sockets.object';
 import { login } from '../helpers/factories';
 import { call } from '../helpers/request';
 import type { TestUser } from '../helpers/factories';
@@ -58,7 +59,8 @@ async function open(user: TestUser): Promise<Socket> {
 }
 
 function stubOf(userId: string) {
-  return env.MEMBER_SOCKETS.get(env.MEMBER_SOCKETS.idFromName(userId));
+  const namespace = env.MEMBER_SOCKETS as unknown as DurableObjectNamespace<MemberSockets>;
+  return namespace.get(namespace.idFromName(userId));
 }
 
 async function userId(user: TestUser): Promise<string> {
