@@ -22,7 +22,7 @@ async function ticket(user: TestUser): Promise<string> {
 
 /** Opens a real WebSocket through the Worker's own fetch handler. */
 async function connect(t: string): Promise<Response> {
-  return exports.default.fetch(`http://folio.test/api/realtime?ticket=${encodeURIComponent(t)}`, {
+  return worker.fetch(`http://folio.test/api/realtime?ticket=${encodeURIComponent(t)}`, {
     headers: { Upgrade: 'websocket' },
   });
 }
@@ -58,6 +58,9 @@ async function open(user: TestUser): Promise<Socket> {
   return socket;
 }
 
+/** The Worker's own entry (`exports.default`), as a fetcher. */
+const worker = (exports as unknown as { default: Fetcher }).default;
+
 function stubOf(userId: string) {
   const namespace = env.MEMBER_SOCKETS as unknown as DurableObjectNamespace<MemberSockets>;
   return namespace.get(namespace.idFromName(userId));
@@ -70,12 +73,12 @@ async function userId(user: TestUser): Promise<string> {
 describe('GET /api/realtime', () => {
   it('requires a ticket (401), an upgrade (426), and a ticket works once', async () => {
     const [ann] = await members(1);
-    const none = await exports.default.fetch('http://folio.test/api/realtime', { headers: { Upgrade: 'websocket' } });
+    const none = await worker.fetch('http://folio.test/api/realtime', { headers: { Upgrade: 'websocket' } });
     expect(none.status).toBe(401);
     expect(await none.json()).toEqual({ errors: { ticket: ['is missing'] } });
 
     const t = await ticket(ann!);
-    const plain = await exports.default.fetch(`http://folio.test/api/realtime?ticket=${t}`);
+    const plain = await worker.fetch(`http://folio.test/api/realtime?ticket=${t}`);
     expect(plain.status).toBe(426);
 
     const first = await connect(t);
@@ -152,7 +155,9 @@ describe('real-time events', () => {
     const id = await conversation(ann!, [bob!]);
     const socket = await open(bob!);
     const stub = stubOf(await userId(bob!));
-    const before = await runInDurableObject(stub, (instance: any) => instance.describe());
+    const before = await runInDurableObject(stub as DurableObjectStub, (instance: MemberSockets) =>
+      instance.describe(),
+    );
     expect(before.sockets).toBe(1);
 
     await evictDurableObject(stub);
