@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Watches a member's real-time messaging events: gets a single-use ticket with the member's access
 // token, opens the WebSocket and prints every event as one JSON line. Reconnects (with a fresh
-// ticket) when the connection drops, and stops when the session is revoked (close code 4001).
+// ticket) when the connection drops, and stops when the session is revoked (`session.revoked`, close 4001).
 //
 //   TOKEN=<access token> npm run messages:watch [-- http://localhost:8787]
 //
@@ -35,7 +35,10 @@ async function connect(attempt = 0) {
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const ws = new WebSocket(url);
   ws.addEventListener('open', () => console.error(`[watch] connected to ${url.origin}`));
-  ws.addEventListener('message', (event) => console.log(String(event.data)));
+  ws.addEventListener('message', (event) => {
+    console.log(String(event.data));
+    if (String(event.data) === '{"type":"session.revoked"}') process.exit(0);
+  });
   ws.addEventListener('close', (event) => {
     console.error(`[watch] closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`);
     if (event.code === 4001) process.exit(0);

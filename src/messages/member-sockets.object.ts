@@ -57,6 +57,8 @@ export class MemberSockets extends DurableObject<Env> {
     for (const sessionId of sessionIds) {
       for (const ws of this.ctx.getWebSockets(sessionId)) {
         try {
+          // Said in a frame too: a close code can be lost by proxies on the way (seen with wrangler dev).
+          ws.send('{"type":"session.revoked"}');
           ws.close(SESSION_REVOKED_CLOSE_CODE, 'session revoked');
           closed++;
         } catch {

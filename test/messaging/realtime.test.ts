@@ -176,6 +176,7 @@ describe('real-time events', () => {
     const desk = await open(laptopUser);
 
     expect((await call('POST', '/api/users/logout', { token: laptopUser.token })).status).toBe(204);
+    expect(await desk.next('session.revoked')).toEqual({ type: 'session.revoked' });
     expect(await desk.closed).toEqual({ code: 4001, reason: 'session revoked' });
     // The other session's socket is still open and receiving.
     const stub = stubOf(await userId(bob!));
