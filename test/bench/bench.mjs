@@ -12,7 +12,7 @@
 // one piece stubbed out) on the same state, measured interleaved with the real build (`--rounds`).
 //
 // Not part of `npm test` (vitest only picks up test/**/*.test.ts).
-/* global process, Buffer, console, URL, fetch, setTimeout */
+/* global process, Buffer, console, URL, fetch, setTimeout, WebSocket */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -85,6 +85,7 @@ const SEED = {
   // with how much the followed authors have written).
   prolificAuthors: 3,
   articlesPerProlificAuthor: Math.max(10, Math.round(300 * SCALE)),
+  messagesPerConversation: Math.max(5, Math.round(50 * SCALE)),
 };
 // Comments are limited to 10 per user per minute (COMMENT_LIMIT): 9 each stays under it.
 SEED.comments = SEED.users * 9;
@@ -221,8 +222,14 @@ async function startMiniflare(buildDir, stateDir) {
     modulesRoot: buildDir,
     modulesRules: undefined,
     cronTriggers: undefined,
-    // As `npm run dev` runs: the per-IP brake off, so seeding and logins need no faked client IPs.
-    bindings: { ...workerOptions.bindings, ENVIRONMENT: 'development', IP_RATE_LIMIT: 'off' },
+    // As `npm run dev` runs: the per-IP brake off, so seeding and logins need no faked client IPs. The
+    // per-sender message limit (30/min) would turn a send benchmark into a 429 benchmark.
+    bindings: {
+      ...workerOptions.bindings,
+      ENVIRONMENT: 'development',
+      IP_RATE_LIMIT: 'off',
+      MESSAGE_SEND_LIMIT_PER_MINUTE: '100000000',
+    },
   };
   const mf = new Miniflare(
     convertV4MiniflareOptions({
@@ -309,7 +316,7 @@ async function applyMigrations(db) {
 // ---------------------------------------------------------------------------------------------
 // Seeding through the public API.
 
-async function seed() {
+async function seed(afterUsers) {
   const t0 = Date.now();
   const users = await pool(SEED.users, CONCURRENCY, async (i) => {
     const username = `bench_user_${i}`;
@@ -321,6 +328,7 @@ async function seed() {
     return { username, email, token: res.body.user.token };
   });
   log(`seeded ${users.length} users in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  await afterUsers();
 
   const t1 = Date.now();
   const articles = await pool(SEED.articles, CONCURRENCY * 2, async (i) => {
@@ -422,7 +430,53 @@ async function seed() {
   log(
     `seeded ${prolific.length} authors with ${SEED.articlesPerProlificAuthor} articles each, followed by one reader, in ${((Date.now() - t3) / 1000).toFixed(1)}s`,
   );
-  return { users, articles, feedReader, favoritedPairs: favoritePairs, seedSeconds: (Date.now() - t0) / 1000 };
+  const conversations = await seedConversations(users);
+  return {
+    users,
+    articles,
+    feedReader,
+    conversations,
+    favoritedPairs: favoritePairs,
+    seedSeconds: (Date.now() - t0) / 1000,
+  };
+}
+
+/** Starting conversations needs a verified email: the bench marks every seeded user verified. */
+async function verifyAll(db) {
+  await db.prepare('UPDATE users SET email_verified_at = ?').bind(Date.now()).run();
+}
+
+/** Each user starts 1:1s with the next 3 users, plus one group each; every conversation gets messages. */
+async function seedConversations(users) {
+  const t = Date.now();
+  const pairs = [];
+  for (let u = 0; u < users.length; u++) {
+    for (let k = 1; k <= 3; k++) pairs.push([u, [(u + k) % users.length]]);
+    pairs.push([u, [(u + 4) % users.length, (u + 5) % users.length, (u + 6) % users.length]]);
+  }
+  const conversations = await pool(pairs.length, CONCURRENCY, async (i) => {
+    const [u, others] = pairs[i];
+    const res = await expectOk(
+      request('POST', '/api/conversations', {
+        token: users[u].token,
+        body: { participants: others.map((o) => users[o].username), message: sentence(12) },
+      }),
+      'start conversation',
+    );
+    return { id: res.body.conversation.id, members: [u, ...others] };
+  });
+  await pool(conversations.length * SEED.messagesPerConversation, CONCURRENCY * 2, (i) => {
+    const c = conversations[i % conversations.length];
+    const from = users[c.members[i % c.members.length]];
+    return expectOk(
+      request('POST', `/api/conversations/${c.id}/messages`, { token: from.token, body: { body: sentence(15) } }),
+      'send message',
+    );
+  });
+  log(
+    `seeded ${conversations.length} conversations with ${SEED.messagesPerConversation + 1} messages each in ${((Date.now() - t) / 1000).toFixed(1)}s`,
+  );
+  return conversations;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -547,7 +601,7 @@ async function profile(make, samples = 15) {
 }
 
 function scenarios(data) {
-  const { users, articles, favoritedPairs } = data;
+  const { users, articles, favoritedPairs, conversations } = data;
   const viewer = (i) => users[i % users.length];
   // The seed's skewed picks put most comments on the head of the list.
   const busiest = articles.slice(0, 20);
@@ -735,6 +789,32 @@ function scenarios(data) {
         }),
     },
     {
+      name: 'GET /api/conversations',
+      make: (i, id) => request('GET', '/api/conversations', { token: viewer(i).token, requestId: id }),
+    },
+    {
+      name: 'GET .../messages',
+      make: (i, id) => {
+        const c = conversations[i % conversations.length];
+        return request('GET', `/api/conversations/${c.id}/messages`, {
+          token: users[c.members[i % c.members.length]].token,
+          requestId: id,
+        });
+      },
+    },
+    {
+      name: 'POST .../messages',
+      requests: Math.min(REQUESTS, 1000),
+      make: (i, id) => {
+        const c = conversations[i % conversations.length];
+        return request('POST', `/api/conversations/${c.id}/messages`, {
+          token: users[c.members[i % c.members.length]].token,
+          requestId: id,
+          body: { body: sentence(15) },
+        });
+      },
+    },
+    {
       name: 'POST .../:slug/favorite',
       requests: Math.min(REQUESTS, 1000),
       make: (_i, id) => {
@@ -765,6 +845,54 @@ function floorScenarios() {
       make: (i, id) => request('GET', `/floor/d1/page?offset=${(i % 5) * 20}`, { requestId: id }),
     },
   ];
+}
+
+/**
+ * WebSocket fan-out latency: the recipient holds a real WebSocket (ticket, upgrade, its Durable
+ * Object); the sender POSTs one message at a time; latency is from the POST leaving the client to
+ * the `message.created` frame arriving, both on this machine's clock (loopback, one process).
+ */
+async function measureFanout(data) {
+  if (typeof WebSocket !== 'function') return undefined;
+  const { users, conversations } = data;
+  const c = conversations.find((x) => x.members.length === 2);
+  const [sender, recipient] = c.members.map((m) => users[m]);
+  const ticket = await expectOk(request('POST', '/api/realtime/ticket', { token: recipient.token }), 'ticket');
+  const url = new URL(ticket.body.url, baseUrl);
+  url.protocol = 'ws:';
+  const ws = new WebSocket(url);
+  const waiting = new Map();
+  await new Promise((resolve, reject) => {
+    ws.addEventListener('message', (e) => {
+      const event = JSON.parse(String(e.data));
+      if (event.type === 'ready') resolve();
+      if (event.type === 'message.created') waiting.get(event.message.body)?.();
+    });
+    ws.addEventListener('error', () => reject(new Error('websocket error')));
+  });
+  const samples = Math.min(REQUESTS, args.smoke ? 10 : 300);
+  const latencies = [];
+  for (let i = 0; i < samples; i++) {
+    const body = `fanout ${i} ${Date.now()}`;
+    const started = process.hrtime.bigint();
+    const arrived = new Promise((resolve) => waiting.set(body, resolve));
+    await expectOk(
+      request('POST', `/api/conversations/${c.id}/messages`, { token: sender.token, body: { body } }),
+      'fanout send',
+    );
+    await Promise.race([arrived, new Promise((r) => setTimeout(r, 5000))]);
+    waiting.delete(body);
+    latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  ws.close(1000);
+  latencies.sort((a, b) => a - b);
+  const result = {
+    samples,
+    p50: Number(percentile(latencies, 50).toFixed(2)),
+    p99: Number(percentile(latencies, 99).toFixed(2)),
+  };
+  log(`WebSocket fan-out (POST → frame)  p50 ${result.p50} ms  p99 ${result.p99} ms  (${samples} sequential sends)`);
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -885,7 +1013,7 @@ async function run(tmp) {
   try {
     baseUrl = url.href;
     await applyMigrations(await mf.getD1Database('DB', 'folio'));
-    const data = await seed();
+    const data = await seed(() => mf.getD1Database('DB', 'folio').then(verifyAll));
     results.seedSeconds = data.seedSeconds;
 
     const selected = (list) => list.filter((s) => !ONLY || ONLY.test(s.name));
@@ -943,6 +1071,7 @@ async function run(tmp) {
       }
     }
     await measureFloors('after');
+    results.fanout = await measureFanout(data);
   } finally {
     await mf.dispose();
   }
@@ -1052,6 +1181,12 @@ function printTable(results) {
       });
       console.log(`| ${name} | ${cells.join(' | ')} |`);
     }
+  }
+  if (results.fanout) {
+    const f = results.fanout;
+    console.log(
+      `\nWebSocket fan-out, POST → message.created frame: p50 ${f.p50} ms, p99 ${f.p99} ms (${f.samples} sequential sends)`,
+    );
   }
   if (results.wranglerDev.length) {
     console.log('\nwrangler dev (developer-experience figure only):\n');

@@ -6,6 +6,9 @@
 /* global Headers, Response */
 import worker from './index.js';
 
+// The Worker's Durable Object classes must be exported by this entry too.
+export { MemberSockets } from './index.js';
+
 const WRITE = /\b(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b/i;
 
 function wrapD1(db, stats) {
