@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { batchRows, rows } from '../db/raw';
+import { batchRows, rows, type RawStatement } from '../db/raw';
 import { AppError } from '../errors';
 import { newId } from '../lib/tokens';
 import { assertWithinLimit, hitStatement, withinLimit, type WindowLimit } from '../security/rate-limit';
@@ -47,6 +47,8 @@ export async function startConversation(
   input: StartInput,
   sendLimit: WindowLimit,
   now: Date,
+  /** Statements that must commit with the start or not at all (an Idempotency-Key claim). */
+  extra: RawStatement[] = [],
 ): Promise<StartOutcome> {
   const me = input.creatorId;
   const wanted = [...new Set(input.usernames.map((u) => u.toLowerCase()))];
@@ -84,6 +86,7 @@ export async function startConversation(
     : null;
 
   const results = await batchRows(db, [
+    ...extra,
     hitStatement(db, startKey, START_LIMIT, now),
     sql`INSERT INTO conversations (id, kind, title, pair_key, created_by, last_activity_at, created_at)
       SELECT ${newConversationId}, ${kind}, ${kind === 'group' ? input.title : null}, ${pairKey}, ${me}, ${t}, ${t}
@@ -103,7 +106,7 @@ export async function startConversation(
     send ? sentMessageSql(target, me, send.clientId) : sql`SELECT 1 WHERE 0`,
     memberIdsSql(target),
   ]);
-  const hit = results[0]?.[0] as { hits: number; window_start: number } | undefined;
+  const hit = results[extra.length]?.[0] as { hits: number; window_start: number } | undefined;
   const [state] = results.at(-4) as Array<{
     verified: number;
     blocked: number;

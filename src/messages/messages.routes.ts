@@ -4,7 +4,9 @@ import { getConfig } from '../config';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { ifNoneMatchHits, weakEtag } from '../lib/etag';
-import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import type { RawStatement } from '../db/raw';
+import { idempotencyClaim, idempotent } from '../middleware/idempotency';
+import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { createRouter } from '../router';
 import { requireAuth } from '../sessions/sessions.middleware';
 import {
@@ -53,6 +55,11 @@ function assertBodyLength(c: Ctx, body: string, field = 'body') {
   if (body.length > max) throw AppError.validation({ [field]: [`is too long (maximum is ${max} characters)`] });
 }
 
+/** The Idempotency-Key claim (when the request sent a key), for the write's own batch. */
+function claimOf(c: Context): RawStatement[] {
+  return idempotencyClaim(c) as unknown as RawStatement[];
+}
+
 /** Fans an event out to members' sockets after the response (the batch has committed). */
 function publish(c: Ctx, memberIds: string[], event: RealtimeEvent) {
   c.executionCtx.waitUntil(notifyMembers(c.env, memberIds, event));
@@ -67,14 +74,15 @@ messagesRouter.openapi(
     description:
       'One other member makes a 1:1, more make a group (at most MESSAGE_MAX_PARTICIPANTS besides you). Starting a 1:1 that exists returns it (200, same id). Requires a verified email; refused (403, neutral) when a block stands either way or an invitee’s dmPolicy does not admit you.',
     security: tokenAuth,
-    middleware: requireAuth,
-    request: jsonBody(NewConversationBody),
+    middleware: [requireAuth, idempotent] as const,
+    request: { headers: IdempotencyHeaders, ...jsonBody(NewConversationBody) },
     responses: {
       201: jsonResponse(ConversationResponse, 'Started'),
       200: jsonResponse(ConversationResponse, 'The existing 1:1'),
       401: errors[401],
       403: errors[403],
       404: errors[404],
+      409: errors[409],
       422: errors[422],
       429: errors[429],
     },
@@ -96,6 +104,7 @@ messagesRouter.openapi(
       },
       sendLimit(cfg.sendLimitPerMinute),
       new Date(),
+      claimOf(c),
     );
     const conversation = toConversation(outcome.conversation);
     if (outcome.created) {
@@ -262,14 +271,15 @@ messagesRouter.openapi(
     summary: 'Send a message',
     description: `201 with the new message; a retry with the same \`clientId\` answers 200 with the first one. A block between you and another participant (either way) answers a neutral 403. Rate limited per sender (429 with Retry-After). ${notFoundNote}`,
     security: tokenAuth,
-    middleware: requireAuth,
-    request: { params: ConversationIdParam, ...jsonBody(NewMessageBody) },
+    middleware: [requireAuth, idempotent] as const,
+    request: { params: ConversationIdParam, headers: IdempotencyHeaders, ...jsonBody(NewMessageBody) },
     responses: {
       201: jsonResponse(MessageResponse, 'Sent'),
       200: jsonResponse(MessageResponse, 'Already sent (same clientId)'),
       401: errors[401],
       403: errors[403],
       404: errors[404],
+      409: errors[409],
       422: errors[422],
       429: errors[429],
     },
@@ -284,6 +294,7 @@ messagesRouter.openapi(
       { senderId: c.var.auth.userId, body: input.body, clientId: input.clientId },
       sendLimit(settings(c).sendLimitPerMinute),
       new Date(),
+      claimOf(c),
     );
     if (!outcome.created) return c.json({ message: outcome.message }, 200);
     publish(c, outcome.memberIds, { type: 'message.created', conversationId: id, message: outcome.message });
@@ -346,9 +357,10 @@ messagesRouter.openapi(
     summary: 'Report a message to the moderators',
     description: `One report per member and message (a repeat answers 200 with the first). The body is kept as reported. ${notFoundNote}`,
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [requireAuth, idempotent] as const,
     request: {
       params: MessageIdParams,
+      headers: IdempotencyHeaders,
       body: { required: false, content: { 'application/json': { schema: ReportBody } } },
     },
     responses: {
@@ -356,13 +368,14 @@ messagesRouter.openapi(
       200: jsonResponse(ReportResponse, 'Already reported'),
       401: errors[401],
       404: errors[404],
+      409: errors[409],
       422: errors[422],
     },
   }),
   async (c) => {
     const { id, messageId } = c.req.valid('param');
     const reason = (c.req.valid('json') as { reason?: string } | undefined)?.reason || null;
-    const outcome = await reportMessage(c.var.db, id, c.var.auth.userId, messageId, reason, new Date());
+    const outcome = await reportMessage(c.var.db, id, c.var.auth.userId, messageId, reason, new Date(), claimOf(c));
     return outcome.created ? c.json({ report: outcome.report }, 201) : c.json({ report: outcome.report }, 200);
   },
 );

@@ -110,16 +110,19 @@ export async function sendMessage(
   input: SendInput,
   limit: WindowLimit,
   now: Date,
+  /** Statements that must commit with the send or not at all (an Idempotency-Key claim). */
+  extra: RawStatement[] = [],
 ): Promise<SendOutcome> {
   const conv = conversationRef(conversationId);
   const send = sendStatements(db, conv, input, limit, now);
   const results = await batchRows(db, [
+    ...extra,
     ...send.statements,
     sentMessageSql(conv, input.senderId, send.clientId),
     sql`SELECT ${isActiveParticipant(conv, input.senderId)} AS member, ${blockedInConversation(conv, input.senderId)} AS blocked`,
     memberIdsSql(conv),
   ]);
-  const [hit] = results[0] as Array<{ hits: number; window_start: number }>;
+  const [hit] = results[extra.length] as Array<{ hits: number; window_start: number }>;
   const [message] = results.at(-3) as unknown as MessageViewRow[];
   const [state] = results.at(-2) as Array<{ member: number; blocked: number }>;
   const memberIds = ids(results.at(-1) ?? []);
@@ -282,10 +285,12 @@ export async function reportMessage(
   messageId: string,
   reason: string | null,
   now: Date,
+  extra: RawStatement[] = [],
 ): Promise<ReportOutcome> {
   const conv = conversationRef(conversationId);
   const id = newId('rpt');
-  const [, state, report] = await batchRows(db, [
+  const results = await batchRows(db, [
+    ...extra,
     sql`INSERT INTO message_reports (id, message_seq, conversation_id, reporter_id, sender_id, body_snapshot, reason, status, created_at)
       SELECT ${id}, m.seq, m.conversation_id, ${viewerId}, m.sender_id, m.body, ${reason}, 'open', ${now.getTime()}
       FROM messages m WHERE m.id = ${messageId} AND m.conversation_id = ${conv} AND m.sender_id <> ${viewerId}
@@ -296,6 +301,7 @@ export async function reportMessage(
     sql`SELECT r.id, r.status, r.created_at FROM message_reports r
       WHERE r.message_seq = (SELECT seq FROM messages WHERE id = ${messageId}) AND r.reporter_id = ${viewerId}`,
   ]);
+  const [state, report] = results.slice(-2);
   const [s] = (state ?? []) as Array<{ member: number; sender_id: string | null }>;
   if (!s?.member || !s.sender_id) throw AppError.notFound('message');
   if (s.sender_id === viewerId) throw AppError.validation({ message: ["can't report your own message"] });

@@ -67,6 +67,38 @@ describe('POST /api/conversations/:id/messages', () => {
     expect(versionAfter).toBe(versionBefore! + 1);
   });
 
+  it('honours Idempotency-Key on send and start: the replay has no second effect', async () => {
+    const [ann, bob] = await members(2);
+    const headers = { 'Idempotency-Key': `key-${Math.random()}` };
+    const started = await call('POST', '/api/conversations', {
+      token: ann!.token,
+      body: { participants: [bob!.username], message: 'hello' },
+      headers,
+    });
+    expect(started.status).toBe(201);
+    const replayedStart = await call('POST', '/api/conversations', {
+      token: ann!.token,
+      body: { participants: [bob!.username], message: 'hello' },
+      headers,
+    });
+    expect(replayedStart.status).toBe(201);
+    expect(replayedStart.headers.get('Idempotent-Replayed')).toBe('true');
+    const id = started.body.conversation.id;
+
+    const sendHeaders = { 'Idempotency-Key': `key-${Math.random()}` };
+    const path = `/api/conversations/${id}/messages`;
+    const first = await call('POST', path, { token: ann!.token, body: { body: 'once' }, headers: sendHeaders });
+    const again = await call('POST', path, { token: ann!.token, body: { body: 'once' }, headers: sendHeaders });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(bodies(await messagesOf(bob!, id))).toEqual(['once', 'hello']);
+    expect((await inbox(bob!)).body.conversations[0].unreadCount).toBe(2);
+    const different = await call('POST', path, { token: ann!.token, body: { body: 'other' }, headers: sendHeaders });
+    expect(different.status).toBe(422);
+  });
+
   it('limits sends per sender (429 with Retry-After); other members are unaffected', async () => {
     const [ann, bob] = await members(2);
     const id = await conversation(ann!, [bob!]);
