@@ -199,7 +199,10 @@ export async function renameConversation(
   const [renamed, , view, members] = await batchRows(db, [
     sql`UPDATE conversations SET title = ${title}
       WHERE id = ${conv} AND kind = 'group' AND ${isActiveParticipant(conv, viewerId)} RETURNING id`,
-    bumpInboxes(conv, sql`EXISTS (SELECT 1 FROM conversations WHERE id = ${conv} AND kind = 'group')`),
+    bumpInboxes(
+      conv,
+      sql`EXISTS (SELECT 1 FROM conversations WHERE id = ${conv} AND kind = 'group') AND ${isActiveParticipant(conv, viewerId)}`,
+    ),
     conversationViewSql(viewerId, sql`p.conversation_id = ${conv}`, 1),
     memberIdsSql(conv),
   ]);

@@ -85,7 +85,7 @@ const SEED = {
   // with how much the followed authors have written).
   prolificAuthors: 3,
   articlesPerProlificAuthor: Math.max(10, Math.round(300 * SCALE)),
-  messagesPerConversation: Math.max(5, Math.round(50 * SCALE)),
+  messagesPerConversation: Math.max(5, Math.round(10 * SCALE)),
 };
 // Comments are limited to 10 per user per minute (COMMENT_LIMIT): 9 each stays under it.
 SEED.comments = SEED.users * 9;
