@@ -150,6 +150,26 @@ describe('real-time events', () => {
     await expect(d.next('message.created', 300)).rejects.toThrow(/no message.created/);
   });
 
+  it('renames and leaving push conversation.updated; a leaver no longer receives messages', async () => {
+    const [ann, bob, cid] = await members(3);
+    const id = await conversation(ann!, [bob!, cid!]);
+    const [b, c] = [await open(bob!), await open(cid!)];
+    await call('PUT', `/api/conversations/${id}`, { token: ann!.token, body: { title: 'Plans' } });
+    expect(await b.next('conversation.updated')).toEqual({
+      type: 'conversation.updated',
+      conversationId: id,
+      reason: 'title',
+    });
+    expect((await c.next('conversation.updated')).reason).toBe('title');
+
+    await call('POST', `/api/conversations/${id}/leave`, { token: cid!.token });
+    expect((await b.next('conversation.updated')).reason).toBe('left');
+    expect((await c.next('conversation.updated')).reason).toBe('left');
+    await sent(ann!, id, 'after cid left');
+    expect((await b.next('message.created')).message.body).toBe('after cid left');
+    await expect(c.next('message.created', 300)).rejects.toThrow(/no message.created/);
+  });
+
   it('sockets survive hibernation (evictDurableObject) and keep their session tag and attachment', async () => {
     const [ann, bob] = await members(2);
     const id = await conversation(ann!, [bob!]);
