@@ -25,7 +25,7 @@ blocksRouter.openapi(
   }),
   async (c) => {
     const row = await blockUser(c.var.db, c.var.auth.userId, c.req.valid('param').username, new Date());
-    return c.json({ profile: { ...toProfile(row, Boolean(row.following)), blocked: true } }, 200);
+    return c.json({ profile: { ...toProfile({ ...row, following: Boolean(row.following) }), blocked: true } }, 200);
   },
 );
 
@@ -43,7 +43,7 @@ blocksRouter.openapi(
   }),
   async (c) => {
     const row = await unblockUser(c.var.db, c.var.auth.userId, c.req.valid('param').username);
-    return c.json({ profile: { ...toProfile(row, Boolean(row.following)), blocked: false } }, 200);
+    return c.json({ profile: { ...toProfile({ ...row, following: Boolean(row.following) }), blocked: false } }, 200);
   },
 );
 
@@ -61,7 +61,7 @@ blocksRouter.openapi(
   async (c) => {
     const list = await listBlocks(c.var.db, c.var.auth.userId);
     c.header('Cache-Control', 'private, no-store');
-    return c.json({ profiles: list.map((r) => toProfile(r, Boolean(r.following))) }, 200);
+    return c.json({ profiles: list.map((r) => toProfile({ ...r, following: Boolean(r.following) })) }, 200);
   },
 );
 

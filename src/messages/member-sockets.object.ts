@@ -1,5 +1,4 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { Env } from '../env';
 
 /** Kept on each socket (serializeAttachment survives hibernation): which session opened it. */
 interface SocketAttachment {

@@ -1,6 +1,4 @@
-import type { Env } from '../env';
 import { logError } from '../lib/log';
-import type { MemberSockets } from './member-sockets.object';
 
 /** The events pushed to members' sockets (small JSON; D1 stays the record). */
 export type RealtimeEvent =
@@ -10,8 +8,7 @@ export type RealtimeEvent =
   | { type: 'conversation.updated'; conversationId: string; reason: 'created' | 'title' | 'left' | 'joined' };
 
 function memberSockets(env: Env, userId: string) {
-  const namespace = env.MEMBER_SOCKETS as unknown as DurableObjectNamespace<MemberSockets>;
-  return namespace.get(namespace.idFromName(userId));
+  return env.MEMBER_SOCKETS.get(env.MEMBER_SOCKETS.idFromName(userId));
 }
 
 /** Pushes an event to each member's object (call after the batch committed, inside waitUntil). */
