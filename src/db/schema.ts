@@ -7,6 +7,8 @@ import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } fro
 import {
   ARTICLE_STATUSES,
   ARTICLE_VISIBILITIES,
+  CONVERSATION_KINDS,
+  DM_POLICIES,
   inList,
   OUTBOX_STATUSES,
   REPORT_STATUSES,
@@ -39,9 +41,7 @@ export const users = sqliteTable(
     /** Set when the member deleted their account (anonymised at once, hard-deleted after retention). */
     deletedAt: timestamp('deleted_at'),
     /** Who may start a conversation with this member (validated by zod: everyone | following | nobody). */
-    dmPolicy: text('dm_policy', { enum: ['everyone', 'following', 'nobody'] })
-      .notNull()
-      .default('everyone'),
+    dmPolicy: text('dm_policy', { enum: DM_POLICIES }).notNull().default('everyone'),
     /** Bumped by every write that changes this member's conversation list: the polling ETag. */
     inboxVersion: integer('inbox_version').notNull().default(0),
   },
@@ -441,7 +441,7 @@ export const conversations = sqliteTable(
   {
     /** Random and unguessable (`cnv_` + 128 bits). */
     id: text('id').primaryKey(),
-    kind: text('kind', { enum: ['direct', 'group'] }).notNull(),
+    kind: text('kind', { enum: CONVERSATION_KINDS }).notNull(),
     title: text('title'),
     /** For `direct`: the two user ids, sorted, joined by ':' — unique, so a 1:1 exists at most once. */
     pairKey: text('pair_key'),
@@ -457,7 +457,7 @@ export const conversations = sqliteTable(
   },
   (t) => [
     uniqueIndex('conversations_pair_key_unique').on(t.pairKey),
-    check('conversations_kind_check', sql`${t.kind} IN ('direct', 'group')`),
+    check('conversations_kind_check', inList(t.kind, CONVERSATION_KINDS)),
   ],
 );
 
@@ -555,15 +555,13 @@ export const messageReports = sqliteTable(
     senderId: text('sender_id').notNull(),
     bodySnapshot: text('body_snapshot'),
     reason: text('reason'),
-    status: text('status', { enum: ['open', 'resolved', 'dismissed'] })
-      .notNull()
-      .default('open'),
+    status: text('status', { enum: REPORT_STATUSES }).notNull().default('open'),
     createdAt: timestamp('created_at').notNull(),
   },
   (t) => [
     uniqueIndex('message_reports_message_reporter_unique').on(t.messageSeq, t.reporterId),
     index('message_reports_status_created_at_idx').on(t.status, t.createdAt),
-    check('message_reports_status_check', sql`${t.status} IN ('open', 'resolved', 'dismissed')`),
+    check('message_reports_status_check', inList(t.status, REPORT_STATUSES)),
   ],
 );
 
@@ -592,8 +590,8 @@ export const messageDigests = sqliteTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     /** Start of the period, milliseconds since the epoch. */
     periodStart: integer('period_start').notNull(),
-    /** The outbox row this digest wrote (generated up front, so the batch can tell its own row). */
-    outboxId: text('outbox_id').notNull(),
+    /** Generated up front by the run that claimed the period, so its batch can tell its own claim. */
+    claimId: text('claim_id').notNull(),
     createdAt: timestamp('created_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.periodStart] }), index('message_digests_created_at_idx').on(t.createdAt)],

@@ -23,11 +23,18 @@ export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const
 export const ROLES = ['member', 'author', 'editor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Where a comment report is in moderation. */
+/** Where a comment or message report is in moderation. */
 export const REPORT_STATUSES = ['open', 'resolved'] as const;
 
 /** Where a webhook delivery is. */
 export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'sending', 'delivered', 'failed'] as const;
+
+/** Who may start a conversation with a member. */
+export const DM_POLICIES = ['everyone', 'following', 'nobody'] as const;
+export type DmPolicy = (typeof DM_POLICIES)[number];
+
+/** A conversation between two members, or a group. */
+export const CONVERSATION_KINDS = ['direct', 'group'] as const;
 
 /**
  * `column IN ('a', 'b', ...)` with the values inlined as SQL literals, for CHECK constraints (which

@@ -49,23 +49,6 @@ export function enqueueEmailToUserStatement(db: Database, where: SQL | undefined
   );
 }
 
-/**
- * An outbox insert with a fixed id that happens only while `condition` (SQL) holds when the batch
- * reaches it: for writes that must produce at most one email (e.g. one digest per member and period).
- */
-export function enqueueEmailIfStatement(
-  db: Database,
-  id: string,
-  to: string,
-  content: EmailContent,
-  condition: SQL,
-  now: Date,
-) {
-  const t = now.getTime();
-  return sql`INSERT INTO ${outbox} (id, kind, recipient, subject, body, status, attempts, next_attempt_at, created_at)
-    SELECT ${id}, ${content.kind}, ${to}, ${content.subject}, ${content.body}, 'pending', 0, ${t}, ${t} WHERE ${condition}`;
-}
-
 /** Exponential backoff: 1, 2, 4, ... minutes, capped at 6 hours. */
 function backoffMs(attempts: number): number {
   return Math.min(6 * 60 * 60 * 1000, 60_000 * 2 ** Math.max(0, attempts - 1));

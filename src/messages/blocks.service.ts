@@ -1,9 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { batchRows, rows } from '../db/raw';
+import type { DmPolicy } from '../db/values';
 import { AppError } from '../errors';
-
-export type DmPolicy = 'everyone' | 'following' | 'nobody';
 
 interface ProfileRow {
   id: string;

@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
 import type { MessagingConfig } from '../config';
 import type { Database } from '../db/client';
+import { users } from '../db/schema';
 import { batchRows, rows, type RawStatement } from '../db/raw';
 import { messageDigestEmail } from '../email/email.templates';
-import { enqueueEmailIfStatement } from '../email/outbox.service';
+import { enqueueEmailToUserStatement } from '../email/outbox.service';
 import { newId } from '../lib/tokens';
 
 /** Members handled per cron run (the next run picks up the rest). */
@@ -32,7 +33,7 @@ export function digestCandidatesSql(cutoff: number, periodStart: number) {
 
 /**
  * Queues at most one digest email per member per period, never one per message. Per member, one
- * batch: claim the (member, period) row with a fresh outbox id (ON CONFLICT DO NOTHING), insert the
+ * batch: claim the (member, period) row with a fresh claim id (ON CONFLICT DO NOTHING), insert the
  * email only if the claimed row carries that id (so overlapping runs cannot both send), and mark the
  * announced messages so the same unread run is not announced again next period.
  */
@@ -48,21 +49,19 @@ export async function queueMessageDigests(
   if (candidates.length === 0) return { candidates: 0, queued: 0 };
 
   const statements: RawStatement[] = [];
-  const outboxIds: string[] = [];
+  const claimIds: string[] = [];
   for (const m of candidates) {
-    const outboxId = newId('msg');
-    outboxIds.push(outboxId);
+    const claimId = newId('dgc');
+    claimIds.push(claimId);
     const claimed = sql`EXISTS (SELECT 1 FROM message_digests WHERE user_id = ${m.user_id}
-      AND period_start = ${periodStart} AND outbox_id = ${outboxId})`;
+      AND period_start = ${periodStart} AND claim_id = ${claimId})`;
     statements.push(
-      sql`INSERT INTO message_digests (user_id, period_start, outbox_id, created_at)
-        VALUES (${m.user_id}, ${periodStart}, ${outboxId}, ${t}) ON CONFLICT DO NOTHING`,
-      enqueueEmailIfStatement(
+      sql`INSERT INTO message_digests (user_id, period_start, claim_id, created_at)
+        VALUES (${m.user_id}, ${periodStart}, ${claimId}, ${t}) ON CONFLICT DO NOTHING`,
+      enqueueEmailToUserStatement(
         db,
-        outboxId,
-        m.email,
+        sql`${users.id} = ${m.user_id} AND ${claimed}`,
         messageDigestEmail(appUrl, m.username, Number(m.unread), Number(m.conversations)),
-        claimed,
         now,
       ),
       sql`UPDATE conversation_participants
@@ -71,8 +70,8 @@ export async function queueMessageDigests(
     );
   }
   statements.push(
-    sql`SELECT count(*) AS queued FROM outbox WHERE id IN (${sql.join(
-      outboxIds.map((id) => sql`${id}`),
+    sql`SELECT count(*) AS queued FROM message_digests WHERE claim_id IN (${sql.join(
+      claimIds.map((id) => sql`${id}`),
       sql`, `,
     )})`,
   );

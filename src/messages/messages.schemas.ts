@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { DM_POLICIES } from '../db/values';
 import { Profile } from '../profiles/profiles.schemas';
 
 const BLANK = "can't be blank";
@@ -133,7 +134,7 @@ export const ReportBody = z
   })
   .openapi('MessageReportRequest', { description: 'A report to the moderators (the body may be empty).' });
 
-const DmPolicySchema = z.enum(['everyone', 'following', 'nobody']).openapi({
+const DmPolicySchema = z.enum(DM_POLICIES).openapi({
   description: 'Who may start a conversation with you: everyone, only people you follow, or nobody.',
 });
 
