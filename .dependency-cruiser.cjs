@@ -39,9 +39,9 @@ const FEATURE_EDGES = [
     'participants, senders and blocked members are shown as profiles',
   ],
   [
-    'accounts|sessions',
+    'accounts|admin|privacy|sessions',
     '^src/messages/realtime[.]notify[.]ts$',
-    'revoking a session (logout, revocation, password change) closes its WebSockets',
+    'revoking a session (logout, revocation, password change, ban, role change, account deletion) closes its WebSockets',
   ],
   [
     'maintenance',

@@ -125,8 +125,6 @@ export async function registerUser(
     emailVerifiedAt: null,
     createdAt: now,
     updatedAt: now,
-    dmPolicy: 'everyone',
-    inboxVersion: 0,
   };
   const session = await prepareSession(db, values.id, options.client, options.refreshTtlSeconds, now);
   try {

@@ -5,6 +5,7 @@ import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { createRouter } from '../router';
 import type { AuditActor } from '../security/audit';
 import { banInForce, type Permission } from '../security/permissions';
+import { closeRealtimeSessions } from '../messages/realtime.notify';
 import { deleteSessionCopies } from '../sessions/sessions.kv';
 import { requireAuth, requirePermission, type AuthEnv } from '../sessions/sessions.middleware';
 import {
@@ -160,6 +161,7 @@ adminRouter.openapi(
       now,
     );
     await deleteSessionCopies(c.var.sessionsKv, revokedSessionIds);
+    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.req.valid('param').id, revokedSessionIds));
     return c.json({ user: toAdminUser(user, now) }, 200);
   },
 );
@@ -188,6 +190,7 @@ adminRouter.openapi(
       now,
     );
     await deleteSessionCopies(c.var.sessionsKv, revokedSessionIds);
+    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.req.valid('param').id, revokedSessionIds));
     return c.json({ user: toAdminUser(user, now) }, 200);
   },
 );
@@ -257,6 +260,7 @@ adminRouter.openapi(
     const { id, sessionId } = c.req.valid('param');
     const revoked = await revokeUserSessions(c.var.db, actorOf(c), id, sessionId, new Date());
     await deleteSessionCopies(c.var.sessionsKv, revoked);
+    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, id, revoked));
     return c.body(null, 204);
   },
 );
@@ -276,6 +280,7 @@ adminRouter.openapi(
   async (c) => {
     const revoked = await revokeUserSessions(c.var.db, actorOf(c), c.req.valid('param').id, null, new Date());
     await deleteSessionCopies(c.var.sessionsKv, revoked);
+    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.req.valid('param').id, revoked));
     return c.json({ revoked: revoked.length }, 200);
   },
 );

@@ -3589,6 +3589,1120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your conversations, newest activity first
+         * @description Cursor pagination with `before` (a conversation `cursor`). Answers `ETag` from your inbox version: send it back in `If-None-Match` to get 304 for the cost of one tiny read when nothing changed.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A conversation `cursor` from the previous page: the next (older) page. */
+                    before?: string;
+                    /** @description Page size, 1–100 (default 20). */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of conversations */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConversationsResponse"];
+                    };
+                };
+                /** @description Not modified (your inbox has not changed) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Start a conversation (1:1 or group)
+         * @description One other member makes a 1:1, more make a group (at most MESSAGE_MAX_PARTICIPANTS besides you). Starting a 1:1 that exists returns it (200, same id). Requires a verified email; refused (403, neutral) when a block stands either way or an invitee’s dmPolicy does not admit you.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. 1-255 printable characters, e.g. a UUID. The same key with the same request within 24 h replays the first response (`Idempotent-Replayed: true`) without a second effect; with a different request: 422; while the first is in flight: 409. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewConversationRequest"];
+                };
+            };
+            responses: {
+                /** @description The existing 1:1 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConversationResponse"];
+                    };
+                };
+                /** @description Started */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConversationResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a conversation
+         * @description Non-participants (and members who left) get 404, never 403.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The conversation's `id` (random, e.g. `cnv_…`). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The conversation */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConversationResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        /**
+         * Rename a group conversation
+         * @description Any participant may rename a group; `null` clears the title. Non-participants (and members who left) get 404, never 403.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The conversation's `id` (random, e.g. `cnv_…`). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ConversationTitleRequest"];
+                };
+            };
+            responses: {
+                /** @description Renamed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConversationResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{id}/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Leave a conversation
+         * @description History stays for the others; you stop receiving and the conversation answers 404 for you. Non-participants (and members who left) get 404, never 403.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The conversation's `id` (random, e.g. `cnv_…`). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Left */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List messages
+         * @description Newest first by default; `before` pages back, `after` catches up (oldest first). Cursors are message ids (exclusive). Non-participants (and members who left) get 404, never 403.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description A message id: the page of messages before it (exclusive), newest first. */
+                    before?: string;
+                    /** @description A message id: the messages after it (exclusive), oldest first (catching up). */
+                    after?: string;
+                    /** @description Page size, 1–100 (default 20). */
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description The conversation's `id` (random, e.g. `cnv_…`). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of messages */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessagesResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Send a message
+         * @description 201 with the new message; a retry with the same `clientId` answers 200 with the first one. A block between you and another participant (either way) answers a neutral 403. Rate limited per sender (429 with Retry-After). Non-participants (and members who left) get 404, never 403.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. 1-255 printable characters, e.g. a UUID. The same key with the same request within 24 h replays the first response (`Idempotent-Replayed: true`) without a second effect; with a different request: 422; while the first is in flight: 409. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description The conversation's `id` (random, e.g. `cnv_…`). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewMessageRequest"];
+                };
+            };
+            responses: {
+                /** @description Already sent (same clientId) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageResponse"];
+                    };
+                };
+                /** @description Sent */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move your read marker
+         * @description The marker never moves backwards; your unread count is recounted. Non-participants (and members who left) get 404, never 403.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The conversation's `id` (random, e.g. `cnv_…`). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReadMarkerRequest"];
+                };
+            };
+            responses: {
+                /** @description The conversation with your new unread count */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConversationResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{id}/messages/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete your message
+         * @description The body is removed and a tombstone stays, so the thread stays coherent. Idempotent. Someone else's message: 403. Non-participants (and members who left) get 404, never 403.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The conversation's `id` (random, e.g. `cnv_…`). */
+                    id: string;
+                    /** @description The message's `id` (e.g. `msg_…`). */
+                    messageId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{id}/messages/{messageId}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a message to the moderators
+         * @description One report per member and message (a repeat answers 200 with the first). The body is kept as reported. Non-participants (and members who left) get 404, never 403.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. 1-255 printable characters, e.g. a UUID. The same key with the same request within 24 h replays the first response (`Idempotent-Replayed: true`) without a second effect; with a different request: 422; while the first is in flight: 409. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description The conversation's `id` (random, e.g. `cnv_…`). */
+                    id: string;
+                    /** @description The message's `id` (e.g. `msg_…`). */
+                    messageId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["MessageReportRequest"];
+                };
+            };
+            responses: {
+                /** @description Already reported */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageReportResponse"];
+                    };
+                };
+                /** @description Reported */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageReportResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profiles/{username}/block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Block a member
+         * @description Idempotent. Stops new conversations and new messages between you, in either direction, in every shared conversation. History stays readable.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The username; matched case-insensitively. */
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Blocked */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BlockResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        /**
+         * Unblock a member
+         * @description Idempotent.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The username; matched case-insensitively. */
+                    username: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Unblocked */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BlockResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Members you blocked
+         * @description Newest block first (at most 1000).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Blocked members, newest block first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProfilesResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/messaging": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your messaging settings
+         * @description Currently `dmPolicy`: who may start a conversation with you.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Settings */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessagingSettingsResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set who may start conversations with you
+         * @description `dmPolicy`: `everyone` (default), `following` (only people you follow) or `nobody`. Existing conversations are not affected (use blocks for that).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MessagingSettingsRequest"];
+                };
+            };
+            responses: {
+                /** @description Saved */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessagingSettingsResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get a WebSocket ticket
+         * @description Browsers cannot send Authorization on a WebSocket: open `GET /api/realtime?ticket=...` within 60 seconds. Single use; the socket belongs to the session that asked (revoking it closes the socket).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A ticket */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RealtimeTicketResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/realtime": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open the real-time WebSocket
+         * @description Upgrade with a ticket from POST /api/realtime/ticket (checked and consumed before the upgrade). Server events, as JSON text frames: `ready`, `message.created`, `message.deleted`, `conversation.read`, `conversation.updated`; send `{"type":"ping"}` for `{"type":"pong"}`. Closed with code 4001 when the session is revoked. Catch up after a reconnect with GET /api/conversations/{id}/messages?after=<last id>.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description From POST /api/realtime/ticket; single use. */
+                    ticket?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Switching protocols (WebSocket) */
+                101: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not a WebSocket upgrade request */
+                426: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -4844,6 +5958,231 @@ export interface components {
         DeleteAccountRequest: {
             /** @description Your current password (a fresh re-authentication). */
             password: string;
+        };
+        /** @description One conversation. */
+        ConversationResponse: {
+            conversation: components["schemas"]["Conversation"];
+            message?: components["schemas"]["Message"];
+        };
+        /** @description A conversation as you see it. */
+        Conversation: {
+            /** @description Conversation id (random, unguessable). */
+            id: string;
+            /**
+             * @description `direct` (1:1) or `group`.
+             * @enum {string}
+             */
+            kind: "direct" | "group";
+            /** @description Group title; `null` for a 1:1 or an untitled group. */
+            title: string | null;
+            /** @description Current participants, you included. */
+            participants: components["schemas"]["Profile"][];
+            /** @description The newest message; `null` before the first. */
+            lastMessage: {
+                /** @description Id of the newest message. */
+                id: string;
+                /** @description Its first characters; `null` if it was deleted. */
+                preview: string | null;
+                /** @description Its sender's username. */
+                sender: string | null;
+                /** @description Whether it was deleted. */
+                deleted: boolean;
+            } | null;
+            /** @description Messages from others after your read marker. */
+            unreadCount: number;
+            /**
+             * Format: date-time
+             * @description When it was started.
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Last activity (the list is sorted by it).
+             */
+            updatedAt: string;
+            /** @description Pass as `before` to list the conversations after this one. */
+            cursor: string;
+        };
+        /** @description One message of a conversation. */
+        Message: {
+            /** @description Message id (random); the cursor of `before` / `after`. */
+            id: string;
+            /** @description The conversation it belongs to. */
+            conversationId: string;
+            /** @description The sender's profile; `null` if the account is gone. */
+            sender: {
+                /** @description The sender's username. */
+                username: string;
+                /** @description `null` when not set. */
+                bio: string | null;
+                /** @description Avatar URL; `null` when not set. */
+                image: string | null;
+            } | null;
+            /** @description `null` once deleted (a tombstone). */
+            body: string | null;
+            /** @description Whether the sender deleted it. */
+            deleted: boolean;
+            /** @description The sender's `clientId` (the message id when none was sent). */
+            clientId: string;
+            /**
+             * Format: date-time
+             * @description When it was sent.
+             */
+            createdAt: string;
+            /** @description When it was deleted; `null` otherwise. */
+            deletedAt: string | null;
+            /** @description Usernames of the other participants whose read marker reached this message. */
+            readBy: string[];
+        };
+        /**
+         * @description Start a 1:1 (one other member) or a group (two or more).
+         * @example {
+         *       "participants": [
+         *         "jake"
+         *       ],
+         *       "message": "Loved your last piece!"
+         *     }
+         */
+        NewConversationRequest: {
+            /**
+             * @description Usernames besides yourself: one for a 1:1, more for a group.
+             * @example [
+             *       "jake"
+             *     ]
+             */
+            participants: string[];
+            /** @description Group title (ignored for a 1:1), up to 100 characters. */
+            title?: string | null;
+            /**
+             * @description An optional first message.
+             * @example Loved your last piece!
+             */
+            message?: string;
+            /** @description Optional, the sender's own id for the message (1–100 characters): a retry with the same one returns the first message. */
+            clientId?: string;
+        };
+        /** @description A page of your conversations. */
+        ConversationsResponse: {
+            /** @description Newest activity first. */
+            conversations: components["schemas"]["Conversation"][];
+            /** @description `before` for the next page; `null` on the last. */
+            nextBefore: string | null;
+        };
+        /** @description A group's new title. */
+        ConversationTitleRequest: {
+            /** @description New title, up to 100 characters; `null` or "" clears it. */
+            title: string | null;
+        };
+        /** @description A page of messages. */
+        MessagesResponse: {
+            /** @description The page, in `order`. */
+            messages: components["schemas"]["Message"][];
+            /**
+             * @description `desc` (newest first) by default and with `before`; `asc` with `after`.
+             * @enum {string}
+             */
+            order: "asc" | "desc";
+            /** @description Whether more messages lie beyond this page in that direction. */
+            hasMore: boolean;
+        };
+        /** @description One message. */
+        MessageResponse: {
+            message: components["schemas"]["Message"];
+        };
+        /**
+         * @description A new message.
+         * @example {
+         *       "body": "Loved your last piece!",
+         *       "clientId": "9f1c2d3e-client-1"
+         *     }
+         */
+        NewMessageRequest: {
+            /**
+             * @description Text, not blank, at most MESSAGE_MAX_BODY_CHARS (4000 by default) characters.
+             * @example Loved your last piece!
+             */
+            body: string;
+            /** @description Optional, the sender's own id for the message (1–100 characters): a retry with the same one returns the first message. */
+            clientId?: string;
+        };
+        /** @description Move your read marker forward. */
+        ReadMarkerRequest: {
+            /** @description The id of the newest message you have read. */
+            upTo: string;
+        };
+        /** @description Your report on a message. */
+        MessageReportResponse: {
+            /** @description Your report. */
+            report: {
+                /** @description Report id. */
+                id: string;
+                /** @description `open` until a moderator handles it. */
+                status: string;
+                /**
+                 * Format: date-time
+                 * @description When it was filed.
+                 */
+                createdAt: string;
+            };
+        };
+        /** @description A report to the moderators (the body may be empty). */
+        MessageReportRequest: {
+            /** @description Optional note for the moderators, up to 500 characters. */
+            reason?: string;
+        };
+        /** @description A profile and whether you block it. */
+        BlockResponse: {
+            /** @description The profile, with your block state. */
+            profile: components["schemas"]["Profile"] & {
+                /** @description Whether you block this member now. */
+                blocked: boolean;
+            };
+        };
+        /** @description Profiles. */
+        ProfilesResponse: {
+            /** @description Newest block first. */
+            profiles: components["schemas"]["Profile"][];
+        };
+        /** @description Your messaging settings. */
+        MessagingSettingsResponse: {
+            /** @description Messaging settings. */
+            messaging: {
+                /**
+                 * @description Who may start a conversation with you: everyone, only people you follow, or nobody.
+                 * @enum {string}
+                 */
+                dmPolicy: "everyone" | "following" | "nobody";
+            };
+        };
+        /**
+         * @description Your messaging settings.
+         * @example {
+         *       "messaging": {
+         *         "dmPolicy": "following"
+         *       }
+         *     }
+         */
+        MessagingSettingsRequest: {
+            /** @description Messaging settings. */
+            messaging: {
+                /**
+                 * @description Who may start a conversation with you: everyone, only people you follow, or nobody.
+                 * @enum {string}
+                 */
+                dmPolicy: "everyone" | "following" | "nobody";
+            };
+        };
+        /** @description A WebSocket ticket. */
+        RealtimeTicketResponse: {
+            /** @description Single-use ticket, valid about 60 seconds. */
+            ticket: string;
+            /**
+             * Format: date-time
+             * @description When the ticket stops working.
+             */
+            expiresAt: string;
+            /** @description Path to open the WebSocket with (append to the API origin, ws/wss). */
+            url: string;
         };
         /** @description JSON Web Key Set (RFC 7517) for verifying access tokens elsewhere. */
         JWKS: {

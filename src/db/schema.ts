@@ -434,6 +434,9 @@ export const webhookDeliveries = sqliteTable(
     index('webhook_deliveries_status_next_attempt_idx').on(t.status, t.nextAttemptAt),
     index('webhook_deliveries_endpoint_created_idx').on(t.endpointId, t.createdAt, t.id),
   ],
+);
+
+// ---------------------------------------------------------------------------------------------
 // Messaging: conversations, participants, messages, blocks, reports, real-time tickets, digests.
 
 export const conversations = sqliteTable(

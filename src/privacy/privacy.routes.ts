@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { createRouter } from '../router';
+import { closeRealtimeSessions } from '../messages/realtime.notify';
 import { deleteSessionCopies } from '../sessions/sessions.kv';
 import { requireAuth } from '../sessions/sessions.middleware';
 import { deleteAccount, exportUserData } from './privacy.service';
@@ -79,6 +80,7 @@ privacyRouter.openapi(
       new Date(),
     );
     await deleteSessionCopies(c.var.sessionsKv, sessionIds);
+    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.var.auth.userId, sessionIds));
     for (let i = 0; i < mediaKeys.length; i += 1000) await c.env.MEDIA.delete(mediaKeys.slice(i, i + 1000));
     return c.body(null, 204);
   },
