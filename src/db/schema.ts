@@ -225,6 +225,12 @@ export const articles = sqliteTable(
       .default(sql`'[]'`),
     /** Denormalized for list speed; the maintenance job recomputes it and logs drift. */
     favoritesCount: integer('favorites_count').notNull().default(0),
+    /**
+     * Price of buying this one article, in minor units of `currency` (both NULL: not sold alone).
+     * Validated by the API (a CHECK here would make drizzle-kit rebuild the table).
+     */
+    price: integer('price'),
+    currency: text('currency'),
     createdAt: timestamp('created_at').notNull(),
     updatedAt: timestamp('updated_at').notNull(),
   },
@@ -599,3 +605,216 @@ export const messageDigests = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.periodStart] }), index('message_digests_created_at_idx').on(t.createdAt)],
 );
+// Billing: tiers, gateway customers, memberships, checkouts, purchases, the ledger, processed
+// webhook events. Amounts are integers in minor units with an ISO 4217 currency code (upper case).
+
+export const MEMBERSHIP_STATUSES = [
+  'incomplete',
+  'incomplete_expired',
+  'trialing',
+  'active',
+  'past_due',
+  'canceled',
+  'unpaid',
+  'paused',
+] as const;
+
+/** Membership tiers the publication offers (`GET /api/tiers`). */
+export const tiers = sqliteTable(
+  'tiers',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    benefits: text('benefits', { mode: 'json' })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    monthlyPrice: integer('monthly_price').notNull(),
+    yearlyPrice: integer('yearly_price').notNull(),
+    currency: text('currency').notNull(),
+    active: integer('active', { mode: 'boolean' }).notNull().default(true),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [
+    index('tiers_active_idx').on(t.active, t.monthlyPrice),
+    check('tiers_prices_check', sql`${t.monthlyPrice} > 0 AND ${t.yearlyPrice} > 0`),
+  ],
+);
+
+/** The gateway customer bound to each user: created once, unique both ways. */
+export const gatewayCustomers = sqliteTable(
+  'gateway_customers',
+  {
+    userId: text('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    customerId: text('customer_id').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('gateway_customers_customer_id_unique').on(t.customerId)],
+);
+
+/**
+ * One membership per user, mirroring the gateway's subscription. `gatewayStateAt` is when the state
+ * was read from the gateway: an upsert only wins when it is newer (newest wins, guarded in SQL).
+ */
+export const memberships = sqliteTable(
+  'memberships',
+  {
+    userId: text('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tierId: text('tier_id')
+      .notNull()
+      .references(() => tiers.id),
+    status: text('status', { enum: MEMBERSHIP_STATUSES }).notNull(),
+    interval: text('interval', { enum: ['month', 'year'] }).notNull(),
+    currentPeriodEnd: timestamp('current_period_end').notNull(),
+    cancelAtPeriodEnd: integer('cancel_at_period_end', { mode: 'boolean' }).notNull().default(false),
+    gatewaySubscriptionId: text('gateway_subscription_id').notNull(),
+    gatewayStateAt: integer('gateway_state_at').notNull(),
+    updatedAt: timestamp('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('memberships_gateway_subscription_id_unique').on(t.gatewaySubscriptionId),
+    index('memberships_status_period_end_idx').on(t.status, t.currentPeriodEnd),
+    check(
+      'memberships_status_check',
+      sql`${t.status} IN (${sql.raw(MEMBERSHIP_STATUSES.map((s) => `'${s}'`).join(', '))})`,
+    ),
+    check('memberships_interval_check', sql`${t.interval} IN ('month', 'year')`),
+  ],
+);
+
+/** Checkout sessions Folio opened; at most one open per user and purpose (retries get the same one). */
+export const checkouts = sqliteTable(
+  'checkouts',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** What is being bought, e.g. `membership:<tier>:month`, `article:<id>`, `tip:<author>:<amount>`. */
+    purpose: text('purpose').notNull(),
+    url: text('url').notNull(),
+    status: text('status', { enum: ['open', 'complete', 'expired'] }).notNull(),
+    expiresAt: timestamp('expires_at').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('checkouts_open_purpose_unique')
+      .on(t.userId, t.purpose)
+      .where(sql`${t.status} = 'open'`),
+    index('checkouts_status_expires_at_idx').on(t.status, t.expiresAt),
+    check('checkouts_status_check', sql`${t.status} IN ('open', 'complete', 'expired')`),
+  ],
+);
+
+/** Single articles bought; a refund revokes the purchase (`revokedAt`). */
+export const purchases = sqliteTable(
+  'purchases',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    articleId: integer('article_id')
+      .notNull()
+      .references(() => articles.id, { onDelete: 'cascade' }),
+    gatewayPaymentId: text('gateway_payment_id').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+    revokedAt: timestamp('revoked_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.articleId] }),
+    index('purchases_gateway_payment_id_idx').on(t.gatewayPaymentId),
+  ],
+);
+
+export const LEDGER_KINDS = ['membership', 'article', 'tip', 'refund'] as const;
+
+/**
+ * The immutable money ledger: one row per payment, refund and tip (never updated or deleted; a
+ * refund is a new row pointing at the payment). `gatewayId` is the gateway object that moved the
+ * money (invoice, payment intent or refund id) and is unique, so a redelivered event adds nothing.
+ */
+export const ledger = sqliteTable(
+  'ledger',
+  {
+    id: text('id').primaryKey(),
+    gatewayId: text('gateway_id').notNull(),
+    /** The payment intent behind the money (refunds go through it). */
+    gatewayPaymentIntentId: text('gateway_payment_intent_id'),
+    kind: text('kind', { enum: LEDGER_KINDS }).notNull(),
+    /** Positive for payments, negative for refunds. */
+    amount: integer('amount').notNull(),
+    currency: text('currency').notNull(),
+    fee: integer('fee').notNull().default(0),
+    userId: text('user_id').references(() => users.id, { onDelete: 'set null' }),
+    authorId: text('author_id').references(() => users.id, { onDelete: 'set null' }),
+    articleId: integer('article_id').references(() => articles.id, { onDelete: 'set null' }),
+    tierId: text('tier_id'),
+    /** For refunds: the ledger row refunded. */
+    refundOf: text('refund_of'),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('ledger_gateway_id_unique').on(t.gatewayId),
+    index('ledger_user_id_created_at_idx').on(t.userId, t.createdAt),
+    index('ledger_author_id_created_at_idx').on(t.authorId, t.createdAt),
+    index('ledger_payment_intent_idx').on(t.gatewayPaymentIntentId),
+    check('ledger_kind_check', sql`${t.kind} IN ('membership', 'article', 'tip', 'refund')`),
+  ],
+);
+
+/** Webhook events already applied (the id is unique: a redelivery is a no-op). */
+export const billingEvents = sqliteTable(
+  'billing_events',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    receivedAt: timestamp('received_at').notNull(),
+  },
+  (t) => [index('billing_events_received_at_idx').on(t.receivedAt)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// The test gateway's own state (GATEWAY=test only): a small in-process fake of Stripe. Objects are
+// stored as Stripe-shaped JSON; nothing in Folio reads these tables except the fake itself.
+
+export const gwObjects = sqliteTable(
+  'gw_objects',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('gw_objects_type_idx').on(t.type, t.createdAt)],
+);
+
+export const gwIdempotencyKeys = sqliteTable('gw_idempotency_keys', {
+  key: text('key').primaryKey(),
+  requestHash: text('request_hash').notNull(),
+  status: integer('status').notNull(),
+  response: text('response').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Events the fake emitted, delivered to Folio's webhook handler in order. */
+export const gwEvents = sqliteTable(
+  'gw_events',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull(),
+    payload: text('payload').notNull(),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [uniqueIndex('gw_events_id_unique').on(t.id), index('gw_events_delivered_at_idx').on(t.deliveredAt)],
+);
+
+/** The fake gateway's clock offset and switches (one row per name). */
+export const gwSettings = sqliteTable('gw_settings', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+});
