@@ -24,7 +24,26 @@ const configSchema = z.object({
   MESSAGE_SEND_LIMIT_PER_MINUTE: positiveInt.default(30),
   MESSAGE_DIGEST_DELAY_MINUTES: positiveInt.default(60),
   MESSAGE_DIGEST_PERIOD_HOURS: positiveInt.default(24),
+  GATEWAY: z.enum(['test', 'stripe']).default('test'),
+  TIP_MIN_AMOUNT: positiveInt.default(100),
+  TIP_MAX_AMOUNT: positiveInt.default(50_000),
+  TIP_CURRENCY: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/)
+    .default('USD'),
+  PLATFORM_FEE_PERCENT: z.coerce.number().min(0).max(50).default(0),
+  MEMBERSHIP_GRACE_HOURS: z.coerce.number().int().min(0).default(72),
+  STRIPE_SECRET_KEY: z.string().optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
 });
+
+/**
+ * Development default of the webhook signing secret (GATEWAY=test signs its events with it; the
+ * Stripe CLI or SDK can sign with it too). `.dev.vars` may override it; production requires its own.
+ */
+export const DEV_WEBHOOK_SECRET = 'whsec_folio_development_only_0123456789abcdef';
+/** The fake gateway accepts any key; this one only names the mode in logs. */
+const TEST_SECRET_KEY = 'sk_test_folio_fake_gateway';
 
 /** Settings parsed once per isolate from wrangler.toml vars (secrets are read where they are used). */
 export interface AppConfig {
@@ -51,6 +70,7 @@ export interface AppConfig {
   /** Total bytes of uploads each member may keep. */
   mediaQuotaBytes: number;
   messaging: MessagingConfig;
+  billing: BillingConfig;
 }
 
 /** Messaging limits and digest timing (wrangler.toml [vars] MESSAGE_*). */
@@ -64,6 +84,21 @@ export interface MessagingConfig {
   digestDelayMs: number;
   /** At most one digest email per member per period. */
   digestPeriodMs: number;
+}
+
+export interface BillingConfig {
+  /** `test`: the in-process fake Stripe (refused in production); `stripe`: the real API. */
+  gateway: 'test' | 'stripe';
+  secretKey: string;
+  /** Webhook signing secrets; several (comma-separated) are all accepted while one is rotated. */
+  webhookSecrets: string[];
+  tipMin: number;
+  tipMax: number;
+  tipCurrency: string;
+  /** Percent kept by the platform on tips and article sales (0 by default). */
+  platformFeePercent: number;
+  /** How long past its period end a membership keeps access if the gateway's final event is lost. */
+  membershipGraceMs: number;
 }
 
 const cache = new WeakMap<Env, AppConfig>();
@@ -80,9 +115,16 @@ export function getConfig(env: Env): AppConfig {
   if (v.ENVIRONMENT === 'production' && v.IP_RATE_LIMIT === 'off') {
     throw new ConfigError('IP_RATE_LIMIT=off is refused in production');
   }
+  const isProduction = v.ENVIRONMENT === 'production';
+  if (isProduction && v.GATEWAY === 'test') throw new ConfigError('GATEWAY=test is refused in production');
+  if (isProduction && (!v.STRIPE_SECRET_KEY || !v.STRIPE_WEBHOOK_SECRET))
+    throw new ConfigError('production requires STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET');
+  if (v.GATEWAY === 'stripe' && !v.STRIPE_SECRET_KEY)
+    throw new ConfigError('GATEWAY=stripe requires STRIPE_SECRET_KEY');
+  if (v.TIP_MIN_AMOUNT > v.TIP_MAX_AMOUNT) throw new ConfigError('TIP_MIN_AMOUNT is above TIP_MAX_AMOUNT');
   const config: AppConfig = {
     environment: v.ENVIRONMENT,
-    isProduction: v.ENVIRONMENT === 'production',
+    isProduction,
     jwtIssuer: v.JWT_ISSUER,
     jwtAudience: v.JWT_AUDIENCE,
     accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
@@ -107,6 +149,19 @@ export function getConfig(env: Env): AppConfig {
       sendLimitPerMinute: v.MESSAGE_SEND_LIMIT_PER_MINUTE,
       digestDelayMs: v.MESSAGE_DIGEST_DELAY_MINUTES * 60_000,
       digestPeriodMs: v.MESSAGE_DIGEST_PERIOD_HOURS * 3_600_000,
+    },
+    billing: {
+      gateway: v.GATEWAY,
+      secretKey: v.STRIPE_SECRET_KEY || TEST_SECRET_KEY,
+      webhookSecrets: (v.STRIPE_WEBHOOK_SECRET || DEV_WEBHOOK_SECRET)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      tipMin: v.TIP_MIN_AMOUNT,
+      tipMax: v.TIP_MAX_AMOUNT,
+      tipCurrency: v.TIP_CURRENCY.toUpperCase(),
+      platformFeePercent: v.PLATFORM_FEE_PERCENT,
+      membershipGraceMs: v.MEMBERSHIP_GRACE_HOURS * 3_600_000,
     },
   };
   cache.set(env, config);

@@ -13,6 +13,8 @@ interface Secrets {
   JWT_PREVIOUS_PUBLIC_KEYS?: string;
   EMAIL_API_URL?: string;
   EMAIL_API_KEY?: string;
+  STRIPE_SECRET_KEY?: string;
+  STRIPE_WEBHOOK_SECRET?: string;
 }
 
 declare global {

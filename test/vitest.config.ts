@@ -15,7 +15,7 @@ export default defineConfig(async () => {
         wrangler: { configPath: path.join(root, 'wrangler.toml') },
         miniflare: {
           // Tests run as a developer's machine would: dev signing key, logged email, dev-only routes.
-          bindings: { ENVIRONMENT: 'development', TEST_MIGRATIONS: migrations },
+          bindings: { ENVIRONMENT: 'development', GATEWAY: 'test', TEST_MIGRATIONS: migrations },
         },
       }),
     ],

@@ -25,6 +25,8 @@ export function toArticleListItem(row: ArticleListRow, viewer: Viewer | null) {
     visibility: row.visibility,
     publishAt: iso(row.publishAt),
     publishedAt: iso(row.publishedAt),
+    price: row.price,
+    currency: row.currency,
     locked: !canReadBody(viewer, row),
   };
 }

@@ -7,6 +7,7 @@
 import { and, desc, eq, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { userIdByUsername } from '../accounts/users.queries';
+import { paidAccessExpr } from '../billing/membership';
 import type { Database } from '../db/client';
 import { flag, numberColumn } from '../db/computed';
 import { followingExpr } from '../profiles/profiles.queries';
@@ -62,6 +63,8 @@ function listFields(viewerId: string | null) {
     publishAt: articles.publishAt,
     publishedAt: articles.publishedAt,
     favoritesCount: articles.favoritesCount,
+    price: articles.price,
+    currency: articles.currency,
     createdAt: articles.createdAt,
     updatedAt: articles.updatedAt,
     authorId: articles.authorId,
@@ -70,6 +73,7 @@ function listFields(viewerId: string | null) {
     authorImage: users.image,
     favorited: favoritedBy(viewerId),
     following: followingExpr(viewerId, articles.authorId),
+    paidAccess: paidAccessExpr(viewerId, articles.id, articles.visibility),
   };
 }
 

@@ -75,6 +75,26 @@ const bodySchema = bodyText.openapi({
   description: 'Markdown, at most 100000 characters, kept exactly as sent.',
   example: 'You have to believe',
 });
+const priceSchema = z
+  .number({ error: 'must be an integer amount in minor units' })
+  .int('must be an integer amount in minor units')
+  .min(50, 'must be at least 50')
+  .max(1_000_000, 'must be at most 1000000')
+  .nullable()
+  .optional()
+  .openapi({
+    description:
+      'Folio extension: price of buying this `paid` article alone, in minor units of `currency` (e.g. 300 = 3.00). `null` clears it (members only).',
+    example: 300,
+  });
+
+const currencySchema = z
+  .string()
+  .regex(/^[A-Za-z]{3}$/, 'must be a 3-letter ISO 4217 code')
+  .transform((v) => v.toUpperCase())
+  .nullable()
+  .optional()
+  .openapi({ description: 'Folio extension: ISO 4217 code of `price` (e.g. `USD`).', example: 'USD' });
 
 export const NewArticleBody = z
   .object({
@@ -86,6 +106,8 @@ export const NewArticleBody = z
       status: statusSchema.optional(),
       visibility: visibilitySchema.optional(),
       publishAt: publishAtSchema,
+      price: priceSchema,
+      currency: currencySchema,
     }),
   })
   .openapi('NewArticleRequest', {
@@ -112,6 +134,8 @@ export const UpdateArticleBody = z
       status: statusSchema.optional(),
       visibility: visibilitySchema.optional(),
       publishAt: publishAtSchema,
+      price: priceSchema,
+      currency: currencySchema,
     }),
   })
   .openapi('UpdateArticleRequest', {
@@ -189,6 +213,12 @@ const articleFields = {
     .string()
     .nullable()
     .openapi({ format: 'date-time', description: 'Folio extension: when it was published; lists sort by it.' }),
+  price: z
+    .number()
+    .int()
+    .nullable()
+    .openapi({ description: 'Folio extension: price of the article alone (minor units).' }),
+  currency: z.string().nullable().openapi({ description: 'Folio extension: ISO 4217 code of `price`.' }),
   locked: z.boolean().openapi({ description: 'Folio extension: true when the viewer may not read the body.' }),
 };
 

@@ -184,6 +184,24 @@ function checkSchedule(
   return { status, publishAt };
 }
 
+/**
+ * An article's price and currency go together: both set, or both NULL (not sold alone; a `paid`
+ * article without a price is for members only). On update, omitted fields keep their stored value.
+ */
+function checkPrice(
+  price: number | null | undefined,
+  currency: string | null | undefined,
+  current: { price: number | null; currency: string | null },
+): { price: number | null; currency: string | null } {
+  if (price === null) return { price: null, currency: null };
+  const nextPrice = price ?? current.price;
+  const nextCurrency = currency ?? current.currency;
+  if (nextPrice === null && currency !== undefined && currency !== null)
+    throw AppError.validation({ price: ["can't be blank"] });
+  if (nextPrice !== null && !nextCurrency) throw AppError.validation({ currency: ["can't be blank"] });
+  return { price: nextPrice, currency: nextPrice === null ? null : nextCurrency };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Writes.
 
@@ -198,6 +216,7 @@ export async function createArticle(
 ): Promise<ArticleDetailRow> {
   const schedule = checkSchedule(input.status ?? 'published', input.publishAt, input.publishAt !== undefined, now);
   const tagList = input.tagList ?? [];
+  const priced = checkPrice(input.price, input.currency, { price: null, currency: null });
   const [row] = await withSlugRetry(async () => {
     const results = await db.batch([
       db.insert(articles).values({
@@ -212,6 +231,8 @@ export async function createArticle(
         publishedAt: schedule.status === 'published' ? now : null,
         tagList,
         favoritesCount: 0,
+        price: priced.price,
+        currency: priced.currency,
         createdAt: now,
         updatedAt: now,
       }),
@@ -261,6 +282,8 @@ export async function updateArticle(
       authorId: articles.authorId,
       status: articles.status,
       publishAt: articles.publishAt,
+      price: articles.price,
+      currency: articles.currency,
     })
     .from(articles)
     .where(and(eq(articles.slug, slug), readableBy(viewerId)))
@@ -277,6 +300,8 @@ export async function updateArticle(
     patch.publishAt !== undefined || (status === 'scheduled' && current.status !== 'scheduled'),
     now,
   );
+  const priced =
+    patch.price === undefined && patch.currency === undefined ? undefined : checkPrice(patch.price, patch.currency, current);
   const titleChanged = patch.title !== undefined && patch.title !== current.title;
   const newSlug = titleChanged && !slugFitsBase(current.slug, slugify(patch.title!));
 
@@ -288,6 +313,7 @@ export async function updateArticle(
       ...(patch.body !== undefined && { body: patch.body }),
       ...(patch.visibility !== undefined && { visibility: patch.visibility }),
       ...(patch.tagList !== undefined && { tagList: patch.tagList }),
+      ...priced,
       status: schedule.status,
       publishAt: schedule.publishAt,
       // The first publication fixes the article's place in lists; unpublishing and republishing keeps it.

@@ -40,6 +40,8 @@ describe('POST /api/articles', () => {
       visibility: 'public',
       publishAt: null,
       publishedAt: a.createdAt,
+      price: null,
+      currency: null,
       locked: false,
     });
     expect(a.updatedAt).toBe(a.createdAt);
