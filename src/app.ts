@@ -3,6 +3,8 @@ import { requestId } from 'hono/request-id';
 import { accountsRouter } from './accounts/accounts.routes';
 import { adminRouter } from './admin/admin.routes';
 import { articlesRouter } from './articles/articles.routes';
+import { billingRouter } from './billing/billing.routes';
+import { testGatewayRouter } from './billing/test-gateway.routes';
 import { commentsRouter } from './comments/comments.routes';
 import { AppError, handleError } from './errors';
 import { bodyLimitFromConfig } from './middleware/body-limit';
@@ -55,8 +57,10 @@ function createApp() {
   app.route('/api', messagesRouter);
   app.route('/api', blocksRouter);
   app.route('/api', realtimeRouter);
+  app.route('/api', billingRouter);
   app.route('/', jwksRouter);
   app.route('/', mediaFilesRouter);
+  app.route('/', testGatewayRouter);
 
   mountDocs(app);
   app.notFound(() => {

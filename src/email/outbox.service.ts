@@ -31,9 +31,18 @@ function pendingMessage<R extends string | SQLWrapper>(recipient: R, content: Em
   };
 }
 
-/** An outbox insert for the caller's batch, so the email exists only if the change that caused it does. */
-export function enqueueEmailStatement(db: Database, to: string, content: EmailContent, now: Date) {
-  return db.insert(outbox).values(pendingMessage(to, content, now));
+/**
+ * An outbox insert for the caller's batch, so the email exists only if the change that caused it does.
+ * With a `dedupKey` (e.g. a webhook event or payment id) the message id is derived from it and a
+ * second insert with the same key is a no-op, so a redelivered event never sends twice.
+ */
+export function enqueueEmailStatement(db: Database, to: string, content: EmailContent, now: Date, dedupKey?: string) {
+  const message = pendingMessage(to, content, now);
+  if (!dedupKey) return db.insert(outbox).values(message);
+  return db
+    .insert(outbox)
+    .values({ ...message, id: `msg_${dedupKey}` })
+    .onConflictDoNothing();
 }
 
 /**

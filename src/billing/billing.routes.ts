@@ -1,0 +1,234 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { createRouter } from '../router';
+import { requireAuth } from '../sessions/sessions.middleware';
+import { billingDeps, deliverTestGatewayEvents } from './billing.deps';
+import { toMembership, toPayment, toTier } from './billing.present';
+import {
+  CheckoutBody,
+  CheckoutResponse,
+  EarningsResponse,
+  MembershipResponse,
+  PaymentIdParam,
+  PaymentsQuery,
+  PaymentsResponse,
+  RefundBody,
+  RefundResponse,
+  TiersResponse,
+  UrlResponse,
+  WebhookResponse,
+} from './billing.schemas';
+import {
+  authorEarnings,
+  createCheckout,
+  createPortalSession,
+  getMembership,
+  listPayments,
+  listTiers,
+  refundPayment,
+  setMembershipCancellation,
+} from './billing.service';
+import { receiveWebhook } from './billing.webhooks';
+
+export const billingRouter = createRouter();
+const tags = ['Billing'];
+const idempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({ param: { name: 'Idempotency-Key', in: 'header' }, description: 'Retries with the same key return the same result.' }),
+});
+const badGateway = { description: 'The payment gateway failed', content: errors[400].content };
+
+billingRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/tiers',
+    tags,
+    summary: 'Membership tiers on offer (public)',
+    responses: { 200: jsonResponse(TiersResponse, 'Active tiers, cheapest first') },
+  }),
+  async (c) => {
+    const rows = await listTiers({ db: c.var.db });
+    return c.json({ tiers: rows.map(toTier) }, 200);
+  },
+);
+
+billingRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/billing/checkout',
+    tags,
+    summary: 'Start a checkout: a membership, one paid article, or a tip',
+    description:
+      'Returns the gateway checkout page to send the browser to. Access is granted only when the gateway confirms the payment (webhook), never by the return URL. The same open checkout, or a retry with the same `Idempotency-Key`, returns the same session.',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: { headers: idempotencyHeader, ...jsonBody(CheckoutBody) },
+    responses: {
+      200: jsonResponse(CheckoutResponse, 'The checkout already open for this purchase'),
+      201: jsonResponse(CheckoutResponse, 'A new checkout session'),
+      401: errors[401],
+      404: errors[404],
+      409: errors[409],
+      422: errors[422],
+      429: errors[429],
+      502: badGateway,
+    },
+  }),
+  async (c) => {
+    const deps = billingDeps(c);
+    const key = c.req.valid('header')['idempotency-key'];
+    const result = await createCheckout(deps, c.var.auth.userId, c.req.valid('json'), key, new Date());
+    return c.json({ id: result.id, url: result.url }, result.created ? 201 : 200);
+  },
+);
+
+billingRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/billing/portal',
+    tags,
+    summary: "The gateway's customer portal (manage card, cancel)",
+    security: tokenAuth,
+    middleware: requireAuth,
+    responses: { 200: jsonResponse(UrlResponse, 'Portal URL'), 401: errors[401], 404: errors[404], 502: badGateway },
+  }),
+  async (c) => c.json(await createPortalSession(billingDeps(c), c.var.auth.userId), 200),
+);
+
+billingRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/billing/webhooks',
+    tags,
+    summary: 'Stripe webhook endpoint (public; Stripe-Signature verified over the raw body)',
+    description:
+      'Bad, absent or stale signature → 400 and nothing changes. Unknown event types and duplicate deliveries → 200 with no effect.',
+    request: {
+      headers: z.object({ 'stripe-signature': z.string().optional().openapi({ param: { name: 'Stripe-Signature', in: 'header' } }) }),
+    },
+    responses: { 200: jsonResponse(WebhookResponse, 'Accepted'), 400: errors[400], 409: errors[409] },
+  }),
+  async (c) => {
+    // The raw body, exactly as received: the signature covers these bytes.
+    const raw = await c.req.text();
+    const outcome = await receiveWebhook(billingDeps(c), raw, c.req.header('stripe-signature'), new Date());
+    return c.json({ received: true as const, outcome }, 200);
+  },
+);
+
+billingRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/user/membership',
+    tags,
+    summary: 'Your membership (null if none)',
+    security: tokenAuth,
+    middleware: requireAuth,
+    responses: { 200: jsonResponse(MembershipResponse, 'Membership'), 401: errors[401] },
+  }),
+  async (c) => {
+    const row = await getMembership({ db: c.var.db }, c.var.auth.userId);
+    return c.json({ membership: row ? toMembership(row) : null }, 200);
+  },
+);
+
+for (const [action, cancel] of [
+  ['cancel', true],
+  ['resume', false],
+] as const) {
+  billingRouter.openapi(
+    createRoute({
+      method: 'post',
+      path: `/user/membership/${action}`,
+      tags,
+      summary: cancel ? 'Cancel at the end of the paid period' : 'Undo a cancellation before the period ends',
+      security: tokenAuth,
+      middleware: requireAuth,
+      responses: {
+        200: jsonResponse(MembershipResponse, 'Membership'),
+        401: errors[401],
+        404: errors[404],
+        422: errors[422],
+        502: badGateway,
+      },
+    }),
+    async (c) => {
+      const deps = billingDeps(c);
+      await setMembershipCancellation(deps, c.var.auth.userId, cancel, new Date());
+      await deliverTestGatewayEvents(deps);
+      const row = await getMembership(deps, c.var.auth.userId);
+      return c.json({ membership: row ? toMembership(row) : null }, 200);
+    },
+  );
+}
+
+billingRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/user/payments',
+    tags,
+    summary: 'Your payments and refunds, newest first',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: { query: PaymentsQuery },
+    responses: { 200: jsonResponse(PaymentsResponse, 'Ledger rows'), 401: errors[401], 422: errors[422] },
+  }),
+  async (c) => {
+    const { limit, offset } = c.req.valid('query');
+    const rows = await listPayments({ db: c.var.db }, c.var.auth.userId, limit ?? 20, offset ?? 0);
+    return c.json({ payments: rows.map(toPayment) }, 200);
+  },
+);
+
+billingRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/billing/earnings',
+    tags,
+    summary: 'Your earnings as an author: tips and article sales per month',
+    security: tokenAuth,
+    middleware: requireAuth,
+    responses: { 200: jsonResponse(EarningsResponse, 'Totals per month and currency, newest first'), 401: errors[401] },
+  }),
+  async (c) => c.json({ months: await authorEarnings({ db: c.var.db }, c.var.auth.userId) }, 200),
+);
+
+billingRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/billing/payments/{id}/refund',
+    tags,
+    summary: 'Refund a payment, fully or partly (publication admins)',
+    description:
+      'Goes through the gateway; the refund row is written when the gateway reports it (charge.refunded). A full refund of an article purchase revokes it.',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: { params: PaymentIdParam, headers: idempotencyHeader, ...jsonBody(RefundBody) },
+    responses: {
+      201: jsonResponse(RefundResponse, 'Refund created at the gateway'),
+      401: errors[401],
+      403: errors[403],
+      404: errors[404],
+      422: errors[422],
+      429: errors[429],
+      502: badGateway,
+    },
+  }),
+  async (c) => {
+    const deps = billingDeps(c);
+    const refund = await refundPayment(
+      deps,
+      c.var.auth.userId,
+      c.req.valid('param').id,
+      c.req.valid('json').amount,
+      c.req.valid('header')['idempotency-key'],
+      new Date(),
+    );
+    await deliverTestGatewayEvents(deps);
+    return c.json({ refund }, 201);
+  },
+);
