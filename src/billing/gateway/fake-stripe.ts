@@ -526,7 +526,7 @@ async function processDue(db: Database, sub: Subscription, at: number, failRenew
   const item = sub.items.data[0]!;
   const statements = [];
   const events: [string, GwObject][] = [];
-  let next: Subscription = { ...sub };
+  let next: Subscription;
   if (sub.status !== 'past_due' && sub.cancel_at_period_end) {
     next = { ...sub, status: 'canceled', ended_at: sec(at) };
     events.push(['customer.subscription.deleted', next]);
