@@ -10,7 +10,7 @@ const SHARED = '^src/(lib|db|middleware|http|email|security)/|^src/(errors|env|c
 /** [from feature, to module path (regex), reason] */
 const FEATURE_EDGES = [
   [
-    'accounts|admin|articles|comments|messages|profiles|system|tags|media|webhooks|privacy',
+    'accounts|admin|articles|billing|comments|messages|profiles|system|tags|media|webhooks|privacy',
     '^src/sessions/sessions[.]middleware[.]ts$',
     'routes guard themselves with requireAuth / optionalAuth / requirePermission',
   ],
@@ -25,7 +25,11 @@ const FEATURE_EDGES = [
     'write paths put their webhook event in the same batch as the change',
   ],
   ['accounts', '^src/sessions/', 'sign-in, refresh and password changes create, rotate and revoke sessions'],
-  ['articles|comments|profiles', '^src/accounts/users[.]queries[.]ts$', 'the one way to look a user up by username'],
+  [
+    'articles|billing|comments|profiles',
+    '^src/accounts/users[.]queries[.]ts$',
+    'the one way to look a user up by username',
+  ],
   [
     'articles|comments',
     '^src/profiles/profiles[.](queries|present|schemas)[.]ts$',
@@ -33,6 +37,7 @@ const FEATURE_EDGES = [
   ],
   ['articles|comments', '^src/billing/membership[.]ts$', 'who may read a members-only or paid body'],
   ['comments', '^src/articles/articles[.]queries[.]ts$', 'comments belong to an article the viewer can read'],
+  ['billing', '^src/articles/articles[.]queries[.]ts$', 'buying an article starts from one the buyer can read'],
   [
     'messages',
     '^src/profiles/profiles[.](present|schemas)[.]ts$',
@@ -45,7 +50,7 @@ const FEATURE_EDGES = [
   ],
   [
     'maintenance',
-    '^src/(accounts|articles|messages|sessions|webhooks|privacy)/[^/]+[.](service|derived|queries|sender)[.]ts$',
+    '^src/(accounts|articles|billing|messages|sessions|webhooks|privacy)/[^/]+[.](service|derived|queries|sender|deps)[.]ts$',
     'scheduled jobs call the same services as requests',
   ],
 ];

@@ -301,7 +301,9 @@ export async function updateArticle(
     now,
   );
   const priced =
-    patch.price === undefined && patch.currency === undefined ? undefined : checkPrice(patch.price, patch.currency, current);
+    patch.price === undefined && patch.currency === undefined
+      ? undefined
+      : checkPrice(patch.price, patch.currency, current);
   const titleChanged = patch.title !== undefined && patch.title !== current.title;
   const newSlug = titleChanged && !slugFitsBase(current.slug, slugify(patch.title!));
 

@@ -21,3 +21,9 @@ export async function deliverTestGatewayEvents(deps: BillingDeps): Promise<numbe
     receiveWebhook(deps, payload, signature, new Date()),
   );
 }
+
+/** Billing dependencies for scheduled jobs (no request: the test gateway's pages are not linked from here). */
+export function jobBillingDeps(db: Database, env: Env): BillingDeps {
+  const config = getConfig(env);
+  return { db, gateway: createGateway(config.billing, env.DB, config.appUrl), config };
+}

@@ -38,7 +38,10 @@ const idempotencyHeader = z.object({
     .min(1)
     .max(255)
     .optional()
-    .openapi({ param: { name: 'Idempotency-Key', in: 'header' }, description: 'Retries with the same key return the same result.' }),
+    .openapi({
+      param: { name: 'Idempotency-Key', in: 'header' },
+      description: 'Retries with the same key return the same result.',
+    }),
 });
 const badGateway = { description: 'The payment gateway failed', content: errors[400].content };
 
@@ -108,7 +111,12 @@ billingRouter.openapi(
     description:
       'Bad, absent or stale signature → 400 and nothing changes. Unknown event types and duplicate deliveries → 200 with no effect.',
     request: {
-      headers: z.object({ 'stripe-signature': z.string().optional().openapi({ param: { name: 'Stripe-Signature', in: 'header' } }) }),
+      headers: z.object({
+        'stripe-signature': z
+          .string()
+          .optional()
+          .openapi({ param: { name: 'Stripe-Signature', in: 'header' } }),
+      }),
     },
     responses: { 200: jsonResponse(WebhookResponse, 'Accepted'), 400: errors[400], 409: errors[409] },
   }),

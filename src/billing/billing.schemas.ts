@@ -71,7 +71,9 @@ export const TiersResponse = z.object({ tiers: z.array(Tier) }).openapi('TiersRe
 export const Membership = z
   .object({
     tier: z.object({ id: z.string(), name: z.string() }),
-    status: z.string().openapi({ description: 'Stripe subscription status: active, trialing, past_due, canceled, ...' }),
+    status: z
+      .string()
+      .openapi({ description: 'Stripe subscription status: active, trialing, past_due, canceled, ...' }),
     interval: z.enum(['month', 'year']),
     currentPeriodEnd: z.string().openapi({ format: 'date-time' }),
     cancelAtPeriodEnd: z.boolean(),
@@ -139,8 +141,20 @@ export const PaymentIdParam = z.object({
 });
 
 export const PaymentsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).optional().openapi({ param: { name: 'limit', in: 'query' } }),
-  offset: z.coerce.number().int().min(0).max(1_000_000).optional().openapi({ param: { name: 'offset', in: 'query' } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .openapi({ param: { name: 'limit', in: 'query' } }),
+  offset: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .openapi({ param: { name: 'offset', in: 'query' } }),
 });
 
 export const WebhookResponse = z

@@ -7,11 +7,7 @@ import { AppError } from '../errors';
 import { logWarn } from '../lib/log';
 import { isPublicationAdmin } from '../security/publication-admins';
 import { assertWithinLimit, hitStatement, type WindowLimit } from '../security/rate-limit';
-import {
-  checkoutCompletedStatements,
-  syncSubscriptionStatements,
-  type BillingDeps,
-} from './billing.webhooks';
+import { checkoutCompletedStatements, syncSubscriptionStatements, type BillingDeps } from './billing.webhooks';
 import type { CheckoutInput } from './billing.schemas';
 import { ACCESS_GRANTING_STATUSES, paidAccessExpr } from './membership';
 
@@ -31,7 +27,12 @@ async function viaGateway<T>(what: string, call: () => Promise<T>): Promise<T> {
     if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'amount_too_large')
       throw AppError.validation({ amount: ['is more than the refundable amount'] });
     const e = err as { type?: string; code?: string; statusCode?: number };
-    logWarn('gateway call failed', { what, type: e.type ?? 'unknown', code: e.code ?? null, status: e.statusCode ?? null });
+    logWarn('gateway call failed', {
+      what,
+      type: e.type ?? 'unknown',
+      code: e.code ?? null,
+      status: e.statusCode ?? null,
+    });
     throw new AppError(502, { gateway: ['is unavailable, try again later'] });
   }
 }
@@ -48,7 +49,10 @@ async function ensureCustomer(deps: BillingDeps, userId: string, now: Date): Pro
   const { db } = deps;
   const [bound] = await db.select().from(gatewayCustomers).where(eq(gatewayCustomers.userId, userId));
   if (bound) return bound.customerId;
-  const [user] = await db.select({ email: users.email, username: users.username }).from(users).where(eq(users.id, userId));
+  const [user] = await db
+    .select({ email: users.email, username: users.username })
+    .from(users)
+    .where(eq(users.id, userId));
   if (!user) throw AppError.unauthorized();
   const customer = await viaGateway('customers.create', () =>
     deps.gateway.customers.create(
@@ -140,7 +144,10 @@ async function resolvePurchase(deps: BillingDeps, userId: string, input: Checkou
   const { tipMin, tipMax, tipCurrency } = config.billing;
   if (amount < tipMin || amount > tipMax)
     throw AppError.validation({ amount: [`must be between ${tipMin} and ${tipMax}`] });
-  const [recipient] = await db.select({ id: users.id, username: users.username }).from(users).where(usernameMatches(author));
+  const [recipient] = await db
+    .select({ id: users.id, username: users.username })
+    .from(users)
+    .where(usernameMatches(author));
   if (!recipient) throw AppError.notFound('profile');
   if (recipient.id === userId) throw AppError.validation({ author: ["can't be yourself"] });
   return {
@@ -327,7 +334,8 @@ export type PaymentRow = Awaited<ReturnType<typeof listPayments>>[number];
 /** An author's tips and article sales (refunds subtracted, platform fees shown), per month and currency. */
 export async function authorEarnings(deps: Pick<BillingDeps, 'db'>, authorId: string) {
   const month = sql<string>`strftime('%Y-%m', ${ledger.createdAt} / 1000, 'unixepoch')`;
-  const sumOf = (kind: string) => sql<number>`coalesce(sum(CASE WHEN ${ledger.kind} = ${kind} THEN ${ledger.amount} END), 0)`;
+  const sumOf = (kind: string) =>
+    sql<number>`coalesce(sum(CASE WHEN ${ledger.kind} = ${kind} THEN ${ledger.amount} END), 0)`;
   return deps.db
     .select({
       month: month.as('month'),
@@ -371,7 +379,8 @@ export async function refundPayment(
       .where(eq(ledger.refundOf, paymentId)),
   ]);
   if (!payment) throw AppError.notFound('payment');
-  if (!payment.gatewayPaymentIntentId) throw AppError.validation({ payment: ['cannot be refunded through the gateway'] });
+  if (!payment.gatewayPaymentIntentId)
+    throw AppError.validation({ payment: ['cannot be refunded through the gateway'] });
   const remaining = payment.amount - (refunded?.total ?? 0);
   const value = amount ?? remaining;
   if (value <= 0 || value > remaining)
@@ -382,7 +391,13 @@ export async function refundPayment(
       idempotencyKey ? { idempotencyKey: `folio-refund-${paymentId}-${idempotencyKey}` } : undefined,
     ),
   );
-  return { id: refund.id, paymentId: payment.id, amount: refund.amount, currency: payment.currency, status: refund.status };
+  return {
+    id: refund.id,
+    paymentId: payment.id,
+    amount: refund.amount,
+    currency: payment.currency,
+    status: refund.status,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,16 @@ import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
-import { billingEvents, checkouts, ledger, MEMBERSHIP_STATUSES, memberships, purchases, tiers, users } from '../db/schema';
+import {
+  billingEvents,
+  checkouts,
+  ledger,
+  MEMBERSHIP_STATUSES,
+  memberships,
+  purchases,
+  tiers,
+  users,
+} from '../db/schema';
 import { paymentFailedEmail, paymentReceiptEmail } from '../email/email.templates';
 import { enqueueEmailStatement } from '../email/outbox.service';
 import { AppError } from '../errors';
@@ -181,16 +190,26 @@ export async function checkoutCompletedStatements(
   }
   const recipient = await userContact(db, meta.userId);
   if (recipient) {
-    const what = meta.kind === 'tip' ? `a tip to ${meta.authorUsername ?? 'an author'}` : `the article "${meta.title ?? ''}"`;
+    const what =
+      meta.kind === 'tip' ? `a tip to ${meta.authorUsername ?? 'an author'}` : `the article "${meta.title ?? ''}"`;
     statements.push(
-      enqueueEmailStatement(db, recipient.email, paymentReceiptEmail(recipient.username, what, amount, currency), now, `receipt_${paymentIntent}`),
+      enqueueEmailStatement(
+        db,
+        recipient.email,
+        paymentReceiptEmail(recipient.username, what, amount, currency),
+        now,
+        `receipt_${paymentIntent}`,
+      ),
     );
   }
   return statements;
 }
 
 async function userContact(db: Database, userId: string) {
-  const [row] = await db.select({ email: users.email, username: users.username }).from(users).where(eq(users.id, userId));
+  const [row] = await db
+    .select({ email: users.email, username: users.username })
+    .from(users)
+    .where(eq(users.id, userId));
   return row;
 }
 

@@ -41,7 +41,13 @@ function page(title: string, body: string): string {
 }
 
 const html = { 'text/html': { schema: z.string() } };
-const IdParam = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' } }) });
+const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 
 function gwDb(c: Context<AppEnv>) {
   return createDb(c.env.DB);
@@ -117,7 +123,13 @@ testGatewayRouter.openapi(
   },
 );
 
-const CustomerParam = z.object({ customer: z.string().min(1).max(100).openapi({ param: { name: 'customer', in: 'path' } }) });
+const CustomerParam = z.object({
+  customer: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: 'customer', in: 'path' } }),
+});
 
 testGatewayRouter.openapi(
   createRoute({
@@ -191,7 +203,12 @@ testGatewayRouter.openapi(
     request: { body: { required: true, content: { 'application/json': { schema: AdvanceBody } } } },
     responses: {
       200: jsonResponse(
-        z.object({ now: z.string(), processed: z.number().int(), delivered: z.number().int(), failNextRenewal: z.boolean() }),
+        z.object({
+          now: z.string(),
+          processed: z.number().int(),
+          delivered: z.number().int(),
+          failNextRenewal: z.boolean(),
+        }),
         'Gateway time after the move, subscriptions processed and events delivered',
       ),
       422: errors[422],

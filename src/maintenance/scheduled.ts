@@ -2,6 +2,7 @@ import { createDb } from '../db/client';
 import { logError, logInfo } from '../lib/log';
 import { optimizeJob, publishScheduledJob, reconcileCountersJob } from './content.jobs';
 import { deliverEmailJob, deliverWebhooksJob, messageDigestJob, purgeJob } from './housekeeping.jobs';
+import { reconcileBillingJob } from './billing.jobs';
 import type { Job, JobContext } from './job';
 
 /** Cron expression (as in wrangler.toml [triggers]) → jobs it runs, in order. */
@@ -9,6 +10,7 @@ export const CRON_JOBS: Record<string, Record<string, Job>> = {
   '*/5 * * * *': {
     publishScheduled: publishScheduledJob,
     messageDigest: messageDigestJob,
+    reconcileBilling: reconcileBillingJob,
     deliverEmail: deliverEmailJob,
     deliverWebhooks: deliverWebhooksJob,
   },

@@ -72,7 +72,9 @@ describe('the whole test-gateway flow through the public API', () => {
     expect((await readArticle(article.slug, reader)).body.article).toMatchObject({ locked: true, body: null });
 
     // A receipt went through the outbox, once.
-    const receipts = await env.DB.prepare("SELECT count(*) AS n FROM outbox WHERE recipient = ? AND kind = 'payment_receipt'")
+    const receipts = await env.DB.prepare(
+      "SELECT count(*) AS n FROM outbox WHERE recipient = ? AND kind = 'payment_receipt'",
+    )
       .bind(reader.email)
       .first<{ n: number }>();
     expect(receipts!.n).toBe(1);

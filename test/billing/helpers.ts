@@ -17,7 +17,11 @@ export const PRODUCTION_BILLING = {
 };
 
 /** A non-JSON request through the Worker (HTML pages, redirects). */
-export async function fetchRaw(method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) {
+export async function fetchRaw(
+  method: string,
+  path: string,
+  init: { body?: string; headers?: Record<string, string> } = {},
+) {
   const ctx = createExecutionContext();
   const headers = new Headers(init.headers);
   headers.set('CF-Connecting-IP', randomIp());
@@ -85,7 +89,9 @@ export async function readArticle(slug: string, user?: TestUser) {
 }
 
 export function advance(days: number, failNextRenewal?: boolean) {
-  return call('POST', '/billing/test-gateway/advance', { body: { days, ...(failNextRenewal !== undefined && { failNextRenewal }) } });
+  return call('POST', '/billing/test-gateway/advance', {
+    body: { days, ...(failNextRenewal !== undefined && { failNextRenewal }) },
+  });
 }
 
 export { registerUser };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEV_SIGNING_JWK } from '../../src/sessions/dev-signing-key';
 import { registerUser } from '../helpers/factories';
 import { call } from '../helpers/request';
+import { PRODUCTION_BILLING } from '../billing/helpers';
 
 describe('GET /api/health', () => {
   it('answers ok without touching storage', async () => {
@@ -74,7 +75,7 @@ describe('CORS', () => {
   });
 
   it('allows only configured origins', async () => {
-    const env = { ENVIRONMENT: 'production', CORS_ORIGINS: 'https://app.folio.example' };
+    const env = { ENVIRONMENT: 'production', ...PRODUCTION_BILLING, CORS_ORIGINS: 'https://app.folio.example' };
     expect((await preflight('https://app.folio.example', env)).headers.get('Access-Control-Allow-Origin')).toBe(
       'https://app.folio.example',
     );
@@ -92,7 +93,11 @@ describe('CORS', () => {
 describe('development-only routes', () => {
   it('GET /api/dev/outbox does not exist outside development', async () => {
     const res = await call('GET', '/api/dev/outbox', {
-      env: { ENVIRONMENT: 'production', JWT_PRIVATE_KEY: JSON.stringify({ ...DEV_SIGNING_JWK, kid: 'prod-test' }) },
+      env: {
+        ENVIRONMENT: 'production',
+        ...PRODUCTION_BILLING,
+        JWT_PRIVATE_KEY: JSON.stringify({ ...DEV_SIGNING_JWK, kid: 'prod-test' }),
+      },
     });
     expect(res.status).toBe(404);
   });
@@ -101,14 +106,18 @@ describe('development-only routes', () => {
 describe('production configuration', () => {
   it('refuses the development signing key', async () => {
     const res = await call('GET', '/.well-known/jwks.json', {
-      env: { ENVIRONMENT: 'production', JWT_PRIVATE_KEY: JSON.stringify(DEV_SIGNING_JWK) },
+      env: { ENVIRONMENT: 'production', ...PRODUCTION_BILLING, JWT_PRIVATE_KEY: JSON.stringify(DEV_SIGNING_JWK) },
     });
     expect(res.status).toBe(500);
   });
 
   it('works with a real key configured', async () => {
     const res = await call('GET', '/.well-known/jwks.json', {
-      env: { ENVIRONMENT: 'production', JWT_PRIVATE_KEY: JSON.stringify({ ...DEV_SIGNING_JWK, kid: 'prod-test' }) },
+      env: {
+        ENVIRONMENT: 'production',
+        ...PRODUCTION_BILLING,
+        JWT_PRIVATE_KEY: JSON.stringify({ ...DEV_SIGNING_JWK, kid: 'prod-test' }),
+      },
     });
     expect(res.status).toBe(200);
     expect(res.body.keys[0].kid).toBe('prod-test');

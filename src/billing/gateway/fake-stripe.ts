@@ -34,7 +34,8 @@ class FakeError extends Error {
   }
 }
 
-const notFound = (id: string) => new FakeError(404, 'invalid_request_error', `No such object: '${id}'`, 'resource_missing');
+const notFound = (id: string) =>
+  new FakeError(404, 'invalid_request_error', `No such object: '${id}'`, 'resource_missing');
 const invalid = (message: string) => new FakeError(400, 'invalid_request_error', message, 'parameter_invalid');
 
 const CHECKOUT_TTL_MS = 24 * 3_600_000;
@@ -55,13 +56,15 @@ export function fakeStripeFetch(ctx: FakeContext): typeof fetch {
     const headers = new Headers(init?.headers);
     const key = headers.get('Idempotency-Key');
     try {
-      if (method === 'POST' && key) return await withIdempotency(ctx.db, key, `${method} ${url.pathname} ${body}`, () =>
-        route(ctx, method, url, body),
-      );
+      if (method === 'POST' && key)
+        return await withIdempotency(ctx.db, key, `${method} ${url.pathname} ${body}`, () =>
+          route(ctx, method, url, body),
+        );
       const result = await route(ctx, method, url, body);
       return json(200, result);
     } catch (err) {
-      if (err instanceof FakeError) return json(err.status, { error: { type: err.type, message: err.message, code: err.code } });
+      if (err instanceof FakeError)
+        return json(err.status, { error: { type: err.type, message: err.message, code: err.code } });
       throw err;
     }
   }) as typeof fetch;
@@ -101,9 +104,13 @@ async function withIdempotency(
         },
       });
     if (stored.status === 0)
-      return json(409, { error: { type: 'idempotency_error', code: 'idempotency_key_in_use', message: 'in flight' } }, {
-        'Stripe-Should-Retry': 'true',
-      });
+      return json(
+        409,
+        { error: { type: 'idempotency_error', code: 'idempotency_key_in_use', message: 'in flight' } },
+        {
+          'Stripe-Should-Retry': 'true',
+        },
+      );
     return new Response(stored.response, {
       status: stored.status,
       headers: { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true' },
@@ -141,7 +148,8 @@ async function route(ctx: FakeContext, method: string, url: URL, body: string): 
   if ((m = is('POST', /^subscriptions\/([^/]+)$/))) return updateSubscription(db, m[1]!, params, now);
   if (is('POST', /^billing_portal\/sessions$/)) return createPortalSession(ctx, params, now);
   if (is('POST', /^refunds$/)) return createRefund(db, params, now);
-  if (is('GET', /^refunds$/)) return list(await findObjects(db, 'refund', 'payment_intent', String(params.payment_intent ?? '')));
+  if (is('GET', /^refunds$/))
+    return list(await findObjects(db, 'refund', 'payment_intent', String(params.payment_intent ?? '')));
   if (is('GET', /^invoice_payments$/))
     return list(await findObjects(db, 'invoice_payment', 'invoice', String(params.invoice ?? '')));
   throw new FakeError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${url.pathname}).`);
@@ -266,7 +274,11 @@ export type Subscription = GwObject & {
     data: (Record<string, unknown> & {
       current_period_start: number;
       current_period_end: number;
-      price: Record<string, unknown> & { unit_amount: number; currency: string; recurring: { interval: 'month' | 'year' } };
+      price: Record<string, unknown> & {
+        unit_amount: number;
+        currency: string;
+        recurring: { interval: 'month' | 'year' };
+      };
     })[];
   };
   _failed_attempts?: number;
@@ -276,7 +288,8 @@ export type Subscription = GwObject & {
 
 async function updateSubscription(db: Database, id: string, params: FormObject, now: number) {
   const sub = await mustGet<Subscription>(db, id);
-  if (sub.status === 'canceled') throw invalid('A canceled subscription can only update its cancellation_details and metadata.');
+  if (sub.status === 'canceled')
+    throw invalid('A canceled subscription can only update its cancellation_details and metadata.');
   const updated: Subscription = { ...sub };
   if (params.cancel_at_period_end !== undefined) {
     updated.cancel_at_period_end = params.cancel_at_period_end === 'true';
@@ -298,7 +311,12 @@ async function createRefund(db: Database, params: FormObject, now: number) {
   const amount = params.amount === undefined ? remaining : Number(params.amount);
   if (!Number.isInteger(amount) || amount <= 0) throw invalid('amount must be a positive integer');
   if (amount > remaining)
-    throw new FakeError(400, 'invalid_request_error', `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, 'amount_too_large');
+    throw new FakeError(
+      400,
+      'invalid_request_error',
+      `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`,
+      'amount_too_large',
+    );
   const refund: GwObject = {
     id: gwId('re'),
     object: 'refund',
@@ -311,7 +329,11 @@ async function createRefund(db: Database, params: FormObject, now: number) {
     metadata: metadataOf(params.metadata),
     created: sec(now),
   };
-  const refunded = { ...charge, amount_refunded: charge.amount_refunded + amount, refunded: charge.amount_refunded + amount >= charge.amount };
+  const refunded = {
+    ...charge,
+    amount_refunded: charge.amount_refunded + amount,
+    refunded: charge.amount_refunded + amount >= charge.amount,
+  };
   await db.batch([
     putStatement(db, refund, now),
     putStatement(db, refunded, now),
@@ -324,7 +346,14 @@ async function createRefund(db: Database, params: FormObject, now: number) {
 // What the test checkout page, the portal page and the clock do (not Stripe API endpoints).
 
 /** A payment intent with its succeeded charge (every payment the fake takes). */
-function paymentStatements(db: Database, customer: string, amount: number, currency: string, metadata: Record<string, string>, now: number) {
+function paymentStatements(
+  db: Database,
+  customer: string,
+  amount: number,
+  currency: string,
+  metadata: Record<string, string>,
+  now: number,
+) {
   const pi: GwObject = {
     id: gwId('pi'),
     object: 'payment_intent',
@@ -385,7 +414,18 @@ function invoiceStatements(db: Database, sub: Subscription, paid: boolean, reaso
       subscription_details: { subscription: sub.id, metadata: sub.metadata },
       quote_details: null,
     },
-    lines: { object: 'list', data: [{ object: 'line_item', amount: item.price.unit_amount, currency: item.price.currency, period: { start: item.current_period_start, end: item.current_period_end } }], has_more: false },
+    lines: {
+      object: 'list',
+      data: [
+        {
+          object: 'line_item',
+          amount: item.price.unit_amount,
+          currency: item.price.currency,
+          period: { start: item.current_period_start, end: item.current_period_end },
+        },
+      ],
+      has_more: false,
+    },
     created: sec(now),
     status_transitions: { paid_at: paid ? sec(now) : null },
   };
@@ -434,7 +474,8 @@ export async function payCheckoutSession(db: Database, id: string, realNow: numb
   const session = await getCheckoutSession(db, id);
   if (!session) throw notFound(id);
   const now = await gatewayNow(db, realNow);
-  if (session.status !== 'open' || session.expires_at * 1000 <= now) throw invalid('This checkout session is no longer open.');
+  if (session.status !== 'open' || session.expires_at * 1000 <= now)
+    throw invalid('This checkout session is no longer open.');
   const line = session._line;
   const completed: CheckoutSession = { ...session, status: 'complete', payment_status: 'paid' };
   const statements = [];
@@ -459,7 +500,14 @@ export async function payCheckoutSession(db: Database, id: string, realNow: numb
             quantity: 1,
             current_period_start: sec(now),
             current_period_end: sec(addInterval(now, line.interval!)),
-            price: { id: gwId('price'), object: 'price', currency: line.currency, unit_amount: line.amount, recurring: { interval: line.interval! }, product: gwId('prod') },
+            price: {
+              id: gwId('price'),
+              object: 'price',
+              currency: line.currency,
+              unit_amount: line.amount,
+              recurring: { interval: line.interval! },
+              product: gwId('prod'),
+            },
           },
         ],
       },
@@ -481,7 +529,7 @@ export async function payCheckoutSession(db: Database, id: string, realNow: numb
   }
   events.push(['checkout.session.completed', completed]);
   statements.push(putStatement(db, completed, now), ...events.map(([type, obj]) => eventStatement(db, type, obj, now)));
-  await db.batch(statements as [typeof statements[0], ...typeof statements]);
+  await db.batch(statements as [(typeof statements)[0], ...typeof statements]);
   return completed;
 }
 
@@ -511,7 +559,10 @@ export async function advanceClock(db: Database, days: number, failRenewals: boo
   for (let i = 0; i < 500; i++) {
     const subs = (await findObjects<Subscription>(db, 'subscription')).filter((s) => s.status !== 'canceled');
     const due = subs
-      .map((s) => ({ s, at: s.status === 'past_due' ? s._next_attempt_at! : s.items.data[0]!.current_period_end * 1000 }))
+      .map((s) => ({
+        s,
+        at: s.status === 'past_due' ? s._next_attempt_at! : s.items.data[0]!.current_period_end * 1000,
+      }))
       .filter(({ at }) => at <= target)
       .sort((a, b) => a.at - b.at)[0];
     if (!due) break;
@@ -531,13 +582,22 @@ async function processDue(db: Database, sub: Subscription, at: number, failRenew
     next = { ...sub, status: 'canceled', ended_at: sec(at) };
     events.push(['customer.subscription.deleted', next]);
   } else if (sub.status !== 'past_due') {
-    const period = { current_period_start: item.current_period_end, current_period_end: sec(addInterval(item.current_period_end * 1000, item.price.recurring.interval)) };
+    const period = {
+      current_period_start: item.current_period_end,
+      current_period_end: sec(addInterval(item.current_period_end * 1000, item.price.recurring.interval)),
+    };
     next = { ...sub, items: { ...sub.items, data: [{ ...item, ...period }] } };
     const { invoice, statements: rows } = invoiceStatements(db, next, !failRenewals, 'subscription_cycle', at);
     statements.push(...rows);
     next.latest_invoice = invoice.id;
     if (failRenewals) {
-      next = { ...next, status: 'past_due', _failed_attempts: 1, _next_attempt_at: at + RETRY_DAYS * 86_400_000, _open_invoice: invoice.id };
+      next = {
+        ...next,
+        status: 'past_due',
+        _failed_attempts: 1,
+        _next_attempt_at: at + RETRY_DAYS * 86_400_000,
+        _open_invoice: invoice.id,
+      };
       events.push(['invoice.payment_failed', invoice], ['customer.subscription.updated', next]);
     } else events.push(['invoice.paid', invoice], ['customer.subscription.updated', next]);
   } else {
@@ -556,8 +616,21 @@ async function processDue(db: Database, sub: Subscription, at: number, failRenew
         next = { ...sub, _failed_attempts: attempts, _next_attempt_at: at + RETRY_DAYS * 86_400_000 };
       }
     } else {
-      const payment = paymentStatements(db, sub.customer, Number(invoice.amount_due), String(invoice.currency), sub.metadata, at);
-      const paid = { ...invoice, status: 'paid', amount_paid: invoice.amount_due, amount_remaining: 0, attempt_count: attempts };
+      const payment = paymentStatements(
+        db,
+        sub.customer,
+        Number(invoice.amount_due),
+        String(invoice.currency),
+        sub.metadata,
+        at,
+      );
+      const paid = {
+        ...invoice,
+        status: 'paid',
+        amount_paid: invoice.amount_due,
+        amount_remaining: 0,
+        attempt_count: attempts,
+      };
       const invoicePayment: GwObject = {
         id: gwId('inpay'),
         object: 'invoice_payment',
@@ -575,5 +648,5 @@ async function processDue(db: Database, sub: Subscription, at: number, failRenew
     }
   }
   statements.push(putStatement(db, next, at), ...events.map(([type, obj]) => eventStatement(db, type, obj, at)));
-  await db.batch(statements as [typeof statements[0], ...typeof statements]);
+  await db.batch(statements as [(typeof statements)[0], ...typeof statements]);
 }
