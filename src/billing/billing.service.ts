@@ -307,7 +307,8 @@ export async function createPortalSession(deps: BillingDeps, userId: string): Pr
 // ---------------------------------------------------------------------------------------------
 // Ledger reads
 
-export async function listPayments(deps: Pick<BillingDeps, 'db'>, userId: string, limit: number, offset: number) {
+/** The user's ledger rows, newest first (seeks ledger_user_id_created_at_idx). */
+export function listPayments(deps: Pick<BillingDeps, 'db'>, userId: string, limit: number, offset: number) {
   return deps.db
     .select({
       id: ledger.id,
