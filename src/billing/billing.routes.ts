@@ -39,7 +39,7 @@ const idempotencyHeader = z.object({
     .max(255)
     .optional()
     .openapi({
-      param: { name: 'Idempotency-Key', in: 'header' },
+      param: { name: 'idempotency-key', in: 'header' },
       description: 'Retries with the same key return the same result.',
     }),
 });
@@ -115,7 +115,7 @@ billingRouter.openapi(
         'stripe-signature': z
           .string()
           .optional()
-          .openapi({ param: { name: 'Stripe-Signature', in: 'header' } }),
+          .openapi({ param: { name: 'stripe-signature', in: 'header' } }),
       }),
     },
     responses: { 200: jsonResponse(WebhookResponse, 'Accepted'), 400: errors[400], 409: errors[409] },
