@@ -6,9 +6,9 @@ import { deliverPendingEvents } from './gateway/fake-delivery';
 import { createGateway } from './gateway/gateway';
 
 /** The request's billing dependencies: counted D1, the gateway (real or test) and the config. */
-export function billingDeps(c: { env: Env; var: { db: Database }; req: { url: string } }): BillingDeps {
+export async function billingDeps(c: { env: Env; var: { db: Database }; req: { url: string } }): Promise<BillingDeps> {
   const config = getConfig(c.env);
-  return { db: c.var.db, gateway: createGateway(config.billing, c.env.DB, new URL(c.req.url).origin), config };
+  return { db: c.var.db, gateway: await createGateway(config.billing, c.env.DB, new URL(c.req.url).origin), config };
 }
 
 /**
@@ -23,7 +23,7 @@ export async function deliverTestGatewayEvents(deps: BillingDeps): Promise<numbe
 }
 
 /** Billing dependencies for scheduled jobs (no request: the test gateway's pages are not linked from here). */
-export function jobBillingDeps(db: Database, env: Env): BillingDeps {
+export async function jobBillingDeps(db: Database, env: Env): Promise<BillingDeps> {
   const config = getConfig(env);
-  return { db, gateway: createGateway(config.billing, env.DB, config.appUrl), config };
+  return { db, gateway: await createGateway(config.billing, env.DB, config.appUrl), config };
 }

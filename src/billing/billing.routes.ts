@@ -82,7 +82,7 @@ billingRouter.openapi(
     },
   }),
   async (c) => {
-    const deps = billingDeps(c);
+    const deps = await billingDeps(c);
     const key = c.req.valid('header')['idempotency-key'];
     const result = await createCheckout(deps, c.var.auth.userId, c.req.valid('json'), key, new Date());
     return c.json({ id: result.id, url: result.url }, result.created ? 201 : 200);
@@ -99,7 +99,7 @@ billingRouter.openapi(
     middleware: requireAuth,
     responses: { 200: jsonResponse(UrlResponse, 'Portal URL'), 401: errors[401], 404: errors[404], 502: badGateway },
   }),
-  async (c) => c.json(await createPortalSession(billingDeps(c), c.var.auth.userId), 200),
+  async (c) => c.json(await createPortalSession(await billingDeps(c), c.var.auth.userId), 200),
 );
 
 billingRouter.openapi(
@@ -123,7 +123,7 @@ billingRouter.openapi(
   async (c) => {
     // The raw body, exactly as received: the signature covers these bytes.
     const raw = await c.req.text();
-    const outcome = await receiveWebhook(billingDeps(c), raw, c.req.header('stripe-signature'), new Date());
+    const outcome = await receiveWebhook(await billingDeps(c), raw, c.req.header('stripe-signature'), new Date());
     return c.json({ received: true as const, outcome }, 200);
   },
 );
@@ -165,7 +165,7 @@ for (const [action, cancel] of [
       },
     }),
     async (c) => {
-      const deps = billingDeps(c);
+      const deps = await billingDeps(c);
       await setMembershipCancellation(deps, c.var.auth.userId, cancel, new Date());
       await deliverTestGatewayEvents(deps);
       const row = await getMembership(deps, c.var.auth.userId);
@@ -227,7 +227,7 @@ billingRouter.openapi(
     },
   }),
   async (c) => {
-    const deps = billingDeps(c);
+    const deps = await billingDeps(c);
     const refund = await refundPayment(
       deps,
       c.var.auth.userId,

@@ -1,5 +1,4 @@
 import { and, desc, eq, gt, inArray, lt, ne, sql } from 'drizzle-orm';
-import Stripe from 'stripe';
 import { usernameMatches } from '../accounts/users.queries';
 import { readableArticleQuery } from '../articles/articles.queries';
 import { articles, checkouts, gatewayCustomers, ledger, memberships, tiers, users } from '../db/schema';
@@ -9,6 +8,7 @@ import { isPublicationAdmin } from '../security/publication-admins';
 import { assertWithinLimit, hitStatement, type WindowLimit } from '../security/rate-limit';
 import { checkoutCompletedStatements, syncSubscriptionStatements, type BillingDeps } from './billing.webhooks';
 import type { CheckoutInput } from './billing.schemas';
+import { gatewayErrorType } from './gateway/gateway';
 import { ACCESS_GRANTING_STATUSES, paidAccessExpr } from './membership';
 
 const CHECKOUT_LIMIT: WindowLimit = { limit: 20, windowSeconds: 3600 };
@@ -22,9 +22,11 @@ async function viaGateway<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof Stripe.errors.StripeIdempotencyError)
+    if (err instanceof AppError) throw err;
+    const type = gatewayErrorType(err);
+    if (type === 'StripeIdempotencyError')
       throw AppError.validation({ 'Idempotency-Key': ['was already used with different parameters'] });
-    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'amount_too_large')
+    if (type === 'StripeInvalidRequestError' && (err as { code?: string }).code === 'amount_too_large')
       throw AppError.validation({ amount: ['is more than the refundable amount'] });
     const e = err as { type?: string; code?: string; statusCode?: number };
     logWarn('gateway call failed', {

@@ -29,7 +29,7 @@ import { AppError } from '../errors';
 import { logInfo } from '../lib/log';
 import { newId } from '../lib/tokens';
 import {
-  cryptoProvider,
+  loadStripe,
   type Gateway,
   type GatewayCheckoutSession,
   type GatewayEvent,
@@ -63,6 +63,7 @@ export type WebhookOutcome = 'processed' | 'duplicate' | 'ignored';
 
 /** Verifies with every configured secret (two during a rotation); any match is enough. */
 async function verify(deps: BillingDeps, rawBody: string, signature: string, now: Date): Promise<GatewayEvent> {
+  const { cryptoProvider } = await loadStripe();
   for (const secret of deps.config.billing.webhookSecrets) {
     try {
       return await deps.gateway.webhooks.constructEventAsync(

@@ -102,7 +102,7 @@ testGatewayRouter.openapi(
     if (!session) throw AppError.notFound('checkout');
     if (session.status !== 'open') throw AppError.validation({ checkout: [`is ${session.status}`] });
     await payCheckoutSession(db, id, Date.now());
-    await deliverTestGatewayEvents(billingDeps(c));
+    await deliverTestGatewayEvents(await billingDeps(c));
     return c.redirect(redirectTo(session.success_url, id), 303);
   },
 );
@@ -178,7 +178,7 @@ for (const [action, cancel] of [
       const sub = (await subscriptionsOf(db, customer)).find((s) => s.status !== 'canceled');
       if (!sub) throw AppError.notFound('subscription');
       await setCancelAtPeriodEnd(db, sub.id, cancel, Date.now());
-      await deliverTestGatewayEvents(billingDeps(c));
+      await deliverTestGatewayEvents(await billingDeps(c));
       return c.redirect(`/billing/test-portal/${encodeURIComponent(customer)}`, 303);
     },
   );
@@ -220,7 +220,7 @@ testGatewayRouter.openapi(
     if (failNextRenewal !== undefined) await setSettingStatement(db, 'fail_renewals', failNextRenewal ? '1' : '0');
     const failing = (await getSetting(db, 'fail_renewals')) === '1';
     const result = await advanceClock(db, days, failing, Date.now());
-    const delivered = await deliverTestGatewayEvents(billingDeps(c));
+    const delivered = await deliverTestGatewayEvents(await billingDeps(c));
     return c.json({ ...result, delivered, failNextRenewal: failing }, 200);
   },
 );
