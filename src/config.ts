@@ -42,7 +42,10 @@ const configSchema = z.object({
  * Stripe CLI or SDK can sign with it too). `.dev.vars` may override it; production requires its own.
  */
 export const DEV_WEBHOOK_SECRET = 'whsec_folio_development_only_0123456789abcdef';
-/** The fake gateway accepts any key; this one only names the mode in logs. */
+/**
+ * The fake gateway accepts any key. Outside production a missing key is not fatal (the rest of the
+ * API keeps working; real Stripe then refuses billing calls, answered 502).
+ */
 const TEST_SECRET_KEY = 'sk_test_folio_fake_gateway';
 
 /** Settings parsed once per isolate from wrangler.toml vars (secrets are read where they are used). */

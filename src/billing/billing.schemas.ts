@@ -54,7 +54,7 @@ export const CheckoutResponse = z
 
 export const UrlResponse = z.object({ url: z.string() }).openapi('UrlResponse');
 
-export const Tier = z
+const Tier = z
   .object({
     id: z.string(),
     name: z.string(),
@@ -68,7 +68,7 @@ export const Tier = z
 
 export const TiersResponse = z.object({ tiers: z.array(Tier) }).openapi('TiersResponse');
 
-export const Membership = z
+const Membership = z
   .object({
     tier: z.object({ id: z.string(), name: z.string() }),
     status: z
@@ -83,7 +83,7 @@ export const Membership = z
 
 export const MembershipResponse = z.object({ membership: Membership.nullable() }).openapi('MembershipResponse');
 
-export const Payment = z
+const Payment = z
   .object({
     id: z.string(),
     kind: z.enum(['membership', 'article', 'tip', 'refund']),

@@ -47,7 +47,7 @@ export interface BillingDeps {
 /** Stripe's default: a signature older than 5 minutes is refused (replay protection). */
 const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-export const HANDLED_EVENTS = [
+const HANDLED_EVENTS = [
   'checkout.session.completed',
   'checkout.session.async_payment_succeeded',
   'checkout.session.expired',

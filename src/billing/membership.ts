@@ -28,7 +28,7 @@ export const ACCESS_GRANTING_STATUSES = ['active', 'trialing', 'past_due'] as co
 const granting = sql.raw(ACCESS_GRANTING_STATUSES.map((s) => `'${s}'`).join(', '));
 
 /** SQL: whether `viewerId` holds a membership whose status grants access (primary-key lookup). */
-export function isMemberExpr(viewerId: string): SQL {
+function isMemberExpr(viewerId: string): SQL {
   return sql`EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.userId} = ${viewerId} AND ${memberships.status} IN (${granting}))`;
 }
 

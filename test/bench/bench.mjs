@@ -122,8 +122,8 @@ let agent;
 /** Set while measuring a variant or a floor: the Host the request is sent with (Miniflare routes on it). */
 let targetHost;
 
-function requestHeaders(payload, { token, requestId }) {
-  const headers = { Accept: 'application/json' };
+function requestHeaders(payload, { token, requestId, headers: extra }) {
+  const headers = { Accept: 'application/json', ...extra };
   if (targetHost) headers.Host = targetHost;
   if (payload !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -229,6 +229,8 @@ async function startMiniflare(buildDir, stateDir) {
       ENVIRONMENT: 'development',
       IP_RATE_LIMIT: 'off',
       MESSAGE_SEND_LIMIT_PER_MINUTE: '100000000',
+      // Payments through the in-process test gateway.
+      GATEWAY: 'test',
     },
   };
   const mf = new Miniflare(
@@ -600,8 +602,85 @@ async function profile(make, samples = 15) {
   };
 }
 
+/** The development webhook secret (src/config.ts DEV_WEBHOOK_SECRET): the test gateway's default. */
+const DEV_WEBHOOK_SECRET = 'whsec_folio_development_only_0123456789abcdef';
+const Stripe = require('stripe');
+
+/** The user id in an access token (its `sub`), for events that name a user. */
+const userIdOf = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sub;
+
+/**
+ * A paid article and a member who paid through the test gateway (checkout → Pay → webhooks), so the
+ * paid read is measured with the membership lookup doing real work.
+ */
+async function seedBilling(users) {
+  const [author, member] = users;
+  const article = await expectOk(
+    request('POST', '/api/articles', {
+      token: author.token,
+      body: {
+        article: {
+          title: 'bench paid',
+          description: sentence(8),
+          body: sentence(200),
+          visibility: 'paid',
+          price: 300,
+          currency: 'USD',
+        },
+      },
+    }),
+    'paid article',
+  );
+  const checkout = await expectOk(
+    request('POST', '/api/billing/checkout', {
+      token: member.token,
+      body: { tierId: 'tier_supporter', interval: 'month' },
+    }),
+    'checkout',
+  );
+  const paid = await request('POST', `/billing/test-checkout/${checkout.body.id}/pay`);
+  if (paid.status !== 303) throw new Error(`pay: HTTP ${paid.status}`);
+  const read = await expectOk(
+    request('GET', `/api/articles/${article.body.article.slug}`, { token: member.token }),
+    'read',
+  );
+  if (read.body.article.locked) throw new Error('the member cannot read the paid article');
+  return {
+    slug: article.body.article.slug,
+    member,
+    payerId: userIdOf(users[2].token),
+    authorId: userIdOf(author.token),
+  };
+}
+
+/** A signed checkout.session.completed for a new tip each time (a new ledger row and receipt). */
+function tipWebhook(billing, n) {
+  const event = {
+    id: `evt_bench_${n}_${Date.now()}`,
+    object: 'event',
+    api_version: '2026-10-28.endive',
+    created: Math.floor(Date.now() / 1000),
+    type: 'checkout.session.completed',
+    data: {
+      object: {
+        id: `cs_bench_${n}`,
+        object: 'checkout.session',
+        mode: 'payment',
+        payment_status: 'paid',
+        payment_intent: `pi_bench_${n}_${Date.now()}`,
+        amount_total: 500,
+        currency: 'usd',
+        metadata: { kind: 'tip', userId: billing.payerId, authorId: billing.authorId },
+      },
+    },
+  };
+  const payload = JSON.stringify(event);
+  const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: DEV_WEBHOOK_SECRET });
+  return { event, signature };
+}
+
 function scenarios(data) {
-  const { users, articles, favoritedPairs, conversations } = data;
+  const { users, articles, favoritedPairs, conversations, billing } = data;
   const viewer = (i) => users[i % users.length];
   // The seed's skewed picks put most comments on the head of the list.
   const busiest = articles.slice(0, 20);
@@ -725,6 +804,22 @@ function scenarios(data) {
       floor: 'one',
       make: (i, id) =>
         request('GET', `/api/articles/${busiest[i % busiest.length].slug}/comments?_=${i}`, { requestId: id }),
+    },
+    {
+      name: 'GET paid :slug (member)',
+      make: (i, id) => request('GET', `/api/articles/${billing.slug}`, { token: billing.member.token, requestId: id }),
+    },
+    {
+      name: 'POST /api/billing/webhooks',
+      requests: Math.min(REQUESTS, 1000),
+      make: (i, id) => {
+        const { event, signature } = tipWebhook(billing, `${id}_${i}`);
+        return request('POST', '/api/billing/webhooks', {
+          body: event,
+          requestId: id,
+          headers: { 'Stripe-Signature': signature },
+        });
+      },
     },
     {
       name: 'GET .../:slug/comments',
@@ -939,6 +1034,8 @@ async function benchWranglerDev(tmp) {
       'ENVIRONMENT:development',
       '--var',
       'IP_RATE_LIMIT:off',
+      '--var',
+      'GATEWAY:test',
       '--persist-to',
       persist,
     ],
@@ -1014,6 +1111,7 @@ async function run(tmp) {
     baseUrl = url.href;
     await applyMigrations(await mf.getD1Database('DB', 'folio'));
     const data = await seed(() => mf.getD1Database('DB', 'folio').then(verifyAll));
+    data.billing = await seedBilling(data.users);
     results.seedSeconds = data.seedSeconds;
 
     const selected = (list) => list.filter((s) => !ONLY || ONLY.test(s.name));

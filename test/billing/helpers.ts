@@ -7,7 +7,7 @@ import { call, randomIp } from '../helpers/request';
 import { registerUser, unique, type TestUser } from '../helpers/factories';
 
 export const SECRET = DEV_WEBHOOK_SECRET;
-export const cryptoProvider = Stripe.createSubtleCryptoProvider();
+const cryptoProvider = Stripe.createSubtleCryptoProvider();
 
 /** What a production deploy has to set for billing (tests that switch ENVIRONMENT to production). */
 export const PRODUCTION_BILLING = {

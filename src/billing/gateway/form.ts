@@ -3,7 +3,7 @@
  * `line_items[0][price_data][currency]=usd`) turned back into nested objects and arrays, for the
  * test gateway. Values stay strings, as on the wire.
  */
-export type FormValue = string | FormObject | FormValue[];
+type FormValue = string | FormObject | FormValue[];
 export interface FormObject {
   [key: string]: FormValue;
 }
