@@ -345,6 +345,7 @@ export function readableArticleQuery(db: Database, slug: string, viewerId: strin
       authorId: articles.authorId,
       status: articles.status,
       visibility: articles.visibility,
+      paidAccess: paidAccessExpr(viewerId, articles.id, articles.visibility),
     })
     .from(articles)
     .where(and(eq(articles.slug, slug), readableBy(viewerId)))

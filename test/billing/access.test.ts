@@ -49,6 +49,29 @@ describe('the access rule for paid articles (src/billing/membership.ts)', () => 
     expect(membership.body.membership).toMatchObject({ status, access: allowed });
   });
 
+  it('members and buyers join the discussion of a paid article; others see it withheld', async () => {
+    const author = await registerUser();
+    const member = await registerUser();
+    const stranger = await registerUser();
+    const article = await paidArticle(author);
+    await setMembership(member.username, 'active');
+    const posted = await call('POST', `/api/articles/${article.slug}/comments`, {
+      token: member.token,
+      body: { comment: { body: 'Worth it' } },
+    });
+    expect(posted.status).toBe(201);
+    const seen = await call('GET', `/api/articles/${article.slug}/comments`, { token: member.token });
+    expect(seen.body.comments.map((c: { body: string }) => c.body)).toEqual(['Worth it']);
+    expect(
+      (await call('GET', `/api/articles/${article.slug}/comments`, { token: stranger.token })).body.comments,
+    ).toEqual([]);
+    const refused = await call('POST', `/api/articles/${article.slug}/comments`, {
+      token: stranger.token,
+      body: { comment: { body: 'Let me in' } },
+    });
+    expect(refused.status).toBe(403);
+  });
+
   it('cancelled at period end keeps access until the period ends', async () => {
     const author = await registerUser();
     const reader = await registerUser();
