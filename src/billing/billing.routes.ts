@@ -7,6 +7,11 @@ import { toMembership, toPayment, toTier } from './billing.present';
 import {
   CheckoutBody,
   CheckoutResponse,
+  CheckoutStatusResponse,
+  NewTierBody,
+  TierIdParam,
+  TierResponse,
+  UpdateTierBody,
   EarningsResponse,
   MembershipResponse,
   PaymentIdParam,
@@ -27,6 +32,9 @@ import {
   listTiers,
   refundPayment,
   setMembershipCancellation,
+  syncCheckout,
+  createTier,
+  updateTier,
 } from './billing.service';
 import { receiveWebhook } from './billing.webhooks';
 
@@ -238,5 +246,75 @@ billingRouter.openapi(
     );
     await deliverTestGatewayEvents(deps);
     return c.json({ refund }, 201);
+  },
+);
+
+billingRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/billing/checkout/{id}/sync',
+    tags,
+    summary: 'Settle your checkout from the gateway now (for the success page)',
+    description:
+      "Re-reads the session from the gateway and, when paid, applies it exactly as the webhook does (idempotent), so the success page need not wait for the event. Someone else's checkout → 404.",
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: { params: PaymentIdParam },
+    responses: {
+      200: jsonResponse(CheckoutStatusResponse, 'The checkout status after the sync'),
+      401: errors[401],
+      404: errors[404],
+      502: badGateway,
+    },
+  }),
+  async (c) => {
+    const checkout = await syncCheckout(await billingDeps(c), c.var.auth.userId, c.req.valid('param').id, new Date());
+    return c.json({ checkout }, 200);
+  },
+);
+
+billingRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/tiers',
+    tags,
+    summary: 'Create a membership tier (publication admins)',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: jsonBody(NewTierBody),
+    responses: { 201: jsonResponse(TierResponse, 'Created'), 401: errors[401], 403: errors[403], 422: errors[422] },
+  }),
+  async (c) => {
+    const row = await createTier(await billingDeps(c), c.var.auth.userId, c.req.valid('json').tier, new Date());
+    return c.json({ tier: toTier(row) }, 201);
+  },
+);
+
+billingRouter.openapi(
+  createRoute({
+    method: 'put',
+    path: '/tiers/{id}',
+    tags,
+    summary: 'Update a tier: name, texts, prices, `active` (publication admins)',
+    description: 'New prices apply to checkouts started afterwards; running subscriptions keep their price.',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: { params: TierIdParam, ...jsonBody(UpdateTierBody) },
+    responses: {
+      200: jsonResponse(TierResponse, 'Updated'),
+      401: errors[401],
+      403: errors[403],
+      404: errors[404],
+      422: errors[422],
+    },
+  }),
+  async (c) => {
+    const row = await updateTier(
+      await billingDeps(c),
+      c.var.auth.userId,
+      c.req.valid('param').id,
+      c.req.valid('json').tier,
+    );
+    return c.json({ tier: toTier(row) }, 200);
   },
 );

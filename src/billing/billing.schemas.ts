@@ -160,3 +160,40 @@ export const PaymentsQuery = z.object({
 export const WebhookResponse = z
   .object({ received: z.literal(true), outcome: z.enum(['processed', 'duplicate', 'ignored']) })
   .openapi('WebhookResponse');
+
+const tierFields = {
+  name: z.string({ error: BLANK }).trim().min(1, BLANK).max(100),
+  description: z.string().max(2000),
+  benefits: z.array(z.string().trim().min(1, BLANK).max(200)).max(20),
+  monthlyPrice: minorUnits('Monthly price in minor units.'),
+  yearlyPrice: minorUnits('Yearly price in minor units.'),
+  currency: z.string().regex(/^[A-Za-z]{3}$/, 'must be a 3-letter ISO 4217 code'),
+  active: z.boolean(),
+};
+
+export const NewTierBody = z
+  .object({
+    tier: z.object({
+      ...tierFields,
+      description: tierFields.description.default(''),
+      benefits: tierFields.benefits.default([]),
+      active: tierFields.active.optional(),
+    }),
+  })
+  .openapi('NewTierRequest');
+
+export const UpdateTierBody = z.object({ tier: z.object(tierFields).partial() }).openapi('UpdateTierRequest');
+
+export const TierResponse = z.object({ tier: Tier }).openapi('TierResponse');
+
+export const TierIdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+
+export const CheckoutStatusResponse = z
+  .object({ checkout: z.object({ id: z.string(), status: z.enum(['open', 'complete', 'expired']) }) })
+  .openapi('CheckoutStatusResponse');

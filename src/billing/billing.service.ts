@@ -4,6 +4,7 @@ import { readableArticleQuery } from '../articles/articles.queries';
 import { articles, checkouts, gatewayCustomers, ledger, memberships, tiers, users } from '../db/schema';
 import { AppError } from '../errors';
 import { logWarn } from '../lib/log';
+import { newId } from '../lib/tokens';
 import { isPublicationAdmin } from '../security/publication-admins';
 import { assertWithinLimit, hitStatement, type WindowLimit } from '../security/rate-limit';
 import { checkoutCompletedStatements, syncSubscriptionStatements, type BillingDeps } from './billing.webhooks';
@@ -464,4 +465,83 @@ export async function reconcileBilling(deps: BillingDeps, now: Date): Promise<Re
     .returning({ userId: memberships.userId });
   result.membershipsExpired = expired.length;
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The success page's sync (closes the race with the webhook)
+
+/**
+ * Re-reads the viewer's checkout from the gateway and, if it is paid, applies it exactly as the
+ * webhook would (idempotently: the same keys, the same guards). Someone else's checkout is 404.
+ */
+export async function syncCheckout(deps: BillingDeps, userId: string, checkoutId: string, now: Date) {
+  const { db } = deps;
+  const [own] = await db
+    .select({ id: checkouts.id, status: checkouts.status })
+    .from(checkouts)
+    .where(and(eq(checkouts.id, checkoutId), eq(checkouts.userId, userId)));
+  if (!own) throw AppError.notFound('checkout');
+  if (own.status !== 'open') return { id: own.id, status: own.status };
+  const session = await viaGateway('checkout.sessions.retrieve', () => deps.gateway.checkout.sessions.retrieve(own.id));
+  if (session.status === 'complete') {
+    const [first, ...rest] = await viaGateway('checkout sync', () => checkoutCompletedStatements(deps, session, now));
+    if (first) await db.batch([first, ...rest]);
+  }
+  const [after] = await db.select({ status: checkouts.status }).from(checkouts).where(eq(checkouts.id, own.id));
+  return { id: own.id, status: after?.status ?? own.status };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tier management (publication admins)
+
+export interface TierInput {
+  name?: string;
+  description?: string;
+  benefits?: string[];
+  monthlyPrice?: number;
+  yearlyPrice?: number;
+  currency?: string;
+  active?: boolean;
+}
+
+async function assertAdmin(deps: BillingDeps, userId: string, resource: string) {
+  if (!(await isPublicationAdmin(deps.db, userId, deps.config.billing.adminUsernames)))
+    throw AppError.forbidden(resource);
+}
+
+/** A new tier (prices apply to checkouts started from now on; existing subscriptions keep theirs). */
+export async function createTier(
+  deps: BillingDeps,
+  adminId: string,
+  input: Required<Omit<TierInput, 'active'>> & { active?: boolean },
+  now: Date,
+) {
+  await assertAdmin(deps, adminId, 'tier');
+  const [row] = await deps.db
+    .insert(tiers)
+    .values({
+      id: newId('tier'),
+      ...input,
+      currency: input.currency.toUpperCase(),
+      active: input.active ?? true,
+      createdAt: now,
+    })
+    .returning();
+  return row!;
+}
+
+export async function updateTier(deps: BillingDeps, adminId: string, tierId: string, patch: TierInput) {
+  await assertAdmin(deps, adminId, 'tier');
+  if (Object.keys(patch).length === 0) {
+    const [current] = await deps.db.select().from(tiers).where(eq(tiers.id, tierId));
+    if (!current) throw AppError.notFound('tier');
+    return current;
+  }
+  const [row] = await deps.db
+    .update(tiers)
+    .set({ ...patch, ...(patch.currency && { currency: patch.currency.toUpperCase() }) })
+    .where(eq(tiers.id, tierId))
+    .returning();
+  if (!row) throw AppError.notFound('tier');
+  return row;
 }
