@@ -248,6 +248,8 @@ const exampleListItem = {
   visibility: 'public' as const,
   publishAt: null,
   publishedAt: '2026-11-23T21:50:36.123Z',
+  price: null,
+  currency: null,
   locked: false,
 };
 

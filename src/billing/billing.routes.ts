@@ -1,11 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { idempotencyClaim, idempotent } from '../middleware/idempotency';
+import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { createRouter } from '../router';
 import { requireAuth } from '../sessions/sessions.middleware';
 import { billingDeps, deliverTestGatewayEvents } from './billing.deps';
 import { toMembership, toPayment, toTier } from './billing.present';
 import {
   CheckoutBody,
+  CheckoutIdParam,
   CheckoutResponse,
   CheckoutStatusResponse,
   NewTierBody,
@@ -40,17 +42,6 @@ import { receiveWebhook } from './billing.webhooks';
 
 export const billingRouter = createRouter();
 const tags = ['Billing'];
-const idempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .min(1)
-    .max(255)
-    .optional()
-    .openapi({
-      param: { name: 'idempotency-key', in: 'header' },
-      description: 'Retries with the same key return the same result.',
-    }),
-});
 const badGateway = { description: 'The payment gateway failed', content: errors[400].content };
 
 billingRouter.openapi(
@@ -59,6 +50,7 @@ billingRouter.openapi(
     path: '/tiers',
     tags,
     summary: 'Membership tiers on offer (public)',
+    description: 'Active tiers with monthly and yearly prices. No authentication.',
     responses: { 200: jsonResponse(TiersResponse, 'Active tiers, cheapest first') },
   }),
   async (c) => {
@@ -76,8 +68,8 @@ billingRouter.openapi(
     description:
       'Returns the gateway checkout page to send the browser to. Access is granted only when the gateway confirms the payment (webhook), never by the return URL. The same open checkout, or a retry with the same `Idempotency-Key`, returns the same session.',
     security: tokenAuth,
-    middleware: requireAuth,
-    request: { headers: idempotencyHeader, ...jsonBody(CheckoutBody) },
+    middleware: [requireAuth, idempotent] as const,
+    request: { headers: IdempotencyHeaders, ...jsonBody(CheckoutBody) },
     responses: {
       200: jsonResponse(CheckoutResponse, 'The checkout already open for this purchase'),
       201: jsonResponse(CheckoutResponse, 'A new checkout session'),
@@ -92,7 +84,14 @@ billingRouter.openapi(
   async (c) => {
     const deps = await billingDeps(c);
     const key = c.req.valid('header')['idempotency-key'];
-    const result = await createCheckout(deps, c.var.auth.userId, c.req.valid('json'), key, new Date());
+    const result = await createCheckout(
+      deps,
+      c.var.auth.userId,
+      c.req.valid('json'),
+      key,
+      new Date(),
+      idempotencyClaim(c),
+    );
     return c.json({ id: result.id, url: result.url }, result.created ? 201 : 200);
   },
 );
@@ -103,6 +102,8 @@ billingRouter.openapi(
     path: '/billing/portal',
     tags,
     summary: "The gateway's customer portal (manage card, cancel)",
+    description:
+      "A URL of the gateway's customer portal for the signed-in member. 404 `customer` before the first checkout.",
     security: tokenAuth,
     middleware: requireAuth,
     responses: { 200: jsonResponse(UrlResponse, 'Portal URL'), 401: errors[401], 404: errors[404], 502: badGateway },
@@ -123,7 +124,13 @@ billingRouter.openapi(
         'stripe-signature': z
           .string()
           .optional()
-          .openapi({ param: { name: 'stripe-signature', in: 'header' } }),
+          .openapi({
+            param: {
+              name: 'stripe-signature',
+              in: 'header',
+              description: 'Stripe-Signature: `t=<unix time>,v1=<HMAC-SHA256>` (one or more v1).',
+            },
+          }),
       }),
     },
     responses: { 200: jsonResponse(WebhookResponse, 'Accepted'), 400: errors[400], 409: errors[409] },
@@ -142,6 +149,8 @@ billingRouter.openapi(
     path: '/user/membership',
     tags,
     summary: 'Your membership (null if none)',
+    description:
+      'Tier, status, interval, current period end, cancel-at-period-end and whether the status grants access.',
     security: tokenAuth,
     middleware: requireAuth,
     responses: { 200: jsonResponse(MembershipResponse, 'Membership'), 401: errors[401] },
@@ -162,6 +171,8 @@ for (const [action, cancel] of [
       path: `/user/membership/${action}`,
       tags,
       summary: cancel ? 'Cancel at the end of the paid period' : 'Undo a cancellation before the period ends',
+      description:
+        'Goes through the gateway; access is kept until the period ends. No membership → 404; not active (or not cancelled, for resume) → 422.',
       security: tokenAuth,
       middleware: requireAuth,
       responses: {
@@ -188,6 +199,8 @@ billingRouter.openapi(
     path: '/user/payments',
     tags,
     summary: 'Your payments and refunds, newest first',
+    description:
+      'Rows of the immutable ledger for the signed-in user: membership payments, article purchases, tips, and refunds (negative).',
     security: tokenAuth,
     middleware: requireAuth,
     request: { query: PaymentsQuery },
@@ -206,6 +219,7 @@ billingRouter.openapi(
     path: '/billing/earnings',
     tags,
     summary: 'Your earnings as an author: tips and article sales per month',
+    description: 'Totals per month (UTC) and currency for the signed-in author, refunds and platform fees included.',
     security: tokenAuth,
     middleware: requireAuth,
     responses: { 200: jsonResponse(EarningsResponse, 'Totals per month and currency, newest first'), 401: errors[401] },
@@ -222,8 +236,8 @@ billingRouter.openapi(
     description:
       'Goes through the gateway; the refund row is written when the gateway reports it (charge.refunded). A full refund of an article purchase revokes it.',
     security: tokenAuth,
-    middleware: requireAuth,
-    request: { params: PaymentIdParam, headers: idempotencyHeader, ...jsonBody(RefundBody) },
+    middleware: [requireAuth, idempotent] as const,
+    request: { params: PaymentIdParam, headers: IdempotencyHeaders, ...jsonBody(RefundBody) },
     responses: {
       201: jsonResponse(RefundResponse, 'Refund created at the gateway'),
       401: errors[401],
@@ -243,6 +257,7 @@ billingRouter.openapi(
       c.req.valid('json').amount,
       c.req.valid('header')['idempotency-key'],
       new Date(),
+      idempotencyClaim(c),
     );
     await deliverTestGatewayEvents(deps);
     return c.json({ refund }, 201);
@@ -259,7 +274,7 @@ billingRouter.openapi(
       "Re-reads the session from the gateway and, when paid, applies it exactly as the webhook does (idempotent), so the success page need not wait for the event. Someone else's checkout → 404.",
     security: tokenAuth,
     middleware: requireAuth,
-    request: { params: PaymentIdParam },
+    request: { params: CheckoutIdParam },
     responses: {
       200: jsonResponse(CheckoutStatusResponse, 'The checkout status after the sync'),
       401: errors[401],
@@ -279,13 +294,20 @@ billingRouter.openapi(
     path: '/tiers',
     tags,
     summary: 'Create a membership tier (publication admins)',
+    description: 'Admins are the usernames in ADMIN_USERNAMES until roles exist; anyone else gets 403.',
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [requireAuth, idempotent] as const,
     request: jsonBody(NewTierBody),
     responses: { 201: jsonResponse(TierResponse, 'Created'), 401: errors[401], 403: errors[403], 422: errors[422] },
   }),
   async (c) => {
-    const row = await createTier(await billingDeps(c), c.var.auth.userId, c.req.valid('json').tier, new Date());
+    const row = await createTier(
+      await billingDeps(c),
+      c.var.auth.userId,
+      c.req.valid('json').tier,
+      new Date(),
+      idempotencyClaim(c),
+    );
     return c.json({ tier: toTier(row) }, 201);
   },
 );

@@ -5,12 +5,15 @@ import { articles, checkouts, gatewayCustomers, ledger, memberships, tiers, user
 import { AppError } from '../errors';
 import { logWarn } from '../lib/log';
 import { newId } from '../lib/tokens';
+import type { BatchItem } from 'drizzle-orm/batch';
 import { isPublicationAdmin } from '../security/publication-admins';
 import { assertWithinLimit, hitStatement, type WindowLimit } from '../security/rate-limit';
 import { checkoutCompletedStatements, syncSubscriptionStatements, type BillingDeps } from './billing.webhooks';
 import type { CheckoutInput } from './billing.schemas';
 import { gatewayErrorType } from './gateway/gateway';
 import { ACCESS_GRANTING_STATUSES, paidAccessExpr } from './membership';
+
+type Statement = BatchItem<'sqlite'>;
 
 const CHECKOUT_LIMIT: WindowLimit = { limit: 20, windowSeconds: 3600 };
 const REFUND_LIMIT: WindowLimit = { limit: 60, windowSeconds: 3600 };
@@ -26,7 +29,7 @@ async function viaGateway<T>(what: string, call: () => Promise<T>): Promise<T> {
     if (err instanceof AppError) throw err;
     const type = gatewayErrorType(err);
     if (type === 'StripeIdempotencyError')
-      throw AppError.validation({ 'Idempotency-Key': ['was already used with different parameters'] });
+      throw AppError.validation({ idempotencyKey: ['was already used with a different request'] });
     if (type === 'StripeInvalidRequestError' && (err as { code?: string }).code === 'amount_too_large')
       throw AppError.validation({ amount: ['is more than the refundable amount'] });
     const e = err as { type?: string; code?: string; statusCode?: number };
@@ -180,6 +183,7 @@ export async function createCheckout(
   input: CheckoutInput,
   idempotencyKey: string | undefined,
   now: Date,
+  claim: Statement[] = [],
 ): Promise<CheckoutResult> {
   const { db, config } = deps;
   const [hit] = await hitStatement(db, `checkout:${userId}`, CHECKOUT_LIMIT, now);
@@ -224,7 +228,7 @@ export async function createCheckout(
     ),
   );
   // An expired or stale open row for this purpose is closed first, so the new one can take its place.
-  const [, inserted, [current]] = await db.batch([
+  const results = await db.batch([
     db
       .update(checkouts)
       .set({ status: 'expired' })
@@ -236,6 +240,7 @@ export async function createCheckout(
           lt(checkouts.expiresAt, sql`${now.getTime() + 1}`),
         ),
       ),
+    ...claim,
     db
       .insert(checkouts)
       .values({
@@ -251,6 +256,8 @@ export async function createCheckout(
       .returning({ id: checkouts.id }),
     openFor(),
   ]);
+  const inserted = results[results.length - 2] as { id: string }[];
+  const [current] = results[results.length - 1] as { id: string; url: string }[];
   if (!current) return { id: session.id, url: session.url!, created: inserted.length > 0 };
   return { ...current, created: inserted.length > 0 };
 }
@@ -367,6 +374,7 @@ export async function refundPayment(
   amount: number | undefined,
   idempotencyKey: string | undefined,
   now: Date,
+  claim: Statement[] = [],
 ) {
   const { db, config } = deps;
   if (!(await isPublicationAdmin(db, adminId, config.billing.adminUsernames))) throw AppError.forbidden('payment');
@@ -389,6 +397,9 @@ export async function refundPayment(
   const value = amount ?? remaining;
   if (value <= 0 || value > remaining)
     throw AppError.validation({ amount: [`must be between 1 and ${remaining} (the refundable amount)`] });
+  // The request's Idempotency-Key is claimed before the gateway call: a concurrent repeat fails here.
+  const [firstClaim, ...moreClaims] = claim;
+  if (firstClaim) await db.batch([firstClaim, ...moreClaims]);
   const refund = await viaGateway('refunds.create', () =>
     deps.gateway.refunds.create(
       { payment_intent: payment.gatewayPaymentIntentId!, amount: value, metadata: { ledgerId: payment.id, adminId } },
@@ -515,18 +526,22 @@ export async function createTier(
   adminId: string,
   input: Required<Omit<TierInput, 'active'>> & { active?: boolean },
   now: Date,
+  claim: Statement[] = [],
 ) {
   await assertAdmin(deps, adminId, 'tier');
-  const [row] = await deps.db
-    .insert(tiers)
-    .values({
-      id: newId('tier'),
-      ...input,
-      currency: input.currency.toUpperCase(),
-      active: input.active ?? true,
-      createdAt: now,
-    })
-    .returning();
+  const [[row]] = await deps.db.batch([
+    deps.db
+      .insert(tiers)
+      .values({
+        id: newId('tier'),
+        ...input,
+        currency: input.currency.toUpperCase(),
+        active: input.active ?? true,
+        createdAt: now,
+      })
+      .returning(),
+    ...claim,
+  ]);
   return row!;
 }
 

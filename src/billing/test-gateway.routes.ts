@@ -12,6 +12,7 @@ import { AppError } from '../errors';
 import { errors, jsonResponse } from '../openapi';
 import { createRouter } from '../router';
 import { billingDeps, deliverTestGatewayEvents } from './billing.deps';
+import { AdvanceBody, AdvanceResponse, ClockResponse } from './billing.schemas';
 import { formatAmount } from '../email/email.templates';
 import {
   advanceClock,
@@ -46,7 +47,7 @@ const IdParam = z.object({
     .string()
     .min(1)
     .max(100)
-    .openapi({ param: { name: 'id', in: 'path' } }),
+    .openapi({ param: { name: 'id', in: 'path', description: 'Checkout session id.' } }),
 });
 
 function gwDb(c: Context<AppEnv>) {
@@ -59,6 +60,7 @@ testGatewayRouter.openapi(
     path: '/billing/test-checkout/{id}',
     tags,
     summary: 'Test checkout page: amount, plan, Pay and Decline',
+    description: "Plain HTML page the test gateway's checkout URL points to. 404 unless GATEWAY=test.",
     request: { params: IdParam },
     responses: { 200: { description: 'HTML page', content: html }, 404: errors[404] },
   }),
@@ -88,6 +90,8 @@ testGatewayRouter.openapi(
     path: '/billing/test-checkout/{id}/pay',
     tags,
     summary: "Pay: the fake takes the payment and delivers Stripe's events to the webhook handler",
+    description:
+      'Creates the payment (and the subscription, if any) in the fake gateway, delivers the signed events in process to the real webhook receiver, then redirects to the success URL. A checkout no longer open → 422.',
     request: { params: IdParam },
     responses: {
       303: { description: 'Redirect to the success URL (after the events were delivered)' },
@@ -113,6 +117,7 @@ testGatewayRouter.openapi(
     path: '/billing/test-checkout/{id}/decline',
     tags,
     summary: 'Decline: no payment; back to the cancel URL (the session stays open until it expires)',
+    description: 'Nothing is charged and no event is sent.',
     request: { params: IdParam },
     responses: { 303: { description: 'Redirect to the cancel URL' }, 404: errors[404] },
   }),
@@ -128,7 +133,7 @@ const CustomerParam = z.object({
     .string()
     .min(1)
     .max(100)
-    .openapi({ param: { name: 'customer', in: 'path' } }),
+    .openapi({ param: { name: 'customer', in: 'path', description: 'Gateway customer id.' } }),
 });
 
 testGatewayRouter.openapi(
@@ -137,6 +142,7 @@ testGatewayRouter.openapi(
     path: '/billing/test-portal/{customer}',
     tags,
     summary: "Test customer portal: the customer's subscriptions, cancel or resume",
+    description: 'What `POST /api/billing/portal` points to with GATEWAY=test.',
     request: { params: CustomerParam },
     responses: { 200: { description: 'HTML page', content: html }, 404: errors[404] },
   }),
@@ -169,6 +175,7 @@ for (const [action, cancel] of [
       path: `/billing/test-portal/{customer}/${action}`,
       tags,
       summary: cancel ? 'Portal: cancel at period end' : 'Portal: resume',
+      description: 'Updates the subscription in the fake gateway and delivers `customer.subscription.updated`.',
       request: { params: CustomerParam },
       responses: { 303: { description: 'Back to the portal page' }, 404: errors[404] },
     }),
@@ -184,33 +191,17 @@ for (const [action, cancel] of [
   );
 }
 
-const AdvanceBody = z
-  .object({
-    days: z.number({ error: 'must be a number of days' }).int().min(0).max(3660),
-    failNextRenewal: z
-      .boolean()
-      .optional()
-      .openapi({ description: 'Switch kept until changed: while true, renewals and their retries fail.' }),
-  })
-  .openapi('TestGatewayAdvanceRequest');
-
 testGatewayRouter.openapi(
   createRoute({
     method: 'post',
     path: '/billing/test-gateway/advance',
     tags,
     summary: 'Move gateway time forward: renewals, failed payments and retries, cancellations at period end',
+    description:
+      'Runs what falls due, in time order, and delivers the resulting events. Renewals fail while `failNextRenewal` is on (retried every 3 days, canceled after 4 attempts).',
     request: { body: { required: true, content: { 'application/json': { schema: AdvanceBody } } } },
     responses: {
-      200: jsonResponse(
-        z.object({
-          now: z.string(),
-          processed: z.number().int(),
-          delivered: z.number().int(),
-          failNextRenewal: z.boolean(),
-        }),
-        'Gateway time after the move, subscriptions processed and events delivered',
-      ),
+      200: jsonResponse(AdvanceResponse, 'Gateway time after the move, subscriptions processed and events delivered'),
       422: errors[422],
     },
   }),
@@ -231,7 +222,8 @@ testGatewayRouter.openapi(
     path: '/billing/test-gateway/clock',
     tags,
     summary: 'Current gateway time',
-    responses: { 200: jsonResponse(z.object({ now: z.string() }), 'Gateway time') },
+    description: 'Real time plus all advances so far.',
+    responses: { 200: jsonResponse(ClockResponse, 'Gateway time') },
   }),
   async (c) => c.json({ now: new Date(await gatewayNow(gwDb(c), Date.now())).toISOString() }, 200),
 );

@@ -20,7 +20,7 @@ describe('the whole test-gateway flow through the public API', () => {
 
     const started = await checkout(reader, { tierId: tier.id, interval: 'month' });
     expect(started.status).toBe(201);
-    expect(started.body.url).toBe(`http://folio.test/billing/test-checkout/${started.body.id}`);
+    expect(new URL(started.body.url).pathname).toBe(`/billing/test-checkout/${started.body.id}`);
 
     const page = await fetchRaw('GET', `/billing/test-checkout/${started.body.id}`);
     expect(page.status).toBe(200);

@@ -249,9 +249,11 @@ describe('POST /api/billing/checkout is idempotent', () => {
     await pay(first.body.id);
     const retry = await checkout(fan, { tip: { author: author.username, amount: 500 } }, key);
     expect(retry.body.id).toBe(first.body.id);
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('Idempotent-Replayed')).toBe('true');
     const other = await checkout(fan, { tip: { author: author.username, amount: 900 } }, key);
     expect(other.status).toBe(422);
-    expect(other.body).toEqual({ errors: { 'Idempotency-Key': ['was already used with different parameters'] } });
+    expect(other.body).toEqual({ errors: { idempotencyKey: ['was already used with a different request'] } });
   });
 
   it('refuses a second membership while one is active (409)', async () => {
