@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { idempotencyClaim, idempotent } from '../middleware/idempotency';
+import { readPrimary } from '../middleware/request-context';
 import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { createRouter } from '../router';
 import { requireAuth } from '../sessions/sessions.middleware';
@@ -68,7 +69,7 @@ billingRouter.openapi(
     description:
       'Returns the gateway checkout page to send the browser to. Access is granted only when the gateway confirms the payment (webhook), never by the return URL. The same open checkout, or a retry with the same `Idempotency-Key`, returns the same session.',
     security: tokenAuth,
-    middleware: [requireAuth, idempotent] as const,
+    middleware: [readPrimary, requireAuth, idempotent] as const,
     request: { headers: IdempotencyHeaders, ...jsonBody(CheckoutBody) },
     responses: {
       200: jsonResponse(CheckoutResponse, 'The checkout already open for this purchase'),
@@ -105,7 +106,7 @@ billingRouter.openapi(
     description:
       "A URL of the gateway's customer portal for the signed-in member. 404 `customer` before the first checkout.",
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [readPrimary, requireAuth] as const,
     responses: { 200: jsonResponse(UrlResponse, 'Portal URL'), 401: errors[401], 404: errors[404], 502: badGateway },
   }),
   async (c) => c.json(await createPortalSession(await billingDeps(c), c.var.auth.userId), 200),
@@ -119,6 +120,7 @@ billingRouter.openapi(
     summary: 'Stripe webhook endpoint (public; Stripe-Signature verified over the raw body)',
     description:
       'Bad, absent or stale signature → 400 and nothing changes. Unknown event types and duplicate deliveries → 200 with no effect.',
+    middleware: readPrimary,
     request: {
       headers: z.object({
         'stripe-signature': z
@@ -174,7 +176,7 @@ for (const [action, cancel] of [
       description:
         'Goes through the gateway; access is kept until the period ends. No membership → 404; not active (or not cancelled, for resume) → 422.',
       security: tokenAuth,
-      middleware: requireAuth,
+      middleware: [readPrimary, requireAuth] as const,
       responses: {
         200: jsonResponse(MembershipResponse, 'Membership'),
         401: errors[401],
@@ -236,7 +238,7 @@ billingRouter.openapi(
     description:
       'Goes through the gateway; the refund row is written when the gateway reports it (charge.refunded). A full refund of an article purchase revokes it.',
     security: tokenAuth,
-    middleware: [requireAuth, idempotent] as const,
+    middleware: [readPrimary, requireAuth, idempotent] as const,
     request: { params: PaymentIdParam, headers: IdempotencyHeaders, ...jsonBody(RefundBody) },
     responses: {
       201: jsonResponse(RefundResponse, 'Refund created at the gateway'),
@@ -273,7 +275,7 @@ billingRouter.openapi(
     description:
       "Re-reads the session from the gateway and, when paid, applies it exactly as the webhook does (idempotent), so the success page need not wait for the event. Someone else's checkout → 404.",
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [readPrimary, requireAuth] as const,
     request: { params: CheckoutIdParam },
     responses: {
       200: jsonResponse(CheckoutStatusResponse, 'The checkout status after the sync'),
@@ -296,7 +298,7 @@ billingRouter.openapi(
     summary: 'Create a membership tier (publication admins)',
     description: 'Admins are the usernames in ADMIN_USERNAMES until roles exist; anyone else gets 403.',
     security: tokenAuth,
-    middleware: [requireAuth, idempotent] as const,
+    middleware: [readPrimary, requireAuth, idempotent] as const,
     request: jsonBody(NewTierBody),
     responses: { 201: jsonResponse(TierResponse, 'Created'), 401: errors[401], 403: errors[403], 422: errors[422] },
   }),
