@@ -87,7 +87,7 @@ export const UrlResponse = z
   .object({ url: z.string().openapi({ description: "The gateway's customer portal page for this member." }) })
   .openapi('UrlResponse', { description: 'A page to send the browser to.' });
 
-export const Tier = z
+const Tier = z
   .object({
     id: z.string().openapi({ description: 'Tier id, used in checkout.', example: 'tier_supporter' }),
     name: z.string().openapi({ description: 'Display name.', example: 'Supporter' }),
@@ -106,7 +106,7 @@ export const TiersResponse = z
   .object({ tiers: z.array(Tier).openapi({ description: 'Active tiers, cheapest first.' }) })
   .openapi('TiersResponse', { description: 'The membership tiers on offer.' });
 
-export const Membership = z
+const Membership = z
   .object({
     tier: z
       .object({
@@ -129,7 +129,7 @@ export const MembershipResponse = z
   .object({ membership: Membership.nullable().openapi({ description: '`null` when the user never subscribed.' }) })
   .openapi('MembershipResponse', { description: 'Your membership.' });
 
-export const Payment = z
+const Payment = z
   .object({
     id: z.string().openapi({ description: 'Ledger row id (refund it with `POST /api/billing/payments/{id}/refund`).' }),
     kind: z

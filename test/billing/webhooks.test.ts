@@ -178,6 +178,23 @@ describe('POST /api/billing/webhooks: delivery semantics', () => {
     expect(await emailsTo(payer.email, 'payment_receipt')).toBe(1);
   });
 
+  it('an unpaid completed checkout (async payment method) waits for async_payment_succeeded', async () => {
+    const { event, paymentIntent, payer } = await tipEvent();
+    const pending = {
+      ...event,
+      id: `${event.id}_pending`,
+      data: { object: { ...event.data.object, payment_status: 'unpaid' } },
+    };
+    const first = JSON.stringify(pending);
+    expect((await postWebhook(first, await sign(first))).body.outcome).toBe('processed');
+    expect(await ledgerRows(paymentIntent)).toBe(0);
+    expect(await emailsTo(payer.email, 'payment_receipt')).toBe(0);
+    const succeeded = JSON.stringify({ ...event, type: 'checkout.session.async_payment_succeeded' });
+    expect((await postWebhook(succeeded, await sign(succeeded))).status).toBe(200);
+    expect(await ledgerRows(paymentIntent)).toBe(1);
+    expect(await emailsTo(payer.email, 'payment_receipt')).toBe(1);
+  });
+
   it('the same payment under another event id (Stripe sends completed and async_payment_succeeded) is one row and one receipt', async () => {
     const { event, paymentIntent, payer } = await tipEvent();
     const second = { ...event, id: `${event.id}_async`, type: 'checkout.session.async_payment_succeeded' };
