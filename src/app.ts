@@ -3,7 +3,7 @@ import { requestId } from 'hono/request-id';
 import { accountsRouter } from './accounts/accounts.routes';
 import { adminRouter } from './admin/admin.routes';
 import { articlesRouter } from './articles/articles.routes';
-import { billingRouter } from './billing/billing.routes';
+import { billingRouter, WEBHOOK_PATH } from './billing/billing.routes';
 import { testGatewayRouter } from './billing/test-gateway.routes';
 import { commentsRouter } from './comments/comments.routes';
 import { AppError, handleError } from './errors';
@@ -35,8 +35,9 @@ function createApp() {
   app.use('*', corsFromConfig);
   app.use('*', securityHeaders);
   app.use('*', cacheControlDefault);
-  // Uploads carry their own, larger cap (src/media/media.routes.ts); every other /api body has this one.
-  app.use('/api/*', except('/api/media', bodyLimitFromConfig));
+  // Uploads (src/media/media.routes.ts) and Stripe's webhook deliveries carry their own, larger caps;
+  // every other /api body has this one.
+  app.use('/api/*', except(['/api/media', WEBHOOK_PATH], bodyLimitFromConfig));
   // Writes that change what anonymous readers see drop this location's cached public reads.
   for (const path of ['/api/articles', '/api/articles/*', '/api/profiles/*', '/api/user', '/api/admin/*']) {
     app.use(path, purgesPublicReads);

@@ -1,4 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { AppError } from '../errors';
 import { idempotencyClaim, idempotent } from '../middleware/idempotency';
 import { readPrimary } from '../middleware/request-context';
 import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
@@ -42,6 +44,17 @@ import {
 import { receiveWebhook } from './billing.webhooks';
 
 export const billingRouter = createRouter();
+
+/** Where Stripe delivers events (configured in the Stripe dashboard). */
+export const WEBHOOK_PATH = '/api/billing/webhooks';
+/** Stripe events are usually a few KiB; the largest objects stay well under this. */
+const WEBHOOK_MAX_BYTES = 1024 * 1024;
+const webhookBodyLimit = bodyLimit({
+  maxSize: WEBHOOK_MAX_BYTES,
+  onError: () => {
+    throw new AppError(413, { body: ['is too large'] });
+  },
+});
 const tags = ['Billing'];
 const badGateway = { description: 'The payment gateway failed', content: errors[400].content };
 
@@ -120,7 +133,7 @@ billingRouter.openapi(
     summary: 'Stripe webhook endpoint (public; Stripe-Signature verified over the raw body)',
     description:
       'Bad, absent or stale signature → 400 and nothing changes. Unknown event types and duplicate deliveries → 200 with no effect.',
-    middleware: readPrimary,
+    middleware: [webhookBodyLimit, readPrimary] as const,
     request: {
       headers: z.object({
         'stripe-signature': z

@@ -145,6 +145,17 @@ describe('POST /api/billing/webhooks: signatures (Stripe SDK generateTestHeaderS
 });
 
 describe('POST /api/billing/webhooks: delivery semantics', () => {
+  it('accepts an event larger than the API body limit (Stripe sizes its deliveries, up to 1 MiB)', async () => {
+    const { event, paymentIntent } = await tipEvent();
+    const big = { ...event, data: { object: { ...event.data.object, description: 'x'.repeat(300_000) } } };
+    const payload = JSON.stringify(big);
+    const res = await postWebhook(payload, await sign(payload));
+    expect(res.status).toBe(200);
+    expect(await ledgerRows(paymentIntent)).toBe(1);
+    const huge = JSON.stringify({ ...big, id: `${big.id}_huge`, pad: 'y'.repeat(1_100_000) });
+    expect((await postWebhook(huge, await sign(huge))).status).toBe(413);
+  });
+
   it('answers 200 to event types it does not handle, changing nothing', async () => {
     const payload = JSON.stringify({
       id: `evt_unknown_${Date.now()}`,
