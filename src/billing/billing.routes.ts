@@ -120,9 +120,15 @@ billingRouter.openapi(
       "A URL of the gateway's customer portal for the signed-in member. 404 `customer` before the first checkout.",
     security: tokenAuth,
     middleware: [readPrimary, requireAuth] as const,
-    responses: { 200: jsonResponse(UrlResponse, 'Portal URL'), 401: errors[401], 404: errors[404], 502: badGateway },
+    responses: {
+      200: jsonResponse(UrlResponse, 'Portal URL'),
+      401: errors[401],
+      404: errors[404],
+      429: errors[429],
+      502: badGateway,
+    },
   }),
-  async (c) => c.json(await createPortalSession(await billingDeps(c), c.var.auth.userId), 200),
+  async (c) => c.json(await createPortalSession(await billingDeps(c), c.var.auth.userId, new Date()), 200),
 );
 
 billingRouter.openapi(
@@ -194,6 +200,7 @@ for (const [action, cancel] of [
         200: jsonResponse(MembershipResponse, 'Membership'),
         401: errors[401],
         404: errors[404],
+        429: errors[429],
         422: errors[422],
         502: badGateway,
       },
@@ -294,6 +301,7 @@ billingRouter.openapi(
       200: jsonResponse(CheckoutStatusResponse, 'The checkout status after the sync'),
       401: errors[401],
       404: errors[404],
+      429: errors[429],
       502: badGateway,
     },
   }),

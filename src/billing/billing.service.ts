@@ -17,6 +17,13 @@ type Statement = BatchItem<'sqlite'>;
 
 const CHECKOUT_LIMIT: WindowLimit = { limit: 20, windowSeconds: 3600 };
 const REFUND_LIMIT: WindowLimit = { limit: 60, windowSeconds: 3600 };
+/** Portal sessions, cancel/resume and checkout syncs each call the gateway: 30 an hour per account. */
+const GATEWAY_ACTION_LIMIT: WindowLimit = { limit: 30, windowSeconds: 3600 };
+
+async function limitGatewayActions(deps: Pick<BillingDeps, 'db'>, userId: string, now: Date) {
+  const [hit] = await hitStatement(deps.db, `billing-action:${userId}`, GATEWAY_ACTION_LIMIT, now);
+  assertWithinLimit(hit, GATEWAY_ACTION_LIMIT, now);
+}
 
 /**
  * Runs a gateway call, turning its failures into the API's error shape: a reused Idempotency-Key with
@@ -286,6 +293,7 @@ export type MembershipRow = NonNullable<Awaited<ReturnType<typeof getMembership>
 /** Cancel at period end (`cancel = true`) or undo it, through the gateway; state follows from its answer. */
 export async function setMembershipCancellation(deps: BillingDeps, userId: string, cancel: boolean, now: Date) {
   const { db } = deps;
+  await limitGatewayActions(deps, userId, now);
   const [membership] = await db.select().from(memberships).where(eq(memberships.userId, userId));
   if (!membership) throw AppError.notFound('membership');
   if (!(ACCESS_GRANTING_STATUSES as readonly string[]).includes(membership.status))
@@ -302,7 +310,8 @@ export async function setMembershipCancellation(deps: BillingDeps, userId: strin
   return (await getMembership(deps, userId))!;
 }
 
-export async function createPortalSession(deps: BillingDeps, userId: string): Promise<{ url: string }> {
+export async function createPortalSession(deps: BillingDeps, userId: string, now: Date): Promise<{ url: string }> {
+  await limitGatewayActions(deps, userId, now);
   const [bound] = await deps.db.select().from(gatewayCustomers).where(eq(gatewayCustomers.userId, userId));
   if (!bound) throw AppError.notFound('customer');
   const session = await viaGateway('billingPortal.sessions.create', () =>
@@ -487,6 +496,7 @@ export async function reconcileBilling(deps: BillingDeps, now: Date): Promise<Re
  */
 export async function syncCheckout(deps: BillingDeps, userId: string, checkoutId: string, now: Date) {
   const { db } = deps;
+  await limitGatewayActions(deps, userId, now);
   const [own] = await db
     .select({ id: checkouts.id, status: checkouts.status })
     .from(checkouts)

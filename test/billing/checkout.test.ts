@@ -79,6 +79,21 @@ describe('POST /api/billing/checkout/:id/sync (the success page)', () => {
   });
 });
 
+describe('limits on gateway calls', () => {
+  it('portal, cancel/resume and sync share 30 calls an hour per account (then 429 with Retry-After)', async () => {
+    const author = await registerUser();
+    const fan = await registerUser();
+    const started = await checkout(fan, { tip: { author: author.username, amount: 300 } });
+    for (let i = 0; i < 30; i++) {
+      const res = await call('POST', `/api/billing/checkout/${started.body.id}/sync`, { token: fan.token });
+      expect(res.status).toBe(200);
+    }
+    const limited = await call('POST', '/api/billing/portal', { token: fan.token });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('Retry-After'))).toBeGreaterThan(0);
+  });
+});
+
 describe('portal, cancel and resume', () => {
   it('POST /api/billing/portal answers the portal page; cancel and resume there go through the gateway', async () => {
     const reader = await registerUser();
