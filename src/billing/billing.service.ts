@@ -443,14 +443,26 @@ export async function reconcileBilling(deps: BillingDeps, now: Date): Promise<Re
     .where(and(eq(checkouts.status, 'open'), lt(checkouts.expiresAt, now)))
     .limit(RECONCILE_BATCH);
   for (const { id } of stale) {
-    const session = await deps.gateway.checkout.sessions.retrieve(id);
-    if (session.status === 'complete') {
+    let session: Awaited<ReturnType<typeof deps.gateway.checkout.sessions.retrieve>> | null;
+    try {
+      session = await deps.gateway.checkout.sessions.retrieve(id);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'resource_missing') continue; // gateway trouble: next run
+      session = null;
+    }
+    if (session?.status === 'complete') {
       const statements = await checkoutCompletedStatements(deps, session, now);
       const [first, ...rest] = statements;
       if (first) await db.batch([first, ...rest]);
       result.checkoutsCompleted++;
     } else {
-      if (session.status === 'open') await deps.gateway.checkout.sessions.expire(id);
+      if (session?.status === 'open') {
+        try {
+          await deps.gateway.checkout.sessions.expire(id);
+        } catch {
+          continue; // gateway trouble: the next run retries
+        }
+      }
       await db
         .update(checkouts)
         .set({ status: 'expired' })

@@ -227,7 +227,14 @@ export async function syncSubscriptionStatements(
   subscriptionId: string,
   now: Date,
 ): Promise<Statement[]> {
-  const sub: GatewaySubscription = await deps.gateway.subscriptions.retrieve(subscriptionId);
+  let sub: GatewaySubscription;
+  try {
+    sub = await deps.gateway.subscriptions.retrieve(subscriptionId);
+  } catch (err) {
+    // Not in this gateway account (e.g. an event for another integration): nothing to sync, no retry.
+    if ((err as { code?: string }).code === 'resource_missing') return [];
+    throw err;
+  }
   const stateAt = Date.now();
   const userId = sub.metadata?.userId;
   const tierId = sub.metadata?.tierId;

@@ -170,6 +170,20 @@ describe('POST /api/billing/webhooks: delivery semantics', () => {
     expect(res.body.outcome).toBe('ignored');
   });
 
+  it('a subscription unknown to the gateway is acknowledged without effect (no endless retries)', async () => {
+    const payload = JSON.stringify({
+      id: `evt_foreign_${Date.now()}`,
+      object: 'event',
+      api_version: API_VERSION,
+      created: Math.floor(Date.now() / 1000),
+      type: 'customer.subscription.updated',
+      data: { object: { id: 'sub_not_ours', object: 'subscription', status: 'active' } },
+    });
+    const res = await postWebhook(payload, await sign(payload));
+    expect(res.status).toBe(200);
+    expect(res.body.outcome).toBe('processed');
+  });
+
   it('a duplicate delivery answers 200 and has no second effect', async () => {
     const { payload, paymentIntent, payer } = await tipEvent();
     expect((await postWebhook(payload, await sign(payload))).body.outcome).toBe('processed');
