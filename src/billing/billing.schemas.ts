@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { BILLING_INTERVALS, CHECKOUT_STATUSES, LEDGER_KINDS } from '../db/values';
 
 const BLANK = "can't be blank";
 
@@ -31,7 +32,7 @@ export const CheckoutBody = z
       example: 'tier_supporter',
     }),
     interval: z
-      .enum(['month', 'year'], { error: 'must be month or year' })
+      .enum(BILLING_INTERVALS, { error: 'must be month or year' })
       .optional()
       .openapi({ description: 'Membership: billed every `month` or every `year` (required with `tierId`).' }),
     articleSlug: z
@@ -118,7 +119,7 @@ const Membership = z
       description: 'Stripe subscription status: active, trialing, past_due, canceled, unpaid, incomplete, ...',
       example: 'active',
     }),
-    interval: z.enum(['month', 'year']).openapi({ description: 'Billing interval.' }),
+    interval: z.enum(BILLING_INTERVALS).openapi({ description: 'Billing interval.' }),
     currentPeriodEnd: dateTime('End of the paid period (renewal, or the end when cancelled).'),
     cancelAtPeriodEnd: z.boolean().openapi({ description: 'True when cancelled: access lasts until the period ends.' }),
     access: z.boolean().openapi({ description: 'Whether this status grants access to paid articles.' }),
@@ -132,9 +133,7 @@ export const MembershipResponse = z
 const Payment = z
   .object({
     id: z.string().openapi({ description: 'Ledger row id (refund it with `POST /api/billing/payments/{id}/refund`).' }),
-    kind: z
-      .enum(['membership', 'article', 'tip', 'refund'])
-      .openapi({ description: 'What the money was for; `refund` rows are negative.' }),
+    kind: z.enum(LEDGER_KINDS).openapi({ description: 'What the money was for; `refund` rows are negative.' }),
     amount: z.number().int().openapi({ description: 'Minor units; negative for refunds.', example: 500 }),
     currency: currency(),
     refundOf: z.string().nullable().openapi({ description: 'For refunds: the ledger row refunded.' }),
@@ -276,7 +275,7 @@ export const CheckoutStatusResponse = z
       .object({
         id: z.string().openapi({ description: 'Checkout session id.' }),
         status: z
-          .enum(['open', 'complete', 'expired'])
+          .enum(CHECKOUT_STATUSES)
           .openapi({ description: '`complete` once paid and applied; `open` while unpaid.' }),
       })
       .openapi({ description: 'The checkout after the sync.' }),

@@ -13,17 +13,9 @@ import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
-import {
-  billingEvents,
-  checkouts,
-  ledger,
-  MEMBERSHIP_STATUSES,
-  memberships,
-  purchases,
-  tiers,
-  users,
-} from '../db/schema';
+import { billingEvents, checkouts, ledger, memberships, purchases, tiers, users } from '../db/schema';
 import { paymentFailedEmail, paymentReceiptEmail } from '../email/email.templates';
+import { MEMBERSHIP_STATUSES, type MembershipStatus } from '../db/values';
 import { enqueueEmailStatement } from '../email/outbox.service';
 import { AppError } from '../errors';
 import { logInfo } from '../lib/log';
@@ -243,7 +235,7 @@ export async function syncSubscriptionStatements(
   const interval = item.price.recurring?.interval === 'year' ? 'year' : 'month';
   const periodEnd = Math.max(...sub.items.data.map((i) => i.current_period_end)) * 1000;
   const status = (MEMBERSHIP_STATUSES as readonly string[]).includes(sub.status)
-    ? (sub.status as (typeof MEMBERSHIP_STATUSES)[number])
+    ? (sub.status as MembershipStatus)
     : 'incomplete';
   const values = {
     userId,

@@ -9,7 +9,11 @@ import {
   ARTICLE_VISIBILITIES,
   CONVERSATION_KINDS,
   DM_POLICIES,
+  BILLING_INTERVALS,
+  CHECKOUT_STATUSES,
   inList,
+  LEDGER_KINDS,
+  MEMBERSHIP_STATUSES,
   OUTBOX_STATUSES,
   REPORT_STATUSES,
   ROLES,
@@ -608,17 +612,6 @@ export const messageDigests = sqliteTable(
 // Billing: tiers, gateway customers, memberships, checkouts, purchases, the ledger, processed
 // webhook events. Amounts are integers in minor units with an ISO 4217 currency code (upper case).
 
-export const MEMBERSHIP_STATUSES = [
-  'incomplete',
-  'incomplete_expired',
-  'trialing',
-  'active',
-  'past_due',
-  'canceled',
-  'unpaid',
-  'paused',
-] as const;
-
 /** Membership tiers the publication offers (`GET /api/tiers`). */
 export const tiers = sqliteTable(
   'tiers',
@@ -669,7 +662,7 @@ export const memberships = sqliteTable(
       .notNull()
       .references(() => tiers.id),
     status: text('status', { enum: MEMBERSHIP_STATUSES }).notNull(),
-    interval: text('interval', { enum: ['month', 'year'] }).notNull(),
+    interval: text('interval', { enum: BILLING_INTERVALS }).notNull(),
     currentPeriodEnd: timestamp('current_period_end').notNull(),
     cancelAtPeriodEnd: integer('cancel_at_period_end', { mode: 'boolean' }).notNull().default(false),
     gatewaySubscriptionId: text('gateway_subscription_id').notNull(),
@@ -679,11 +672,8 @@ export const memberships = sqliteTable(
   (t) => [
     uniqueIndex('memberships_gateway_subscription_id_unique').on(t.gatewaySubscriptionId),
     index('memberships_status_period_end_idx').on(t.status, t.currentPeriodEnd),
-    check(
-      'memberships_status_check',
-      sql`${t.status} IN (${sql.raw(MEMBERSHIP_STATUSES.map((s) => `'${s}'`).join(', '))})`,
-    ),
-    check('memberships_interval_check', sql`${t.interval} IN ('month', 'year')`),
+    check('memberships_status_check', inList(t.status, MEMBERSHIP_STATUSES)),
+    check('memberships_interval_check', inList(t.interval, BILLING_INTERVALS)),
   ],
 );
 
@@ -698,7 +688,7 @@ export const checkouts = sqliteTable(
     /** What is being bought, e.g. `membership:<tier>:month`, `article:<id>`, `tip:<author>:<amount>`. */
     purpose: text('purpose').notNull(),
     url: text('url').notNull(),
-    status: text('status', { enum: ['open', 'complete', 'expired'] }).notNull(),
+    status: text('status', { enum: CHECKOUT_STATUSES }).notNull(),
     expiresAt: timestamp('expires_at').notNull(),
     createdAt: timestamp('created_at').notNull(),
   },
@@ -707,7 +697,7 @@ export const checkouts = sqliteTable(
       .on(t.userId, t.purpose)
       .where(sql`${t.status} = 'open'`),
     index('checkouts_status_expires_at_idx').on(t.status, t.expiresAt),
-    check('checkouts_status_check', sql`${t.status} IN ('open', 'complete', 'expired')`),
+    check('checkouts_status_check', inList(t.status, CHECKOUT_STATUSES)),
   ],
 );
 
@@ -730,8 +720,6 @@ export const purchases = sqliteTable(
     index('purchases_gateway_payment_id_idx').on(t.gatewayPaymentId),
   ],
 );
-
-export const LEDGER_KINDS = ['membership', 'article', 'tip', 'refund'] as const;
 
 /**
  * The immutable money ledger: one row per payment, refund and tip (never updated or deleted; a
@@ -763,7 +751,7 @@ export const ledger = sqliteTable(
     index('ledger_user_id_created_at_idx').on(t.userId, t.createdAt),
     index('ledger_author_id_created_at_idx').on(t.authorId, t.createdAt),
     index('ledger_payment_intent_idx').on(t.gatewayPaymentIntentId),
-    check('ledger_kind_check', sql`${t.kind} IN ('membership', 'article', 'tip', 'refund')`),
+    check('ledger_kind_check', inList(t.kind, LEDGER_KINDS)),
   ],
 );
 

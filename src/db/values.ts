@@ -28,6 +28,27 @@ export const REPORT_STATUSES = ['open', 'resolved'] as const;
 
 /** Where a webhook delivery is. */
 export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'sending', 'delivered', 'failed'] as const;
+/** Stripe subscription statuses, as a membership mirrors them (see billing/membership.ts for access). */
+export const MEMBERSHIP_STATUSES = [
+  'incomplete',
+  'incomplete_expired',
+  'trialing',
+  'active',
+  'past_due',
+  'canceled',
+  'unpaid',
+  'paused',
+] as const;
+export type MembershipStatus = (typeof MEMBERSHIP_STATUSES)[number];
+
+/** How often a membership is billed. */
+export const BILLING_INTERVALS = ['month', 'year'] as const;
+
+/** Where a checkout Folio opened stands. */
+export const CHECKOUT_STATUSES = ['open', 'complete', 'expired'] as const;
+
+/** What a ledger row records; refunds are negative rows pointing at their payment. */
+export const LEDGER_KINDS = ['membership', 'article', 'tip', 'refund'] as const;
 
 /** Who may start a conversation with a member. */
 export const DM_POLICIES = ['everyone', 'following', 'nobody'] as const;
