@@ -5,7 +5,7 @@ import { idempotencyClaim, idempotent } from '../middleware/idempotency';
 import { readPrimary } from '../middleware/request-context';
 import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { createRouter } from '../router';
-import { requireAuth } from '../sessions/sessions.middleware';
+import { requireAuth, requirePermission } from '../sessions/sessions.middleware';
 import { billingDeps, deliverTestGatewayEvents } from './billing.deps';
 import { toMembership, toPayment, toTier } from './billing.present';
 import {
@@ -258,7 +258,7 @@ billingRouter.openapi(
     description:
       'Goes through the gateway; the refund row is written when the gateway reports it (charge.refunded). A full refund of an article purchase revokes it.',
     security: tokenAuth,
-    middleware: [readPrimary, requireAuth, idempotent] as const,
+    middleware: [readPrimary, requireAuth, requirePermission('refund:payment'), idempotent] as const,
     request: { params: PaymentIdParam, headers: IdempotencyHeaders, ...jsonBody(RefundBody) },
     responses: {
       201: jsonResponse(RefundResponse, 'Refund created at the gateway'),
@@ -319,18 +319,12 @@ billingRouter.openapi(
     summary: 'Create a membership tier (publication admins)',
     description: 'Admins are the usernames in ADMIN_USERNAMES until roles exist; anyone else gets 403.',
     security: tokenAuth,
-    middleware: [readPrimary, requireAuth, idempotent] as const,
+    middleware: [readPrimary, requireAuth, requirePermission('manage:tiers'), idempotent] as const,
     request: jsonBody(NewTierBody),
     responses: { 201: jsonResponse(TierResponse, 'Created'), 401: errors[401], 403: errors[403], 422: errors[422] },
   }),
   async (c) => {
-    const row = await createTier(
-      await billingDeps(c),
-      c.var.auth.userId,
-      c.req.valid('json').tier,
-      new Date(),
-      idempotencyClaim(c),
-    );
+    const row = await createTier(await billingDeps(c), c.req.valid('json').tier, new Date(), idempotencyClaim(c));
     return c.json({ tier: toTier(row) }, 201);
   },
 );
@@ -343,7 +337,7 @@ billingRouter.openapi(
     summary: 'Update a tier: name, texts, prices, `active` (publication admins)',
     description: 'New prices apply to checkouts started afterwards; running subscriptions keep their price.',
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [requireAuth, requirePermission('manage:tiers')] as const,
     request: { params: TierIdParam, ...jsonBody(UpdateTierBody) },
     responses: {
       200: jsonResponse(TierResponse, 'Updated'),
@@ -354,12 +348,7 @@ billingRouter.openapi(
     },
   }),
   async (c) => {
-    const row = await updateTier(
-      await billingDeps(c),
-      c.var.auth.userId,
-      c.req.valid('param').id,
-      c.req.valid('json').tier,
-    );
+    const row = await updateTier(await billingDeps(c), c.req.valid('param').id, c.req.valid('json').tier);
     return c.json({ tier: toTier(row) }, 200);
   },
 );

@@ -224,7 +224,7 @@ export const WebhookResponse = z
       .enum(['processed', 'duplicate', 'ignored'])
       .openapi({ description: 'Applied now, already applied earlier, or an event type Folio does not handle.' }),
   })
-  .openapi('WebhookResponse', { description: 'Acknowledgement to Stripe.' });
+  .openapi('StripeWebhookAck', { description: 'Acknowledgement to Stripe.' });
 
 const tierFields = {
   name: z

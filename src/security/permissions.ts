@@ -31,6 +31,7 @@ const PERMISSIONS = {
   'manage:sessions': 'admin',
   'manage:tiers': 'admin',
   'manage:memberships': 'admin',
+  'refund:payment': 'admin',
   'read:revenue': 'admin',
   'manage:webhooks': 'admin',
   'read:audit': 'admin',

@@ -22,6 +22,7 @@ const EXPECTED: Record<Permission, Role> = {
   'manage:sessions': 'admin',
   'manage:tiers': 'admin',
   'manage:memberships': 'admin',
+  'refund:payment': 'admin',
   'read:revenue': 'admin',
   'manage:webhooks': 'admin',
   'read:audit': 'admin',

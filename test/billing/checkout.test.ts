@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { payCheckoutSession } from '../../src/billing/gateway/fake-stripe';
 import { createDb } from '../../src/db/client';
 import { call } from '../helpers/request';
+import { userWithRole } from '../helpers/roles';
 import { checkout, fetchRaw, paidArticle, readArticle, registerUser, subscribe } from './helpers';
 
 describe('the test checkout page', () => {
@@ -117,14 +118,13 @@ describe('portal, cancel and resume', () => {
   });
 
   it('an admin can refund a membership payment (through its payment intent)', async () => {
-    const admin = await registerUser();
+    const admin = await userWithRole('admin');
     const reader = await registerUser();
     await subscribe(reader);
     const [payment] = (await call('GET', '/api/user/payments', { token: reader.token })).body.payments;
     const refund = await call('POST', `/api/billing/payments/${payment.id}/refund`, {
       token: admin.token,
       body: { amount: 200 },
-      env: { ADMIN_USERNAMES: admin.username },
     });
     expect(refund.status).toBe(201);
     const payments = (await call('GET', '/api/user/payments', { token: reader.token })).body.payments;
@@ -134,12 +134,10 @@ describe('portal, cancel and resume', () => {
 
 describe('tiers', () => {
   it('admins create and update tiers; GET /api/tiers lists the active ones; others get 403', async () => {
-    const admin = await registerUser();
+    const admin = await userWithRole('admin');
     const reader = await registerUser();
-    const asAdmin = { ADMIN_USERNAMES: admin.username };
     const created = await call('POST', '/api/tiers', {
       token: admin.token,
-      env: asAdmin,
       body: {
         tier: { name: 'Patron', monthlyPrice: 2000, yearlyPrice: 20000, currency: 'eur', benefits: ['Everything'] },
       },
@@ -156,19 +154,14 @@ describe('tiers', () => {
     expect((await call('POST', '/api/tiers', { token: reader.token, body: { tier: created.body.tier } })).status).toBe(
       403,
     );
-    expect(
-      (await call('POST', '/api/tiers', { token: admin.token, env: asAdmin, body: { tier: { name: '' } } })).status,
-    ).toBe(422);
+    expect((await call('POST', '/api/tiers', { token: admin.token, body: { tier: { name: '' } } })).status).toBe(422);
     const hidden = await call('PUT', `/api/tiers/${id}`, {
       token: admin.token,
-      env: asAdmin,
       body: { tier: { active: false } },
     });
     expect(hidden.status).toBe(200);
     expect((await call('GET', '/api/tiers')).body.tiers.map((t: { id: string }) => t.id)).not.toContain(id);
     expect((await checkout(reader, { tierId: id, interval: 'month' })).status).toBe(404);
-    expect(
-      (await call('PUT', '/api/tiers/tier_nope', { token: admin.token, env: asAdmin, body: { tier: {} } })).status,
-    ).toBe(404);
+    expect((await call('PUT', '/api/tiers/tier_nope', { token: admin.token, body: { tier: {} } })).status).toBe(404);
   });
 });

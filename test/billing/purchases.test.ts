@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call } from '../helpers/request';
+import { userWithRole } from '../helpers/roles';
 import { checkout, fetchRaw, paidArticle, pay, readArticle, registerUser, subscribe } from './helpers';
 
 async function buy(user: Awaited<ReturnType<typeof registerUser>>, slug: string) {
@@ -142,20 +143,18 @@ describe('buying one paid article', () => {
   });
 });
 
-describe('refunds (publication admins)', () => {
+describe('refunds (admins: permission refund:payment)', () => {
   async function adminSetup() {
-    const admin = await registerUser();
+    const admin = await userWithRole('admin');
     const author = await registerUser();
     const buyer = await registerUser();
     const article = await paidArticle(author, 300);
     await buy(buyer, article.slug);
     const payments = await call('GET', '/api/user/payments', { token: buyer.token });
-    const adminEnv = { ADMIN_USERNAMES: `someone, ${admin.username.toUpperCase()}` };
     const refund = (amount?: number, token = admin.token) =>
       call('POST', `/api/billing/payments/${payments.body.payments[0].id}/refund`, {
         token,
         body: amount === undefined ? {} : { amount },
-        env: adminEnv,
       });
     return { admin, author, buyer, article, refund, paymentId: payments.body.payments[0].id as string };
   }
@@ -194,16 +193,13 @@ describe('refunds (publication admins)', () => {
   it('only admins may refund (403), and only payments that exist (404)', async () => {
     const { buyer, refund, admin } = await adminSetup();
     expect((await refund(undefined, buyer.token)).status).toBe(403);
-    const missing = await call('POST', '/api/billing/payments/pay_nope/refund', {
-      token: admin.token,
-      body: {},
-      env: { ADMIN_USERNAMES: admin.username },
-    });
+    const missing = await call('POST', '/api/billing/payments/pay_nope/refund', { token: admin.token, body: {} });
     expect(missing.status).toBe(404);
-    // Without ADMIN_USERNAMES nobody is an admin.
-    expect((await call('POST', '/api/billing/payments/pay_nope/refund', { token: admin.token, body: {} })).status).toBe(
-      403,
-    );
+    // The permission (refund:payment) is the admin's alone: an editor is refused too.
+    const editor = await userWithRole('editor');
+    const refused = await refund(undefined, editor.token);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({ errors: { permission: ['refund:payment required'] } });
   });
 });
 
