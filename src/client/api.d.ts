@@ -4703,6 +4703,932 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tiers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Membership tiers on offer (public)
+         * @description Active tiers with monthly and yearly prices. No authentication.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Active tiers, cheapest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TiersResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a membership tier (publication admins)
+         * @description Admins are the usernames in ADMIN_USERNAMES until roles exist; anyone else gets 403.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["NewTierRequest"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TierResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a checkout: a membership, one paid article, or a tip
+         * @description Returns the gateway checkout page to send the browser to. Access is granted only when the gateway confirms the payment (webhook), never by the return URL. The same open checkout, or a retry with the same `Idempotency-Key`, returns the same session.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. 1-255 printable characters, e.g. a UUID. The same key with the same request within 24 h replays the first response (`Idempotent-Replayed: true`) without a second effect; with a different request: 422; while the first is in flight: 409. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CheckoutRequest"];
+                };
+            };
+            responses: {
+                /** @description The checkout already open for this purchase */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CheckoutResponse"];
+                    };
+                };
+                /** @description A new checkout session */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CheckoutResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description The payment gateway failed */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The gateway's customer portal (manage card, cancel)
+         * @description A URL of the gateway's customer portal for the signed-in member. 404 `customer` before the first checkout.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Portal URL */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UrlResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description The payment gateway failed */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe webhook endpoint (public; Stripe-Signature verified over the raw body)
+         * @description Bad, absent or stale signature → 400 and nothing changes. Unknown event types and duplicate deliveries → 200 with no effect.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Stripe-Signature: `t=<unix time>,v1=<HMAC-SHA256>` (one or more v1). */
+                    "stripe-signature"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StripeWebhookAck"];
+                    };
+                };
+                /** @description Malformed request (e.g. invalid JSON) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/membership": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your membership (null if none)
+         * @description Tier, status, interval, current period end, cancel-at-period-end and whether the status grants access.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Membership */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MembershipResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/membership/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel at the end of the paid period
+         * @description Goes through the gateway; access is kept until the period ends. No membership → 404; not active (or not cancelled, for resume) → 422.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Membership */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MembershipResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description The payment gateway failed */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/membership/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo a cancellation before the period ends
+         * @description Goes through the gateway; access is kept until the period ends. No membership → 404; not active (or not cancelled, for resume) → 422.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Membership */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MembershipResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description The payment gateway failed */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your payments and refunds, newest first
+         * @description Rows of the immutable ledger for the signed-in user: membership payments, article purchases, tips, and refunds (negative).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Rows per page, 1–100 (default 20). */
+                    limit?: number;
+                    /** @description Rows to skip (default 0). */
+                    offset?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Ledger rows */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PaymentsResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/earnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your earnings as an author: tips and article sales per month
+         * @description Totals per month (UTC) and currency for the signed-in author, refunds and platform fees included.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Totals per month and currency, newest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EarningsResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/payments/{id}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund a payment, fully or partly (publication admins)
+         * @description Goes through the gateway; the refund row is written when the gateway reports it (charge.refunded). A full refund of an article purchase revokes it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. 1-255 printable characters, e.g. a UUID. The same key with the same request within 24 h replays the first response (`Idempotent-Replayed: true`) without a second effect; with a different request: 422; while the first is in flight: 409. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Ledger row id of the payment. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RefundRequest"];
+                };
+            };
+            responses: {
+                /** @description Refund created at the gateway */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RefundResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description The payment gateway failed */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/checkout/{id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Settle your checkout from the gateway now (for the success page)
+         * @description Re-reads the session from the gateway and, when paid, applies it exactly as the webhook does (idempotent), so the success page need not wait for the event. Someone else's checkout → 404.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Checkout session id (from `POST /api/billing/checkout`). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The checkout status after the sync */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CheckoutStatusResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description The payment gateway failed */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tiers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update a tier: name, texts, prices, `active` (publication admins)
+         * @description New prices apply to checkouts started afterwards; running subscriptions keep their price.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Tier id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateTierRequest"];
+                };
+            };
+            responses: {
+                /** @description Updated */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TierResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -4781,6 +5707,404 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/billing/test-checkout/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Test checkout page: amount, plan, Pay and Decline
+         * @description Plain HTML page the test gateway's checkout URL points to. 404 unless GATEWAY=test.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Checkout session id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description HTML page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/billing/test-checkout/{id}/pay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay: the fake takes the payment and delivers Stripe's events to the webhook handler
+         * @description Creates the payment (and the subscription, if any) in the fake gateway, delivers the signed events in process to the real webhook receiver, then redirects to the success URL. A checkout no longer open → 422.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Checkout session id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Redirect to the success URL (after the events were delivered) */
+                303: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/billing/test-checkout/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline: no payment; back to the cancel URL (the session stays open until it expires)
+         * @description Nothing is charged and no event is sent.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Checkout session id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Redirect to the cancel URL */
+                303: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/billing/test-portal/{customer}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Test customer portal: the customer's subscriptions, cancel or resume
+         * @description What `POST /api/billing/portal` points to with GATEWAY=test.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Gateway customer id. */
+                    customer: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description HTML page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/billing/test-portal/{customer}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Portal: cancel at period end
+         * @description Updates the subscription in the fake gateway and delivers `customer.subscription.updated`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Gateway customer id. */
+                    customer: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Back to the portal page */
+                303: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/billing/test-portal/{customer}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Portal: resume
+         * @description Updates the subscription in the fake gateway and delivers `customer.subscription.updated`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Gateway customer id. */
+                    customer: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Back to the portal page */
+                303: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/billing/test-gateway/advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move gateway time forward: renewals, failed payments and retries, cancellations at period end
+         * @description Runs what falls due, in time order, and delivers the resulting events. Renewals fail while `failNextRenewal` is on (retried every 3 days, canceled after 4 attempts).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TestGatewayAdvanceRequest"];
+                };
+            };
+            responses: {
+                /** @description Gateway time after the move, subscriptions processed and events delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TestGatewayAdvanceResponse"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/billing/test-gateway/clock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Current gateway time
+         * @description Real time plus all advances so far.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Gateway time */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TestGatewayClockResponse"];
                     };
                 };
             };
@@ -5073,6 +6397,8 @@ export interface components {
          *           "visibility": "public",
          *           "publishAt": null,
          *           "publishedAt": "2026-11-23T21:50:36.123Z",
+         *           "price": null,
+         *           "currency": null,
          *           "locked": false
          *         }
          *       ],
@@ -5130,6 +6456,10 @@ export interface components {
              * @description Folio extension: when it was published; lists sort by it.
              */
             publishedAt: string | null;
+            /** @description Folio extension: price of the article alone (minor units). */
+            price: number | null;
+            /** @description Folio extension: ISO 4217 code of `price`. */
+            currency: string | null;
             /** @description Folio extension: true when the viewer may not read the body. */
             locked: boolean;
         };
@@ -5169,6 +6499,8 @@ export interface components {
          *         "visibility": "public",
          *         "publishAt": null,
          *         "publishedAt": "2026-11-23T21:50:36.123Z",
+         *         "price": null,
+         *         "currency": null,
          *         "locked": false,
          *         "body": "You have to believe"
          *       }
@@ -5222,6 +6554,10 @@ export interface components {
              * @description Folio extension: when it was published; lists sort by it.
              */
             publishedAt: string | null;
+            /** @description Folio extension: price of the article alone (minor units). */
+            price: number | null;
+            /** @description Folio extension: ISO 4217 code of `price`. */
+            currency: string | null;
             /** @description Folio extension: true when the viewer may not read the body. */
             locked: boolean;
             /** @description `null` when `locked` (Folio extension). */
@@ -5282,6 +6618,16 @@ export interface components {
                  * @example 2030-01-01T09:00:00.000Z
                  */
                 publishAt?: string | null;
+                /**
+                 * @description Folio extension: price of buying this `paid` article alone, in minor units of `currency` (e.g. 300 = 3.00). `null` clears it (members only).
+                 * @example 300
+                 */
+                price?: number | null;
+                /**
+                 * @description Folio extension: ISO 4217 code of `price` (e.g. `USD`).
+                 * @example USD
+                 */
+                currency?: string | null;
             };
         };
         /**
@@ -5336,6 +6682,16 @@ export interface components {
                  * @example 2030-01-01T09:00:00.000Z
                  */
                 publishAt?: string | null;
+                /**
+                 * @description Folio extension: price of buying this `paid` article alone, in minor units of `currency` (e.g. 300 = 3.00). `null` clears it (members only).
+                 * @example 300
+                 */
+                price?: number | null;
+                /**
+                 * @description Folio extension: ISO 4217 code of `price` (e.g. `USD`).
+                 * @example USD
+                 */
+                currency?: string | null;
             };
         };
         /**
@@ -6184,12 +7540,386 @@ export interface components {
             /** @description Path to open the WebSocket with (append to the API origin, ws/wss). */
             url: string;
         };
+        /** @description The membership tiers on offer. */
+        TiersResponse: {
+            /** @description Active tiers, cheapest first. */
+            tiers: components["schemas"]["Tier"][];
+        };
+        /** @description A membership tier. */
+        Tier: {
+            /**
+             * @description Tier id, used in checkout.
+             * @example tier_supporter
+             */
+            id: string;
+            /**
+             * @description Display name.
+             * @example Supporter
+             */
+            name: string;
+            /** @description What the tier is about. */
+            description: string;
+            /** @description Benefits, in display order. */
+            benefits: string[];
+            /**
+             * @description Price per month, minor units of `currency`.
+             * @example 500
+             */
+            monthlyPrice: number;
+            /**
+             * @description Price per year, minor units of `currency`.
+             * @example 5000
+             */
+            yearlyPrice: number;
+            /**
+             * @description ISO 4217 currency code, upper case.
+             * @example USD
+             */
+            currency: string;
+        };
+        /**
+         * @description A checkout session to send the buyer to.
+         * @example {
+         *       "id": "cs_test_a1b2",
+         *       "url": "http://localhost:8787/billing/test-checkout/cs_test_a1b2"
+         *     }
+         */
+        CheckoutResponse: {
+            /**
+             * @description The gateway checkout session id.
+             * @example cs_test_a1b2
+             */
+            id: string;
+            /**
+             * @description Send the browser here: Stripe Checkout, or the test checkout page with GATEWAY=test.
+             * @example http://localhost:8787/billing/test-checkout/cs_test_a1b2
+             */
+            url: string;
+        };
+        /**
+         * @description What to pay for — exactly one of `{tierId, interval}` (membership), `{articleSlug}` (one paid article) or `{tip: {author, amount}}`.
+         * @example {
+         *       "tierId": "tier_supporter",
+         *       "interval": "month"
+         *     }
+         */
+        CheckoutRequest: {
+            /**
+             * @description Membership: the tier to subscribe to (see `GET /api/tiers`).
+             * @example tier_supporter
+             */
+            tierId?: string;
+            /**
+             * @description Membership: billed every `month` or every `year` (required with `tierId`).
+             * @enum {string}
+             */
+            interval?: "month" | "year";
+            /**
+             * @description Buy one `paid` article that has a price.
+             * @example how-to-train-your-dragon
+             */
+            articleSlug?: string;
+            /** @description A one-time tip to an author. */
+            tip?: {
+                /**
+                 * @description Username of the author to tip.
+                 * @example jake
+                 */
+                author: string;
+                /**
+                 * @description Tip in minor units of TIP_CURRENCY, within TIP_MIN_AMOUNT..TIP_MAX_AMOUNT.
+                 * @example 500
+                 */
+                amount: number;
+            };
+        };
+        /** @description A page to send the browser to. */
+        UrlResponse: {
+            /** @description The gateway's customer portal page for this member. */
+            url: string;
+        };
+        /** @description Acknowledgement to Stripe. */
+        StripeWebhookAck: {
+            /**
+             * @description Always true on 200.
+             * @enum {boolean}
+             */
+            received: true;
+            /**
+             * @description Applied now, already applied earlier, or an event type Folio does not handle.
+             * @enum {string}
+             */
+            outcome: "processed" | "duplicate" | "ignored";
+        };
+        /** @description Your membership. */
+        MembershipResponse: {
+            membership: components["schemas"]["Membership"];
+        };
+        /** @description `null` when the user never subscribed. */
+        Membership: {
+            /** @description The tier subscribed to. */
+            tier: {
+                /** @description Tier id. */
+                id: string;
+                /** @description Tier name. */
+                name: string;
+            };
+            /**
+             * @description Stripe subscription status: active, trialing, past_due, canceled, unpaid, incomplete, ...
+             * @example active
+             */
+            status: string;
+            /**
+             * @description Billing interval.
+             * @enum {string}
+             */
+            interval: "month" | "year";
+            /**
+             * Format: date-time
+             * @description End of the paid period (renewal, or the end when cancelled).
+             */
+            currentPeriodEnd: string;
+            /** @description True when cancelled: access lasts until the period ends. */
+            cancelAtPeriodEnd: boolean;
+            /** @description Whether this status grants access to paid articles. */
+            access: boolean;
+        } | null;
+        /** @description Your payments and refunds. */
+        PaymentsResponse: {
+            /** @description Newest first. */
+            payments: components["schemas"]["Payment"][];
+        };
+        /** @description One row of the immutable money ledger. */
+        Payment: {
+            /** @description Ledger row id (refund it with `POST /api/billing/payments/{id}/refund`). */
+            id: string;
+            /**
+             * @description What the money was for; `refund` rows are negative.
+             * @enum {string}
+             */
+            kind: "membership" | "article" | "tip" | "refund";
+            /**
+             * @description Minor units; negative for refunds.
+             * @example 500
+             */
+            amount: number;
+            /**
+             * @description ISO 4217 currency code, upper case.
+             * @example USD
+             */
+            currency: string;
+            /** @description For refunds: the ledger row refunded. */
+            refundOf: string | null;
+            /** @description For membership payments: the tier. */
+            tierId: string | null;
+            /** @description Slug of the article bought. */
+            article: string | null;
+            /** @description Username of the author tipped or sold to. */
+            author: string | null;
+            /**
+             * Format: date-time
+             * @description When the gateway reported it.
+             */
+            createdAt: string;
+        };
+        /** @description An author's earnings per month and currency. */
+        EarningsResponse: {
+            /** @description Newest month first. */
+            months: {
+                /**
+                 * @description Calendar month (UTC).
+                 * @example 2026-11
+                 */
+                month: string;
+                /**
+                 * @description ISO 4217 currency code, upper case.
+                 * @example USD
+                 */
+                currency: string;
+                /** @description Tips received (minor units). */
+                tips: number;
+                /** @description Article sales (minor units). */
+                articleSales: number;
+                /** @description Refunds of those (negative, minor units). */
+                refunds: number;
+                /** @description Platform fees kept (minor units). */
+                fees: number;
+                /** @description Tips + sales + refunds - fees. */
+                net: number;
+                /** @description Number of payments (refunds not counted). */
+                payments: number;
+            }[];
+        };
+        /** @description A refund created at the gateway. */
+        RefundResponse: {
+            /** @description The refund the gateway created; the ledger row follows from its webhook. */
+            refund: {
+                /** @description Gateway refund id. */
+                id: string;
+                /** @description The ledger row refunded. */
+                paymentId: string;
+                /** @description Refunded, minor units. */
+                amount: number;
+                /**
+                 * @description ISO 4217 currency code, upper case.
+                 * @example USD
+                 */
+                currency: string;
+                /** @description Gateway refund status (`succeeded`, `pending`, ...). */
+                status: string | null;
+            };
+        };
+        /**
+         * @description How much to refund.
+         * @example {
+         *       "amount": 100
+         *     }
+         */
+        RefundRequest: {
+            /**
+             * @description Omit for a full refund (of what is left).
+             * @example 500
+             */
+            amount?: number;
+        };
+        /** @description Where a checkout stands. */
+        CheckoutStatusResponse: {
+            /** @description The checkout after the sync. */
+            checkout: {
+                /** @description Checkout session id. */
+                id: string;
+                /**
+                 * @description `complete` once paid and applied; `open` while unpaid.
+                 * @enum {string}
+                 */
+                status: "open" | "complete" | "expired";
+            };
+        };
+        /** @description One tier. */
+        TierResponse: {
+            tier: components["schemas"]["Tier"];
+        };
+        /**
+         * @description A new membership tier (admins).
+         * @example {
+         *       "tier": {
+         *         "name": "Patron",
+         *         "monthlyPrice": 2000,
+         *         "yearlyPrice": 20000,
+         *         "currency": "USD"
+         *       }
+         *     }
+         */
+        NewTierRequest: {
+            /** @description The new tier. */
+            tier: {
+                /** @description Display name, at most 100 characters. */
+                name: string;
+                /**
+                 * @description At most 2000 characters.
+                 * @default
+                 */
+                description: string;
+                /**
+                 * @description At most 20 benefits of at most 200 characters.
+                 * @default []
+                 */
+                benefits: string[];
+                /**
+                 * @description Monthly price in minor units.
+                 * @example 500
+                 */
+                monthlyPrice: number;
+                /**
+                 * @description Yearly price in minor units.
+                 * @example 500
+                 */
+                yearlyPrice: number;
+                /**
+                 * @description ISO 4217 code.
+                 * @example USD
+                 */
+                currency: string;
+                /** @description Offered in `GET /api/tiers` and checkout. */
+                active?: boolean;
+            };
+        };
+        /**
+         * @description Changes to a tier (admins).
+         * @example {
+         *       "tier": {
+         *         "active": false
+         *       }
+         *     }
+         */
+        UpdateTierRequest: {
+            /** @description Only the fields sent change. */
+            tier: {
+                /** @description Display name, at most 100 characters. */
+                name?: string;
+                /** @description At most 2000 characters. */
+                description?: string;
+                /** @description At most 20 benefits of at most 200 characters. */
+                benefits?: string[];
+                /**
+                 * @description Monthly price in minor units.
+                 * @example 500
+                 */
+                monthlyPrice?: number;
+                /**
+                 * @description Yearly price in minor units.
+                 * @example 500
+                 */
+                yearlyPrice?: number;
+                /**
+                 * @description ISO 4217 code.
+                 * @example USD
+                 */
+                currency?: string;
+                /** @description Offered in `GET /api/tiers` and checkout. */
+                active?: boolean;
+            };
+        };
         /** @description JSON Web Key Set (RFC 7517) for verifying access tokens elsewhere. */
         JWKS: {
             /** @description Public Ed25519 keys (JWK), identified by `kid`. */
             keys: {
                 [key: string]: string;
             }[];
+        };
+        /** @description What the clock move did. */
+        TestGatewayAdvanceResponse: {
+            /**
+             * Format: date-time
+             * @description Gateway time after the move.
+             */
+            now: string;
+            /** @description Renewals, retries and cancellations run. */
+            processed: number;
+            /** @description Events delivered to the webhook handler. */
+            delivered: number;
+            /** @description The switch, as it stands now. */
+            failNextRenewal: boolean;
+        };
+        /**
+         * @description Move the test gateway clock.
+         * @example {
+         *       "days": 31
+         *     }
+         */
+        TestGatewayAdvanceRequest: {
+            /** @description Days to move gateway time forward (0 only applies the switch). */
+            days: number;
+            /** @description Switch kept until changed: while true, renewals and their retries fail. */
+            failNextRenewal?: boolean;
+        };
+        /** @description The test gateway clock. */
+        TestGatewayClockResponse: {
+            /**
+             * Format: date-time
+             * @description Current gateway time (real time plus the advances).
+             */
+            now: string;
         };
     };
     responses: never;
