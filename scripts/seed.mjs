@@ -47,6 +47,9 @@ const ARTICLES = [
     body: 'Access tokens are short-lived JWTs; sessions live in D1 and are cached in KV for about a minute.',
     tagList: ['security', 'jwt'],
     visibility: 'paid',
+    // Readers who are not members can buy this one alone (test gateway in development).
+    price: 300,
+    currency: 'USD',
   },
   {
     author: 'ada',
@@ -87,7 +90,7 @@ const FAVORITES = [
   ['ada', 'Why I still write compilers'],
 ];
 
-const created = { users: 0, articles: 0, comments: 0, follows: 0, favorites: 0, verified: 0 };
+const created = { users: 0, articles: 0, comments: 0, follows: 0, favorites: 0, verified: 0, conversations: 0 };
 
 function fail(message) {
   console.error(`seed: ${message}`);
@@ -163,8 +166,6 @@ async function verifyEmails(accounts) {
 
 async function main() {
   await refuseUnlessLocalDevelopment();
-  const doc = expectStatus(await api('GET', '/api/openapi.json'), [200], 'read /api/openapi.json');
-  const paths = Object.keys(doc.paths ?? {});
 
   const accounts = {};
   for (const user of USERS) {
@@ -225,18 +226,29 @@ async function main() {
     created.favorites++;
   }
 
-  // Features other work adds: seeded from their documented example bodies once their routes exist.
+  // Memberships: a fresh database already offers one active tier (migration); say which.
   const notes = [];
-  for (const [feature, pattern, owner] of [
-    ['membership tier', /^\/api\/[\w/{}-]*(tiers|membership)[\w-]*$/, 'ada'],
-    ['conversation', /^\/api\/[\w/{}-]*conversations$/, 'grace'],
-  ]) {
-    const path = paths.find((p) => pattern.test(p) && !p.includes('{') && doc.paths[p].post);
-    if (!path) {
-      notes.push(`${feature}: skipped (no such route in /api/openapi.json yet)`);
-      continue;
-    }
-    notes.push(await seedFromExample(doc, path, accounts[owner].token, feature));
+  const { tiers } = expectStatus(await api('GET', '/api/tiers'), [200], 'membership tiers');
+  const tier = tiers.find((t) => t.active) ?? tiers[0];
+  notes.push(
+    tier
+      ? `membership tier: "${tier.name}" (${tier.id}); sign in as a reader and POST /api/billing/checkout to try it`
+      : 'membership tier: none active (an admin creates one with POST /api/admin/tiers)',
+  );
+
+  // A conversation between a reader and the author, started once.
+  const grace = accounts.grace;
+  const inbox = expectStatus(await api('GET', '/api/conversations', { token: grace.token }), [200], 'conversations');
+  const withAda = inbox.conversations.some(
+    (c) => c.kind === 'direct' && c.participants.some((p) => p.username === 'ada'),
+  );
+  if (!withAda) {
+    const res = await api('POST', '/api/conversations', {
+      token: grace.token,
+      body: { participants: ['ada'], message: 'Loved your piece on the edge read path. Coffee next week?' },
+    });
+    expectStatus(res, [200, 201], 'conversation grace → ada');
+    created.conversations++;
   }
 
   console.log(`\nSeeded ${BASE}: created ${JSON.stringify(created)} (0 everywhere means it was already seeded).`);
@@ -245,25 +257,9 @@ async function main() {
   for (const user of USERS)
     console.log(`  ${user.username.padEnd(12)} ${`${user.username}@folio.example`.padEnd(28)} ${user.role}`);
   console.log(
-    '\nfolio-admin is an admin where admins are configured (until roles exist: ADMIN_USERNAMES=folio-admin).',
+    '\nfolio-admin is the admin when it was the first account of the database (a fresh `npm run dev`), or with ADMIN_USERNAMES=folio-admin.',
   );
   console.log(`API reference: ${BASE}/docs`);
-}
-
-/** POSTs the request example the document gives for `path`, unless a GET on it already lists something. */
-async function seedFromExample(doc, path, token, feature) {
-  if (doc.paths[path].get) {
-    const existing = await api('GET', path, { token });
-    const list = existing.status === 200 && Object.values(existing.body ?? {}).find(Array.isArray);
-    if (list && list.length > 0) return `${feature}: already there`;
-  }
-  const schema = doc.paths[path].post.requestBody?.content?.['application/json']?.schema;
-  const ref = schema?.$ref?.split('/').pop();
-  const example = ref ? doc.components.schemas[ref]?.example : schema?.example;
-  if (example === undefined) return `${feature}: skipped (POST ${path} documents no example body to send)`;
-  const res = await api('POST', path, { token, body: example });
-  if (res.status >= 200 && res.status < 300) return `${feature}: created with POST ${path}`;
-  return `${feature}: POST ${path} with its example answered ${res.status} ${JSON.stringify(res.body)}`;
 }
 
 await main();
