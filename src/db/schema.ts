@@ -72,6 +72,12 @@ export const sessions = sqliteTable(
     revokedAt: timestamp('revoked_at'),
     userAgent: text('user_agent'),
     country: text('country'),
+    /** How the session was authenticated (RFC 8176 values, comma-separated), e.g. `pwd` or `pwd,otp,mfa`. */
+    amr: text('amr').notNull().default('pwd'),
+    /** Assurance level: 1 single factor, 2 two factors (or a passkey). */
+    aal: integer('aal').notNull().default(1),
+    /** When the user last proved who they are in this session (sign-in or re-authentication). */
+    authAt: timestamp('auth_at'),
   },
   (t) => [
     index('sessions_user_id_created_at_idx').on(t.userId, t.createdAt),
@@ -608,6 +614,103 @@ export const messageDigests = sqliteTable(
     createdAt: timestamp('created_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.periodStart] }), index('message_digests_created_at_idx').on(t.createdAt)],
+
+// Sign-in methods: two-factor (TOTP + recovery codes), social identities, passkeys, and the
+// short-lived single-use records their flows keep server-side.
+
+/** One TOTP authenticator per user. `enabledAt` is NULL while enrolment awaits its first code. */
+export const mfaTotp = sqliteTable('mfa_totp', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  /** AES-GCM ciphertext of the shared secret (see src/lib/secret-box.ts). */
+  secretCiphertext: text('secret_ciphertext').notNull(),
+  createdAt: timestamp('created_at').notNull(),
+  enabledAt: timestamp('enabled_at'),
+  /** The last time step accepted: a code is never accepted for this step or an earlier one again. */
+  lastUsedStep: integer('last_used_step'),
+  /** Random id of the request that last advanced `lastUsedStep`, so later statements of its batch can tell it won. */
+  lastUseId: text('last_use_id'),
+});
+
+/** Ten single-use recovery codes per user, stored hashed; regenerating replaces them all. */
+export const mfaRecoveryCodes = sqliteTable(
+  'mfa_recovery_codes',
+  {
+    codeHash: text('code_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at').notNull(),
+    usedAt: timestamp('used_at'),
+    usedBy: text('used_by'),
+  },
+  (t) => [index('mfa_recovery_codes_user_id_idx').on(t.userId)],
+);
+
+/**
+ * Short-lived, single-use server-side records of the sign-in flows, keyed by the SHA-256 of the
+ * handle the client holds: `oauth` (state → PKCE verifier, nonce, redirect), `exchange` (the one-time
+ * code the front end trades for a session), `mfa` (a password or social sign-in awaiting its second
+ * factor), `webauthn` (a passkey challenge).
+ */
+export const authFlows = sqliteTable(
+  'auth_flows',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['oauth', 'exchange', 'mfa', 'webauthn'] }).notNull(),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at').notNull(),
+    expiresAt: timestamp('expires_at').notNull(),
+    usedAt: timestamp('used_at'),
+    /** Random id of the request that consumed it, so later statements of that batch can tell it won. */
+    usedBy: text('used_by'),
+  },
+  (t) => [
+    check('auth_flows_kind_check', sql`${t.kind} IN ('oauth', 'exchange', 'mfa', 'webauthn')`),
+    index('auth_flows_expires_at_idx').on(t.expiresAt),
+  ],
+);
+
+/** Social sign-in identities: one row per (provider, subject), linked to one account. */
+export const identities = sqliteTable(
+  'identities',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    subject: text('subject').notNull(),
+    email: text('email'),
+    emailVerified: integer('email_verified', { mode: 'boolean' }).notNull().default(false),
+    createdAt: timestamp('created_at').notNull(),
+    lastUsedAt: timestamp('last_used_at'),
+  },
+  (t) => [
+    uniqueIndex('identities_provider_subject_unique').on(t.provider, t.subject),
+    index('identities_user_id_idx').on(t.userId),
+  ],
+);
+
+/** WebAuthn credentials (passkeys). `id` is the credential id, base64url. */
+export const passkeys = sqliteTable(
+  'passkeys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** COSE public key, base64url. */
+    publicKey: text('public_key').notNull(),
+    counter: integer('counter').notNull().default(0),
+    transports: text('transports', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    name: text('name').notNull(),
+    createdAt: timestamp('created_at').notNull(),
+    lastUsedAt: timestamp('last_used_at'),
+  },
+  (t) => [index('passkeys_user_id_idx').on(t.userId)],
 );
 // Billing: tiers, gateway customers, memberships, checkouts, purchases, the ledger, processed
 // webhook events. Amounts are integers in minor units with an ISO 4217 currency code (upper case).
