@@ -10,7 +10,7 @@ const SHARED = '^src/(lib|db|middleware|http|email|security)/|^src/(errors|env|c
 /** [from feature, to module path (regex), reason] */
 const FEATURE_EDGES = [
   [
-    'accounts|admin|articles|billing|comments|messages|profiles|system|tags|media|webhooks|privacy',
+    'accounts|admin|articles|billing|comments|messages|profiles|system|tags|media|webhooks|privacy|mfa|social|passkeys',
     '^src/sessions/sessions[.]middleware[.]ts$',
     'routes guard themselves with requireAuth / optionalAuth / requirePermission',
   ],
@@ -24,7 +24,21 @@ const FEATURE_EDGES = [
     '^src/webhooks/webhooks[.]outbox[.]ts$',
     'write paths put their webhook event in the same batch as the change',
   ],
-  ['accounts', '^src/sessions/', 'sign-in, refresh and password changes create, rotate and revoke sessions'],
+  [
+    'accounts|mfa|social|passkeys',
+    '^src/sessions/',
+    'sign-in, refresh and password changes create, rotate and revoke sessions',
+  ],
+  [
+    'accounts|social',
+    '^src/mfa/mfa[.](service|schemas)[.]ts$',
+    'a sign-in on a two-factor account asks for the second factor; re-authentication checks it',
+  ],
+  [
+    'mfa|social|passkeys',
+    '^src/accounts/(accounts[.](present|schemas|service)|users[.]queries)[.]ts$',
+    'every sign-in method answers with the same user object and creates or finds accounts the same way',
+  ],
   [
     'articles|billing|comments|profiles',
     '^src/accounts/users[.]queries[.]ts$',

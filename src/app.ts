@@ -17,6 +17,7 @@ import { blocksRouter } from './messages/blocks.routes';
 import { messagesRouter } from './messages/messages.routes';
 import { realtimeRouter } from './messages/realtime.routes';
 import { profilesRouter } from './profiles/profiles.routes';
+import { mfaRouter } from './mfa/mfa.routes';
 import { jwksRouter } from './sessions/jwks.routes';
 import { sessionsRouter } from './sessions/sessions.routes';
 import { mediaFilesRouter, mediaRouter } from './media/media.routes';
@@ -47,6 +48,7 @@ function createApp() {
   app.route('/api', systemRouter);
   app.route('/api', accountsRouter);
   app.route('/api', sessionsRouter);
+  app.route('/api', mfaRouter);
   app.route('/api', articlesRouter);
   app.route('/api', tagsRouter);
   app.route('/api', profilesRouter);

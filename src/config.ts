@@ -35,7 +35,57 @@ const configSchema = z.object({
   MEMBERSHIP_GRACE_HOURS: z.coerce.number().int().min(0).default(72),
   STRIPE_SECRET_KEY: z.string().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  AUTH_PROVIDERS: z.string().default('[]'),
+  AUTH_REDIRECT_ORIGINS: z.string().default(''),
+  WEBAUTHN_RP_ID: z.string().default('localhost'),
+  WEBAUTHN_RP_NAME: z.string().default('Folio'),
+  WEBAUTHN_ORIGINS: z.string().default('http://localhost:3000'),
 });
+
+const providerSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/),
+    type: z.enum(['oidc', 'github']),
+    name: z.string().min(1),
+    issuer: z.url().optional(),
+    clientId: z.string().min(1),
+    scopes: z.array(z.string().min(1)).optional(),
+  })
+  .refine((p) => p.type !== 'oidc' || p.issuer !== undefined, { message: 'an oidc provider needs an issuer' });
+
+/** A social sign-in provider from `AUTH_PROVIDERS` (its client secret is the secret `AUTH_PROVIDER_<ID>_CLIENT_SECRET`). */
+export type AuthProviderConfig = z.infer<typeof providerSchema>;
+
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+
+function parseProviders(text: string): AuthProviderConfig[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ConfigError('AUTH_PROVIDERS is not valid JSON');
+  }
+  const parsed = z.array(providerSchema).safeParse(value);
+  if (!parsed.success)
+    throw new ConfigError('AUTH_PROVIDERS must be a JSON array of {id, type, name, issuer?, clientId, scopes?}');
+  const ids = new Set(parsed.data.map((p) => p.id));
+  if (ids.size !== parsed.data.length) throw new ConfigError('AUTH_PROVIDERS ids must be unique');
+  return parsed.data;
+}
+
+function parseOrigin(value: string, name: string): string {
+  try {
+    const url = new URL(value);
+    if (url.origin === 'null') throw new Error();
+    return url.origin;
+  } catch {
+    throw new ConfigError(`${name} must list origins such as https://app.example`);
+  }
+}
 
 /**
  * Development default of the webhook signing secret (GATEWAY=test signs its events with it; the
@@ -72,6 +122,10 @@ export interface AppConfig {
   mediaMaxBytes: number;
   /** Total bytes of uploads each member may keep. */
   mediaQuotaBytes: number;
+  authProviders: AuthProviderConfig[];
+  /** Front-end origins a social sign-in may return to. */
+  authRedirectOrigins: string[];
+  webauthn: { rpId: string; rpName: string; origins: string[] };
   messaging: MessagingConfig;
   billing: BillingConfig;
 }
@@ -132,9 +186,7 @@ export function getConfig(env: Env): AppConfig {
     jwtAudience: v.JWT_AUDIENCE,
     accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: v.REFRESH_TOKEN_TTL_SECONDS,
-    corsOrigins: v.CORS_ORIGINS.split(',')
-      .map((o) => o.trim())
-      .filter(Boolean),
+    corsOrigins: list(v.CORS_ORIGINS),
     maxBodyBytes: v.MAX_BODY_BYTES,
     appUrl: v.APP_URL.replace(/\/$/, ''),
     emailFrom: v.EMAIL_FROM,
@@ -152,6 +204,12 @@ export function getConfig(env: Env): AppConfig {
       sendLimitPerMinute: v.MESSAGE_SEND_LIMIT_PER_MINUTE,
       digestDelayMs: v.MESSAGE_DIGEST_DELAY_MINUTES * 60_000,
       digestPeriodMs: v.MESSAGE_DIGEST_PERIOD_HOURS * 3_600_000,
+    authProviders: parseProviders(v.AUTH_PROVIDERS),
+    authRedirectOrigins: list(v.AUTH_REDIRECT_ORIGINS).map((o) => parseOrigin(o, 'AUTH_REDIRECT_ORIGINS')),
+    webauthn: {
+      rpId: v.WEBAUTHN_RP_ID,
+      rpName: v.WEBAUTHN_RP_NAME,
+      origins: list(v.WEBAUTHN_ORIGINS).map((o) => parseOrigin(o, 'WEBAUTHN_ORIGINS')),
     },
     billing: {
       gateway: v.GATEWAY,
@@ -167,6 +225,42 @@ export function getConfig(env: Env): AppConfig {
       membershipGraceMs: v.MEMBERSHIP_GRACE_HOURS * 3_600_000,
     },
   };
+  if (config.isProduction && config.authProviders.some((p) => p.issuer && isLoopback(p.issuer))) {
+    throw new ConfigError('AUTH_PROVIDERS: loopback issuers are refused in production');
+  }
   cache.set(env, config);
   return config;
+}
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+}
+
+/** Development-only TOTP encryption key (the 32 ASCII bytes `dev-only-mfa-key-not-for-product`); refused in production. */
+const DEV_MFA_ENCRYPTION_KEY = 'ZGV2LW9ubHktbWZhLWtleS1ub3QtZm9yLXByb2R1Y3Q';
+
+/**
+ * The AES-256-GCM key that encrypts TOTP secrets at rest: the secret `MFA_ENCRYPTION_KEY` (32 bytes,
+ * base64url). Outside production a development default applies; production refuses to run without it.
+ */
+export function mfaEncryptionKey(env: Env): string {
+  const config = getConfig(env);
+  const key = env.MFA_ENCRYPTION_KEY;
+  if (key) {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(key)) throw new ConfigError('MFA_ENCRYPTION_KEY must be 32 bytes, base64url');
+    if (config.isProduction && key === DEV_MFA_ENCRYPTION_KEY) {
+      throw new ConfigError('the development MFA key cannot be used in production');
+    }
+    return key;
+  }
+  if (config.isProduction) throw new ConfigError('MFA_ENCRYPTION_KEY secret is required in production');
+  return DEV_MFA_ENCRYPTION_KEY;
+}
+
+/** The client secret of a social sign-in provider: `AUTH_PROVIDER_<ID>_CLIENT_SECRET`. */
+export function providerClientSecret(env: Env, id: string): string | undefined {
+  const name = `AUTH_PROVIDER_${id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_CLIENT_SECRET`;
+  const value = (env as unknown as Record<string, unknown>)[name];
+  return typeof value === 'string' && value ? value : undefined;
 }

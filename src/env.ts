@@ -15,6 +15,8 @@ interface Secrets {
   EMAIL_API_KEY?: string;
   STRIPE_SECRET_KEY?: string;
   STRIPE_WEBHOOK_SECRET?: string;
+  MFA_ENCRYPTION_KEY?: string;
+  // Plus one AUTH_PROVIDER_<ID>_CLIENT_SECRET per social sign-in provider (read by name).
 }
 
 declare global {

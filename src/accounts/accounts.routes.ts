@@ -1,6 +1,6 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { getConfig } from '../config';
+import { getConfig, mfaEncryptionKey } from '../config';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { requireAuth } from '../sessions/sessions.middleware';
@@ -12,7 +12,10 @@ import { clientInfo, issueAccessToken } from '../sessions/sessions.issue';
 import { closeRealtimeSessions } from '../messages/realtime.notify';
 import { deleteSessionCopies } from '../sessions/sessions.kv';
 import { RefreshBody } from '../sessions/sessions.schemas';
-import { revokeSession, rotateRefreshToken } from '../sessions/sessions.service';
+import { reauthenticateSession, revokeSession, rotateRefreshToken } from '../sessions/sessions.service';
+import { assertStepUp, hasSecondFactor } from '../sessions/step-up';
+import { MfaRequiredResponse, ReauthenticateBody } from '../mfa/mfa.schemas';
+import { reauthenticateWithSecondFactor } from '../mfa/mfa.service';
 import { toUser } from './accounts.present';
 import {
   LoginBody,
@@ -25,6 +28,7 @@ import {
   VerifyEmailBody,
 } from './accounts.schemas';
 import {
+  checkPasswordForReauth,
   confirmPasswordReset,
   findUserById,
   loginUser,
@@ -80,13 +84,75 @@ accountsRouter.openapi(
       'Answers the user with a fresh access token and refresh token. Limited per IP and per account (429 with Retry-After).',
     middleware: [readPrimary, limitByIp('login')] as const,
     request: jsonBody(LoginBody),
-    responses: { 200: jsonResponse(UserResponse, 'Signed in'), 401: errors[401], 422: errors[422], 429: errors[429] },
+    description:
+      'For an account with two-factor on, answers `{"mfaRequired": true, "mfaToken"}` instead of the user: ' +
+      'complete the sign-in at POST /api/users/login/mfa.',
+    responses: {
+      200: jsonResponse(z.union([UserResponse, MfaRequiredResponse]), 'Signed in, or the second factor is required'),
+      401: errors[401],
+      422: errors[422],
+      429: errors[429],
+    },
   }),
   async (c) => {
     const now = new Date();
-    const { user, session } = await loginUser(c.var.db, c.req.valid('json').user, signInOptions(c), now);
+    const outcome = await loginUser(c.var.db, c.req.valid('json').user, signInOptions(c), now);
+    if ('mfaRequired' in outcome) return c.json(outcome, 200);
+    const { user, session } = outcome;
     const token = await issueAccessToken(c, { userId: user.id, ...session }, user, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
+  },
+);
+
+accountsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/user/reauthenticate',
+    tags,
+    summary: 'Prove who you are again, for sensitive actions',
+    description:
+      'Marks this session freshly authenticated for 10 minutes and returns a new access token. Accounts with ' +
+      'two-factor on send a TOTP `code` or a `recoveryCode`; others send their `password`. Accounts with neither ' +
+      'a password nor two-factor sign in again (social sign-in or passkey) instead. Failures count toward the login lockout.',
+    security: tokenAuth,
+    middleware: [requireAuth, limitByIp('login')] as const,
+    request: jsonBody(ReauthenticateBody),
+    responses: {
+      200: jsonResponse(UserResponse, 'Re-authenticated'),
+      401: errors[401],
+      422: errors[422],
+      429: errors[429],
+    },
+  }),
+  async (c) => {
+    const now = new Date();
+    const { userId, sessionId, amr } = c.var.auth;
+    const body = c.req.valid('json');
+    const user = await findUserById(c.var.db, userId);
+    if (!user) throw AppError.unauthorized();
+    let session;
+    if (await hasSecondFactor(c.var.db, userId)) {
+      if (body.code === undefined && body.recoveryCode === undefined) {
+        throw AppError.validation({ code: ["can't be blank"] });
+      }
+      session = await reauthenticateWithSecondFactor(
+        c.var.db,
+        userId,
+        sessionId,
+        user.email,
+        amr,
+        body,
+        mfaEncryptionKey(c.env),
+        now,
+      );
+    } else {
+      if (body.password === undefined) throw AppError.validation({ password: ["can't be blank"] });
+      await checkPasswordForReauth(c.var.db, user, body.password, now);
+      session = await reauthenticateSession(c.var.db, userId, sessionId, now);
+    }
+    if (!session) throw AppError.unauthorized();
+    const token = await issueAccessToken(c, { userId, sessionId, ...session }, now);
+    return c.json({ user: toUser(user, token) }, 200);
   },
 );
 
@@ -115,20 +181,34 @@ accountsRouter.openapi(
     tags,
     summary: 'Update current user',
     description:
-      'Changing the password ends every session, this one included, and answers with a new token and refresh token (the old token is refused from then on); changing the email asks for a new confirmation.',
+      'Changing the password ends every session, this one included, and answers with a new token and refresh token ' +
+      '(the old token is refused from then on); changing the email asks for a new confirmation. Both are sensitive: ' +
+      'they need a sign-in or re-authentication within the last 10 minutes (with the second factor when two-factor ' +
+      'is on), else 403 `reauthentication`.',
     security: tokenAuth,
     middleware: [readPrimary, requireAuth] as const,
     request: jsonBody(UpdateUserBody),
-    responses: { 200: jsonResponse(UserResponse, 'Updated'), 401: errors[401], 409: errors[409], 422: errors[422] },
+    responses: {
+      200: jsonResponse(UserResponse, 'Updated'),
+      401: errors[401],
+      403: errors[403],
+      409: errors[409],
+      422: errors[422],
+    },
   }),
   async (c) => {
     const now = new Date();
     const current = await findUserById(c.var.db, c.var.auth.userId);
     if (!current) throw AppError.unauthorized();
+    const patch = c.req.valid('json').user;
+    const emailChanges = patch.email !== undefined && patch.email.toLowerCase() !== current.email.toLowerCase();
+    if (emailChanges || patch.password !== undefined) {
+      assertStepUp(c.var.auth, await hasSecondFactor(c.var.db, current.id), now);
+    }
     const { user, revokedSessionIds, session } = await updateUser(
       c.var.db,
       current,
-      c.req.valid('json').user,
+      patch,
       signInOptions(c),
       now,
     );

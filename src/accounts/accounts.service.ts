@@ -2,7 +2,7 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { insertSelectRow } from '../db/computed';
-import { sessions, users, userTokens } from '../db/schema';
+import { mfaTotp, sessions, users, userTokens } from '../db/schema';
 import type { UserTokenPurpose } from '../db/values';
 import { passwordResetEmail, verificationEmail } from '../email/email.templates';
 import { enqueueEmailStatement, enqueueEmailToUserStatement } from '../email/outbox.service';
@@ -30,6 +30,7 @@ import {
 } from '../sessions/sessions.service';
 import { banInForce } from '../security/permissions';
 import { memberCreatedWebhook } from '../webhooks/webhooks.outbox';
+import { prepareMfaChallenge } from '../mfa/mfa.service';
 import { emailMatches, usernameMatches } from './users.queries';
 
 export type UserRow = typeof users.$inferSelect;
@@ -57,6 +58,12 @@ function bannedError(user: { bannedUntil: Date | null }): AppError {
   return new AppError(403, {
     user: [user.bannedUntil ? `is banned until ${user.bannedUntil.toISOString()}` : 'is banned'],
   });
+}
+
+/** A sign-in whose first factor passed on an account with two-factor on: the second step's handle. */
+export interface SecondFactorRequired {
+  mfaRequired: true;
+  mfaToken: string;
 }
 
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
@@ -149,19 +156,25 @@ export async function registerUser(
 }
 
 /**
- * Two D1 round trips: read the account and its lockout state together, then write the session (or
- * the failure). Unknown emails are checked against a dummy hash so timing does not reveal accounts.
+ * Two D1 round trips: read the account, its lockout state and whether it has two-factor on, then
+ * write the session (or the failure, or the pending second step). Unknown emails are checked against
+ * a dummy hash so timing does not reveal accounts. With two-factor on, the password alone opens no
+ * session and clears no failures: the second step does both.
  */
 export async function loginUser(
   db: Database,
   input: { email: string; password: string },
   options: SignInOptions,
   now: Date,
-): Promise<SignedIn> {
+): Promise<SignedIn | SecondFactorRequired> {
   const key = lockoutKey(input.email);
-  const [found, lock] = await db.batch([
+  const [found, lock, totp] = await db.batch([
     db.select().from(users).where(emailMatches(input.email)).limit(1),
     lockoutStatement(db, key),
+    db
+      .select({ enabledAt: mfaTotp.enabledAt })
+      .from(mfaTotp)
+      .where(sql`${mfaTotp.userId} = (SELECT ${users.id} FROM ${users} WHERE ${emailMatches(input.email)})`),
   ]);
   assertNotLocked(lock[0], now);
   const user = found[0];
@@ -172,6 +185,11 @@ export async function loginUser(
   }
   // Told only to whoever knows the password.
   if (banInForce(user, now)) throw bannedError(user);
+  if (totp[0]?.enabledAt) {
+    const challenge = await prepareMfaChallenge(db, user.id, ['pwd'], now);
+    await challenge.statement;
+    return { mfaRequired: true, mfaToken: challenge.handle };
+  }
 
   const session = await prepareSession(db, user.id, options.client, options.refreshTtlSeconds, now);
   const rehash = needsRehash(user.passwordHash)
@@ -356,6 +374,20 @@ export async function confirmPasswordReset(
   ]);
   if (consumed.length === 0) throw invalidToken();
   return { userId: revoked[0]?.userId ?? null, sessionIds: revoked.map((r) => r.id) };
+}
+
+/**
+ * Re-authenticates the current session with the password (accounts without two-factor), so that
+ * sensitive actions are allowed for the next few minutes. Failures count toward the login lockout.
+ */
+export async function checkPasswordForReauth(db: Database, user: UserRow, password: string, now: Date): Promise<void> {
+  const key = lockoutKey(user.email);
+  const [lock] = await db.batch([lockoutStatement(db, key)]);
+  assertNotLocked(lock[0], now);
+  if (!(await verifyPassword(password, user.passwordHash))) {
+    await recordFailureStatement(db, key, now);
+    throw AppError.unauthorized('password', 'is invalid');
+  }
 }
 
 /** Purges verification and reset tokens that can no longer be used. */

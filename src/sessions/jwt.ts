@@ -91,7 +91,17 @@ function loadKeyRing(env: Env, config: AppConfig): Promise<KeyRing> {
   return cached.ring;
 }
 
-export interface AccessClaims {
+/** How a session was authenticated, carried in every access token it issues. */
+export interface SessionAssurance {
+  /** RFC 8176 authentication method references, e.g. `['pwd']`, `['pwd', 'otp', 'mfa']`. */
+  amr: string[];
+  /** Assurance level: 1 one factor, 2 two factors or a passkey. */
+  aal: 1 | 2;
+  /** When the user last proved who they are in this session (unix seconds). */
+  authTime: number;
+}
+
+export interface AccessClaims extends SessionAssurance {
   userId: string;
   sessionId: string;
 }
@@ -99,7 +109,7 @@ export interface AccessClaims {
 export async function signAccessToken(env: Env, config: AppConfig, claims: AccessClaims, now: Date): Promise<string> {
   const { signing } = await loadKeyRing(env, config);
   const iat = Math.floor(now.getTime() / 1000);
-  return new SignJWT({ sid: claims.sessionId })
+  return new SignJWT({ sid: claims.sessionId, amr: claims.amr, aal: claims.aal, auth_time: claims.authTime })
     .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: 'JWT' })
     .setIssuer(config.jwtIssuer)
     .setAudience(config.jwtAudience)
@@ -136,7 +146,17 @@ export async function verifyAccessToken(
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.exp !== 'number') {
       return null;
     }
-    return { userId: payload.sub, sessionId: payload.sid, expiresAt: payload.exp };
+    // Tokens issued before these claims existed were password sign-ins, authenticated when issued.
+    const amr = Array.isArray(payload.amr) && payload.amr.every((m) => typeof m === 'string') ? payload.amr : ['pwd'];
+    const authTime = typeof payload.auth_time === 'number' ? payload.auth_time : (payload.iat as number);
+    return {
+      userId: payload.sub,
+      sessionId: payload.sid,
+      expiresAt: payload.exp,
+      amr,
+      aal: payload.aal === 2 ? 2 : 1,
+      authTime,
+    };
   } catch {
     return null;
   }

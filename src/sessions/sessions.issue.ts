@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { getConfig } from '../config';
 import type { AppEnv } from '../env';
 import { effectiveRole, type Role } from '../security/permissions';
-import { signAccessToken } from './jwt';
+import { signAccessToken, type SessionAssurance } from './jwt';
 import { writeSessionCopy } from './sessions.kv';
 import type { ClientInfo } from './sessions.service';
 
@@ -21,12 +21,17 @@ export function clientInfo<E extends AppEnv>(c: Context<E>): ClientInfo {
  */
 export async function issueAccessToken<E extends AppEnv>(
   c: Context<E>,
-  session: { userId: string; sessionId: string; expiresAt: Date },
+  session: { userId: string; sessionId: string; expiresAt: Date; assurance: SessionAssurance },
   user: { role: Role; username: string },
   now: Date,
 ): Promise<string> {
   const config = getConfig(c.env);
-  const token = await signAccessToken(c.env, config, { userId: session.userId, sessionId: session.sessionId }, now);
+  const token = await signAccessToken(
+    c.env,
+    config,
+    { userId: session.userId, sessionId: session.sessionId, ...session.assurance },
+    now,
+  );
   c.executionCtx.waitUntil(
     writeSessionCopy(
       c.var.sessionsKv,

@@ -6,11 +6,12 @@ import { AppError } from '../errors';
 import { primaryDb } from '../middleware/request-context';
 import { can, effectiveRole, isRole, type Permission, type Role } from '../security/permissions';
 import { verifyAccessTokenOnce } from './verified-tokens';
+import type { SessionAssurance } from './jwt';
 import { readSessionCopy, writeSessionCopy } from './sessions.kv';
 import { findActiveSession, LAST_SEEN_INTERVAL_MS, touchSession } from './sessions.service';
 
 /** Who is calling, set by `requireAuth` (always) and `optionalAuth` (when a valid token is sent). */
-export interface AuthContext {
+export interface AuthContext extends SessionAssurance {
   userId: string;
   sessionId: string;
   token: string;
@@ -20,6 +21,12 @@ export interface AuthContext {
 
 export type AuthEnv = { Variables: { auth: AuthContext } };
 export type OptionalAuthEnv = { Variables: { auth?: AuthContext } };
+
+const assuranceClaims = (claims: SessionAssurance): SessionAssurance => ({
+  amr: claims.amr,
+  aal: claims.aal,
+  authTime: claims.authTime,
+});
 
 /** Accepts RealWorld's `Token <jwt>` and the standard `Bearer <jwt>`. */
 function readToken(header: string | undefined): string | null {
@@ -54,7 +61,7 @@ async function authenticate(c: Context<AppEnv>): Promise<AuthContext | null> {
   if (copy && isRole(copy.role)) {
     if (copy.userId !== claims.userId || copy.expiresAt <= now.getTime()) return null;
     scheduleLastSeen(c, claims.sessionId, copy.seenAt ?? 0, now);
-    return { userId: claims.userId, sessionId: claims.sessionId, token, role: copy.role };
+    return { ...assuranceClaims(claims), userId: claims.userId, sessionId: claims.sessionId, token, role: copy.role };
   }
   // KV has no copy: the record decides, read from the primary (a replica may not have the session yet).
   const session = await findActiveSession(primaryDb(c).db, claims.sessionId, now);
@@ -69,7 +76,13 @@ async function authenticate(c: Context<AppEnv>): Promise<AuthContext | null> {
     ),
   );
   scheduleLastSeen(c, claims.sessionId, session.lastSeenAt.getTime(), now);
-  return { userId: claims.userId, sessionId: claims.sessionId, token, role };
+  return {
+    userId: claims.userId,
+    sessionId: claims.sessionId,
+    token,
+    role,
+    ...assuranceClaims(claims),
+  };
 }
 
 /** Requires a valid token and live session, else 401 `{"errors":{"token":["is missing"]}}`. */

@@ -1,9 +1,10 @@
-import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { refreshTokens, sessions, users } from '../db/schema';
 import { insertSelectRow } from '../db/computed';
 import { hashToken, newId, randomToken } from '../lib/tokens';
+import type { SessionAssurance } from './jwt';
 
 /** How often, at most, a session's last-seen time is written to D1. */
 export const LAST_SEEN_INTERVAL_MS = 5 * 60 * 1000;
@@ -12,6 +13,7 @@ export interface NewSession {
   sessionId: string;
   refreshToken: string;
   expiresAt: Date;
+  assurance: SessionAssurance;
   /** Statements to run in the caller's batch, next to whatever else the sign-in writes. */
   statements: [BatchItem<'sqlite'>, BatchItem<'sqlite'>];
 }
@@ -21,35 +23,136 @@ export interface ClientInfo {
   country: string | null;
 }
 
+/** A password sign-in: one factor. */
+export const PASSWORD_SIGN_IN = { amr: ['pwd'], aal: 1 } as const;
+
+export interface SignInMethod {
+  amr: readonly string[];
+  aal: 1 | 2;
+}
+
+/**
+ * The statements creating a session and its first refresh token. With `guard`, both are written only
+ * if that SQL condition holds when the batch runs (e.g. "this request's second-factor code was the
+ * one accepted"), so a sign-in that lost a race writes nothing.
+ */
 export async function prepareSession(
   db: Database,
   userId: string,
   client: ClientInfo,
   refreshTtlSeconds: number,
   now: Date,
+  method: SignInMethod = PASSWORD_SIGN_IN,
+  guard?: SQL,
 ): Promise<NewSession> {
   const sessionId = newId('ses');
   const refreshToken = randomToken();
+  const tokenHash = await hashToken(refreshToken);
   const expiresAt = new Date(now.getTime() + refreshTtlSeconds * 1000);
+  const row = {
+    id: sessionId,
+    userId,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt,
+    userAgent: client.userAgent?.slice(0, 256) ?? null,
+    country: client.country,
+    amr: method.amr.join(','),
+    aal: method.aal,
+    authAt: now,
+  };
+  const value = <T>(v: T, as: string) => sql<T>`${v}`.as(as);
+  const ms = (d: Date) => d.getTime();
+  const statements: NewSession['statements'] = guard
+    ? [
+        db.insert(sessions).select(
+          db
+            .select({
+              id: value(sessionId, 'id'),
+              userId: users.id,
+              createdAt: value(ms(now), 'created_at'),
+              lastSeenAt: value(ms(now), 'last_seen_at'),
+              expiresAt: value(ms(expiresAt), 'expires_at'),
+              revokedAt: value(null, 'revoked_at'),
+              userAgent: value(row.userAgent, 'user_agent'),
+              country: value(row.country, 'country'),
+              amr: value(row.amr, 'amr'),
+              aal: value(row.aal, 'aal'),
+              authAt: value(ms(now), 'auth_at'),
+            })
+            .from(users)
+            .where(and(eq(users.id, userId), guard)),
+        ),
+        db.insert(refreshTokens).select(
+          db
+            .select({
+              tokenHash: value(tokenHash, 'token_hash'),
+              sessionId: sessions.id,
+              createdAt: value(ms(now), 'created_at'),
+              expiresAt: value(ms(expiresAt), 'expires_at'),
+              usedAt: value(null, 'used_at'),
+              replacedBy: value(null, 'replaced_by'),
+            })
+            .from(sessions)
+            .where(eq(sessions.id, sessionId)),
+        ),
+      ]
+    : [
+        db.insert(sessions).values(row),
+        db.insert(refreshTokens).values({ tokenHash, sessionId, createdAt: now, expiresAt }),
+      ];
   return {
     sessionId,
     refreshToken,
     expiresAt,
-    statements: [
-      db.insert(sessions).values({
-        id: sessionId,
-        userId,
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt,
-        userAgent: client.userAgent?.slice(0, 256) ?? null,
-        country: client.country,
-      }),
-      db
-        .insert(refreshTokens)
-        .values({ tokenHash: await hashToken(refreshToken), sessionId, createdAt: now, expiresAt }),
-    ],
+    assurance: { amr: [...method.amr], aal: method.aal, authTime: Math.floor(now.getTime() / 1000) },
+    statements,
   };
+}
+
+/** The assurance recorded on a session row, as access tokens carry it. */
+export function assuranceOf(row: { amr: string; aal: number; authAt: Date | null; createdAt: Date }): SessionAssurance {
+  return {
+    amr: row.amr.split(',').filter(Boolean),
+    aal: row.aal === 2 ? 2 : 1,
+    authTime: Math.floor((row.authAt ?? row.createdAt).getTime() / 1000),
+  };
+}
+
+/**
+ * Records a fresh proof of identity on an active session (re-authentication, or a second factor
+ * added to it) and returns what a new access token needs; undefined when the session is gone.
+ */
+export function reauthenticateSessionStatement(
+  db: Database,
+  userId: string,
+  sessionId: string,
+  method: SignInMethod | null,
+  now: Date,
+  guard?: SQL,
+) {
+  return db
+    .update(sessions)
+    .set({
+      authAt: now,
+      ...(method ? { amr: sql`${method.amr.join(',')}`, aal: method.aal } : {}),
+    })
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, now),
+        ...(guard ? [guard] : []),
+      ),
+    )
+    .returning({
+      expiresAt: sessions.expiresAt,
+      amr: sessions.amr,
+      aal: sessions.aal,
+      authAt: sessions.authAt,
+      createdAt: sessions.createdAt,
+    });
 }
 
 /** The D1 fallback when KV has no copy (not yet propagated, or evicted): the session with its account's role. */
@@ -68,6 +171,13 @@ export async function findActiveSession(db: Database, sessionId: string, now: Da
     .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
     .limit(1);
   return rows[0];
+}
+
+/** Marks the session freshly authenticated (same method); undefined-safe: throws nothing, returns null when gone. */
+export async function reauthenticateSession(db: Database, userId: string, sessionId: string, now: Date) {
+  const [row] = await reauthenticateSessionStatement(db, userId, sessionId, null, now);
+  if (!row) return null;
+  return { expiresAt: row.expiresAt, assurance: assuranceOf(row) };
 }
 
 /** Conditional, so concurrent isolates write last-seen at most once per interval. */
@@ -122,6 +232,7 @@ export type RefreshOutcome =
       sessionId: string;
       refreshToken: string;
       expiresAt: Date;
+      assurance: SessionAssurance;
     }
   | { kind: 'reused'; userId: string; sessionId: string }
   | { kind: 'invalid' };
@@ -182,6 +293,10 @@ export async function rotateRefreshToken(
         sessionId: refreshTokens.sessionId,
         replacedBy: refreshTokens.replacedBy,
         userId: sessions.userId,
+        amr: sessions.amr,
+        aal: sessions.aal,
+        authAt: sessions.authAt,
+        createdAt: sessions.createdAt,
         user: users,
       })
       .from(refreshTokens)
@@ -199,6 +314,7 @@ export async function rotateRefreshToken(
       sessionId: row.sessionId,
       refreshToken: nextToken,
       expiresAt,
+      assurance: assuranceOf(row),
     };
   }
   if (row.replacedBy !== null) return { kind: 'reused', userId: row.userId, sessionId: row.sessionId };
