@@ -26,6 +26,8 @@ export default defineConfig(async () => {
       testTimeout: 30_000,
       hookTimeout: 30_000,
       setupFiles: [path.join(root, 'test/setup/apply-migrations.ts')],
+      // A real OpenID provider (oidc-provider) on 127.0.0.1 for the social sign-in tests.
+      globalSetup: [path.join(root, 'test/oidc/global-setup.ts')],
     },
   };
 });

@@ -7,7 +7,7 @@ import type { UserTokenPurpose } from '../db/values';
 import { passwordResetEmail, verificationEmail } from '../email/email.templates';
 import { enqueueEmailStatement, enqueueEmailToUserStatement } from '../email/outbox.service';
 import { AppError } from '../errors';
-import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, verifyPassword } from '../lib/password';
+import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, NO_PASSWORD, verifyPassword } from '../lib/password';
 import { hashToken, newId, randomToken } from '../lib/tokens';
 import {
   assertNotLocked,
@@ -178,8 +178,10 @@ export async function loginUser(
   ]);
   assertNotLocked(lock[0], now);
   const user = found[0];
-  const valid = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-  if (!user || !valid) {
+  // Accounts without a password (social sign-in) cost the same hash as unknown emails.
+  const hasPassword = user !== undefined && user.passwordHash !== NO_PASSWORD;
+  const valid = await verifyPassword(input.password, hasPassword ? user.passwordHash : DUMMY_PASSWORD_HASH);
+  if (!user || !hasPassword || !valid) {
     await recordFailureStatement(db, key, now);
     throw AppError.unauthorized('credentials', 'invalid');
   }

@@ -11,6 +11,12 @@ export const PASSWORD_MIN_LENGTH = 8;
 /** Enforced on every path that hashes (login included), so long inputs cannot burn CPU. */
 export const PASSWORD_MAX_LENGTH = 128;
 
+/**
+ * Stored for accounts created by social sign-in, which have no password until one is set through a
+ * password reset: it parses as no hash, so no password ever matches it.
+ */
+export const NO_PASSWORD = '!none';
+
 const ALGORITHM = 'pbkdf2-sha256';
 const SALT_BYTES = 16;
 const HASH_BITS = 256;
