@@ -8,6 +8,7 @@
  *
  *   node test/oidc/idp.mjs [port]    # npm run idp:local — prints the issuer and the client to configure
  */
+/* global process, console, URL */
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
