@@ -18,6 +18,7 @@ import { messagesRouter } from './messages/messages.routes';
 import { realtimeRouter } from './messages/realtime.routes';
 import { profilesRouter } from './profiles/profiles.routes';
 import { mfaRouter } from './mfa/mfa.routes';
+import { passkeysRouter } from './passkeys/passkeys.routes';
 import { socialRouter } from './social/social.routes';
 import { jwksRouter } from './sessions/jwks.routes';
 import { sessionsRouter } from './sessions/sessions.routes';
@@ -51,6 +52,7 @@ function createApp() {
   app.route('/api', sessionsRouter);
   app.route('/api', mfaRouter);
   app.route('/api', socialRouter);
+  app.route('/api', passkeysRouter);
   app.route('/api', articlesRouter);
   app.route('/api', tagsRouter);
   app.route('/api', profilesRouter);

@@ -295,8 +295,8 @@ export async function rotateRefreshToken(
         userId: sessions.userId,
         amr: sessions.amr,
         aal: sessions.aal,
-        authAt: sessions.authAt,
-        createdAt: sessions.createdAt,
+        // One aliased column: D1 collapses duplicate column names, and users has created_at too.
+        authAtMs: sql<number>`COALESCE(${sessions.authAt}, ${sessions.createdAt})`.as('session_auth_at'),
         user: users,
       })
       .from(refreshTokens)
@@ -314,7 +314,7 @@ export async function rotateRefreshToken(
       sessionId: row.sessionId,
       refreshToken: nextToken,
       expiresAt,
-      assurance: assuranceOf(row),
+      assurance: assuranceOf({ ...row, authAt: new Date(row.authAtMs), createdAt: new Date(row.authAtMs) }),
     };
   }
   if (row.replacedBy !== null) return { kind: 'reused', userId: row.userId, sessionId: row.sessionId };

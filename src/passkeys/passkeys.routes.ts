@@ -1,0 +1,181 @@
+import { createRoute } from '@hono/zod-openapi';
+import { toUser } from '../accounts/accounts.present';
+import { UserResponse } from '../accounts/accounts.schemas';
+import { findUserById } from '../accounts/accounts.service';
+import { getConfig } from '../config';
+import { AppError } from '../errors';
+import { logInfo } from '../lib/log';
+import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { createRouter } from '../router';
+import { limitByIp } from '../security/rate-limit';
+import { clientInfo, issueAccessToken } from '../sessions/sessions.issue';
+import { requireAuth } from '../sessions/sessions.middleware';
+import { assertStepUp, hasSecondFactor } from '../sessions/step-up';
+import {
+  PasskeyIdParam,
+  PasskeyLoginBody,
+  PasskeyResponse,
+  PasskeysResponse,
+  RegisterPasskeyBody,
+  WebAuthnOptionsResponse,
+} from './passkeys.schemas';
+import {
+  authenticationOptions,
+  listPasskeys,
+  registerPasskey,
+  registrationOptions,
+  removePasskey,
+  signInWithPasskey,
+} from './passkeys.service';
+
+export const passkeysRouter = createRouter();
+const tags = ['Passkeys'];
+
+const present = (p: { id: string; name: string; createdAt: Date; lastUsedAt: Date | null }) => ({
+  id: p.id,
+  name: p.name,
+  createdAt: p.createdAt.toISOString(),
+  lastUsedAt: p.lastUsedAt?.toISOString() ?? null,
+});
+
+passkeysRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/user/passkeys/registration-options',
+    tags,
+    summary: 'Options to register a passkey',
+    description:
+      'Pass to `navigator.credentials.create()`, then POST the result to /api/user/passkeys. Sensitive: needs a ' +
+      'recent sign-in (with the second factor when two-factor is on).',
+    security: tokenAuth,
+    middleware: requireAuth,
+    responses: { 200: jsonResponse(WebAuthnOptionsResponse, 'Creation options'), 401: errors[401], 403: errors[403] },
+  }),
+  async (c) => {
+    const now = new Date();
+    assertStepUp(c.var.auth, await hasSecondFactor(c.var.db, c.var.auth.userId), now);
+    const user = await findUserById(c.var.db, c.var.auth.userId);
+    if (!user) throw AppError.unauthorized();
+    return c.json(await registrationOptions(c.var.db, user, getConfig(c.env).webauthn, now), 200);
+  },
+);
+
+passkeysRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/user/passkeys',
+    tags,
+    summary: 'Register a passkey',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: jsonBody(RegisterPasskeyBody),
+    responses: {
+      201: jsonResponse(PasskeyResponse, 'Registered'),
+      401: errors[401],
+      409: errors[409],
+      422: errors[422],
+    },
+  }),
+  async (c) => {
+    const body = c.req.valid('json');
+    const row = await registerPasskey(
+      c.var.db,
+      c.var.auth.userId,
+      body.response as never,
+      body.name,
+      getConfig(c.env).webauthn,
+      new Date(),
+    );
+    logInfo('passkey.registered', { userId: c.var.auth.userId });
+    return c.json({ passkey: present(row) }, 201);
+  },
+);
+
+passkeysRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/user/passkeys',
+    tags,
+    summary: 'Your passkeys',
+    security: tokenAuth,
+    middleware: requireAuth,
+    responses: { 200: jsonResponse(PasskeysResponse, 'Passkeys'), 401: errors[401] },
+  }),
+  async (c) => c.json({ passkeys: (await listPasskeys(c.var.db, c.var.auth.userId)).map(present) }, 200),
+);
+
+passkeysRouter.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/user/passkeys/{id}',
+    tags,
+    summary: 'Remove a passkey',
+    description:
+      'Refused (422) when it is the last way to sign in. Sensitive: needs a recent sign-in (with the second factor ' +
+      'when two-factor is on).',
+    security: tokenAuth,
+    middleware: requireAuth,
+    request: { params: PasskeyIdParam },
+    responses: {
+      204: { description: 'Removed' },
+      401: errors[401],
+      403: errors[403],
+      404: errors[404],
+      422: errors[422],
+    },
+  }),
+  async (c) => {
+    const { userId } = c.var.auth;
+    assertStepUp(c.var.auth, await hasSecondFactor(c.var.db, userId), new Date());
+    await removePasskey(c.var.db, userId, c.req.valid('param').id);
+    logInfo('passkey.removed', { userId });
+    return c.body(null, 204);
+  },
+);
+
+passkeysRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/users/passkeys/authentication-options',
+    tags,
+    summary: 'Options to sign in with a passkey',
+    description:
+      'Usernameless: pass to `navigator.credentials.get()`, then POST the result to /api/users/login/passkey.',
+    middleware: limitByIp('passkey'),
+    responses: { 200: jsonResponse(WebAuthnOptionsResponse, 'Request options'), 429: errors[429] },
+  }),
+  async (c) => c.json(await authenticationOptions(c.var.db, getConfig(c.env).webauthn, new Date()), 200),
+);
+
+passkeysRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/users/login/passkey',
+    tags,
+    summary: 'Sign in with a passkey',
+    description: 'A passkey sign-in is a two-factor session (`aal` 2): no second step, even with two-factor on.',
+    middleware: limitByIp('login'),
+    request: jsonBody(PasskeyLoginBody),
+    responses: {
+      200: jsonResponse(UserResponse, 'Signed in'),
+      401: errors[401],
+      422: errors[422],
+      429: errors[429],
+    },
+  }),
+  async (c) => {
+    const now = new Date();
+    const config = getConfig(c.env);
+    const { user, session } = await signInWithPasskey(
+      c.var.db,
+      c.req.valid('json').response as never,
+      config.webauthn,
+      clientInfo(c),
+      config.refreshTokenTtlSeconds,
+      now,
+    );
+    logInfo('signin.passkey.succeeded', { userId: user.id });
+    const token = await issueAccessToken(c, { userId: user.id, ...session }, now);
+    return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
+  },
+);
