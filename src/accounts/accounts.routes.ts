@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { getConfig, mfaEncryptionKey } from '../config';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
+import { logInfo } from '../lib/log';
 import { requireAuth } from '../sessions/sessions.middleware';
 import { createRouter } from '../router';
 import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
@@ -97,8 +98,12 @@ accountsRouter.openapi(
   async (c) => {
     const now = new Date();
     const outcome = await loginUser(c.var.db, c.req.valid('json').user, signInOptions(c), now);
-    if ('mfaRequired' in outcome) return c.json(outcome, 200);
+    if ('mfaRequired' in outcome) {
+      logInfo('signin.password.mfa_required', { userId: outcome.userId });
+      return c.json({ mfaRequired: outcome.mfaRequired, mfaToken: outcome.mfaToken }, 200);
+    }
     const { user, session } = outcome;
+    logInfo('signin.password.succeeded', { userId: user.id });
     const token = await issueAccessToken(c, { userId: user.id, ...session }, user, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
   },

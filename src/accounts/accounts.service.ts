@@ -30,6 +30,7 @@ import {
 } from '../sessions/sessions.service';
 import { banInForce } from '../security/permissions';
 import { memberCreatedWebhook } from '../webhooks/webhooks.outbox';
+import { logInfo } from '../lib/log';
 import { prepareMfaChallenge } from '../mfa/mfa.service';
 import { emailMatches, usernameMatches } from './users.queries';
 
@@ -64,6 +65,7 @@ function bannedError(user: { bannedUntil: Date | null }): AppError {
 export interface SecondFactorRequired {
   mfaRequired: true;
   mfaToken: string;
+  userId: string;
 }
 
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
@@ -183,6 +185,7 @@ export async function loginUser(
   const valid = await verifyPassword(input.password, hasPassword ? user.passwordHash : DUMMY_PASSWORD_HASH);
   if (!user || !hasPassword || !valid) {
     await recordFailureStatement(db, key, now);
+    logInfo('signin.password.failed', { userId: user?.id ?? null });
     throw AppError.unauthorized('credentials', 'invalid');
   }
   // Told only to whoever knows the password.
@@ -190,7 +193,7 @@ export async function loginUser(
   if (totp[0]?.enabledAt) {
     const challenge = await prepareMfaChallenge(db, user.id, ['pwd'], now);
     await challenge.statement;
-    return { mfaRequired: true, mfaToken: challenge.handle };
+    return { mfaRequired: true, mfaToken: challenge.handle, userId: user.id };
   }
 
   const session = await prepareSession(db, user.id, options.client, options.refreshTtlSeconds, now);

@@ -5,6 +5,7 @@ import { deliverOutbox, purgeDeliveredOutbox } from '../email/outbox.service';
 import { purgeExpiredIdempotencyKeys } from '../middleware/idempotency';
 import { purgeDigestRows, queueMessageDigests } from '../messages/digest.service';
 import { purgeExpiredTickets } from '../messages/realtime.service';
+import { purgeExpiredFlows } from '../security/auth-flows';
 import { purgeStaleRateLimits } from '../security/rate-limit';
 import { purgeExpiredSessions } from '../sessions/sessions.service';
 import { fetchWebhookSender } from '../webhooks/webhooks.sender';
@@ -36,6 +37,7 @@ export const purgeJob: Job = async ({ db, now }) => ({
   userTokens: await purgeExpiredUserTokens(db, now),
   sessions: await purgeExpiredSessions(db, new Date(now.getTime() - 7 * DAY_MS)),
   rateLimits: await purgeStaleRateLimits(db, now),
+  authFlows: await purgeExpiredFlows(db, now),
   outbox: await purgeDeliveredOutbox(db, new Date(now.getTime() - 30 * DAY_MS)),
   idempotencyKeys: await purgeExpiredIdempotencyKeys(db, now),
   webhookDeliveries: await purgeOldDeliveries(db, new Date(now.getTime() - 30 * DAY_MS)),

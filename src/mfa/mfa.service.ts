@@ -237,7 +237,7 @@ export async function prepareMfaChallenge(db: Database, userId: string, firstFac
 }
 
 /** SQL: the account `userId` has an active authenticator. */
-export function secondFactorEnabled(userId: SQL | string) {
+function secondFactorEnabled(userId: SQL | string) {
   return sql`EXISTS (SELECT 1 FROM ${mfaTotp} WHERE ${mfaTotp.userId} = ${userId} AND ${mfaTotp.enabledAt} IS NOT NULL)`;
 }
 

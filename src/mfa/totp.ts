@@ -1,8 +1,8 @@
 import { createTOTPKeyURI, verifyHOTP } from '@oslojs/otp';
 
 /** RFC 6238 as every authenticator app expects it: SHA-1, 6 digits, 30-second steps, ±1 step of drift. */
-export const TOTP_PERIOD_SECONDS = 30;
-export const TOTP_DIGITS = 6;
+const TOTP_PERIOD_SECONDS = 30;
+const TOTP_DIGITS = 6;
 const DRIFT_STEPS = 1;
 
 export function newTotpKey(): Uint8Array {
@@ -13,7 +13,7 @@ export function totpUri(issuer: string, accountName: string, key: Uint8Array): s
   return createTOTPKeyURI(issuer, accountName, key, TOTP_PERIOD_SECONDS, TOTP_DIGITS);
 }
 
-export function stepAt(now: Date): number {
+function stepAt(now: Date): number {
   return Math.floor(now.getTime() / 1000 / TOTP_PERIOD_SECONDS);
 }
 

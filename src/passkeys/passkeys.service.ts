@@ -22,7 +22,7 @@ type UserRow = typeof users.$inferSelect;
 type WebAuthnConfig = AppConfig['webauthn'];
 
 /** A passkey sign-in is possession of the device plus its user verification: two factors. */
-export const PASSKEY_SIGN_IN: SignInMethod = { amr: ['hwk', 'user', 'mfa'], aal: 2 };
+const PASSKEY_SIGN_IN: SignInMethod = { amr: ['hwk', 'user', 'mfa'], aal: 2 };
 
 const invalidPasskey = () => AppError.unauthorized('passkey', 'is invalid');
 

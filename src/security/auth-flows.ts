@@ -10,7 +10,7 @@ import { hashToken, newId, randomToken } from '../lib/tokens';
  */
 export type FlowKind = 'oauth' | 'exchange' | 'mfa' | 'webauthn';
 
-export const FLOW_TTL_MS: Record<FlowKind, number> = {
+const FLOW_TTL_MS: Record<FlowKind, number> = {
   oauth: 10 * 60 * 1000,
   exchange: 2 * 60 * 1000,
   mfa: 5 * 60 * 1000,
@@ -57,16 +57,6 @@ export function flowConsumedBy(flowId: string, useId: string) {
 
 /** The stored id of a flow handle. */
 export const flowIdOf = (handle: string) => hashToken(handle);
-
-/** Reads a live flow without consuming it (e.g. to check a second factor before spending the handle). */
-export function peekFlowStatement(db: Database, kind: FlowKind, flowId: string, now: Date) {
-  return db
-    .select({ userId: authFlows.userId, data: authFlows.data })
-    .from(authFlows)
-    .where(
-      and(eq(authFlows.id, flowId), eq(authFlows.kind, kind), isNull(authFlows.usedAt), gt(authFlows.expiresAt, now)),
-    );
-}
 
 /** A random id naming one request's writes, for guards between statements of its batch. */
 export function newUseId(): string {

@@ -24,7 +24,7 @@ export interface ClientInfo {
 }
 
 /** A password sign-in: one factor. */
-export const PASSWORD_SIGN_IN = { amr: ['pwd'], aal: 1 } as const;
+const PASSWORD_SIGN_IN = { amr: ['pwd'], aal: 1 } as const;
 
 export interface SignInMethod {
   amr: readonly string[];

@@ -11,7 +11,7 @@ import type { SessionAssurance } from './jwt';
  * with two-factor on, that proof must have included the second factor (assurance level 2). A fresh
  * login counts, so RealWorld clients changing their profile right after logging in are unaffected.
  */
-export const REAUTH_WINDOW_SECONDS = 10 * 60;
+const REAUTH_WINDOW_SECONDS = 10 * 60;
 
 /** One indexed read: whether the account has an active TOTP authenticator. */
 export async function hasSecondFactor(db: Database, userId: string): Promise<boolean> {

@@ -48,7 +48,7 @@ export function findProviderConfig(config: AppConfig, id: string): AuthProviderC
 }
 
 /** Thrown when a provider is configured without its client secret. */
-export class ProviderUnavailable extends Error {
+class ProviderUnavailable extends Error {
   override name = 'ProviderUnavailable';
 }
 

@@ -72,7 +72,7 @@ export async function consumeOAuthFlow(
 }
 
 /** A RealWorld-valid username from the profile: letters, digits, `_`, `.`, `-`; at most 40 characters. */
-export function baseUsername(profile: ProviderProfile): string {
+function baseUsername(profile: ProviderProfile): string {
   const source = profile.preferredUsername ?? profile.name ?? profile.email?.split('@')[0] ?? '';
   const cleaned = source
     .normalize('NFKC')

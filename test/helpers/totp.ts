@@ -1,7 +1,7 @@
 import { generateHOTP } from '@oslojs/otp';
 
 /** RFC 4648 base32 (no padding), as in the otpauth:// URI the API returns. */
-export function base32Decode(text: string): Uint8Array {
+function base32Decode(text: string): Uint8Array {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   const out: number[] = [];
   let bits = 0;

@@ -8,7 +8,7 @@ const CLIENT_SECRET = 'folio-local-secret';
 export const APP_ORIGIN = 'http://app.test';
 export const REDIRECT_TO = `${APP_ORIGIN}/auth/callback`;
 
-export function socialEnv(): Partial<Env> {
+function socialEnv(): Partial<Env> {
   return {
     AUTH_PROVIDERS: JSON.stringify([
       { id: 'local', type: 'oidc', name: 'Local IdP', issuer: inject('oidcIssuer'), clientId: CLIENT_ID },
