@@ -120,7 +120,7 @@ accountsRouter.openapi(
       'two-factor on send a TOTP `code` or a `recoveryCode`; others send their `password`. Accounts with neither ' +
       'a password nor two-factor sign in again (social sign-in or passkey) instead. Failures count toward the login lockout.',
     security: tokenAuth,
-    middleware: [requireAuth, limitByIp('login')] as const,
+    middleware: [readPrimary, requireAuth, limitByIp('login')] as const,
     request: jsonBody(ReauthenticateBody),
     responses: {
       200: jsonResponse(UserResponse, 'Re-authenticated'),
@@ -210,13 +210,10 @@ accountsRouter.openapi(
     if (emailChanges || patch.password !== undefined) {
       assertStepUp(c.var.auth, await hasSecondFactor(c.var.db, current.id), now);
     }
-    const { user, revokedSessionIds, session } = await updateUser(
-      c.var.db,
-      current,
-      patch,
-      signInOptions(c),
-      now,
-    );
+    const { user, revokedSessionIds, session } = await updateUser(c.var.db, current, patch, signInOptions(c), now, {
+      amr: c.var.auth.amr,
+      aal: c.var.auth.aal,
+    });
     await deleteSessionCopies(c.var.sessionsKv, revokedSessionIds);
     c.executionCtx.waitUntil(closeRealtimeSessions(c.env, current.id, revokedSessionIds));
     if (!session) return c.json({ user: toUser(user, c.var.auth.token) }, 200);

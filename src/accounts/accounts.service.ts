@@ -27,6 +27,7 @@ import {
   revokeOtherSessionsStatement,
   type ClientInfo,
   type NewSession,
+  type SignInMethod,
 } from '../sessions/sessions.service';
 import { banInForce } from '../security/permissions';
 import { memberCreatedWebhook } from '../webhooks/webhooks.outbox';
@@ -232,6 +233,8 @@ export async function updateUser(
   patch: UserPatch,
   options: SignInOptions,
   now: Date,
+  /** How the session making the change was authenticated: its replacement keeps that assurance. */
+  method?: SignInMethod,
 ): Promise<{ user: UserRow; revokedSessionIds: string[]; session: NewSession | null }> {
   const emailChanged = patch.email !== undefined && patch.email.toLowerCase() !== current.email.toLowerCase();
   const changes: Partial<UserRow> = { updatedAt: now };
@@ -250,7 +253,7 @@ export async function updateUser(
       await db.batch([update, ...extra]);
       return { user, revokedSessionIds: [], session: null };
     }
-    const session = await prepareSession(db, current.id, options.client, options.refreshTtlSeconds, now);
+    const session = await prepareSession(db, current.id, options.client, options.refreshTtlSeconds, now, method);
     const [, revoked] = await db.batch([
       update,
       revokeOtherSessionsStatement(db, current.id, null, now),

@@ -5,6 +5,7 @@ import { findUserById } from '../accounts/accounts.service';
 import { getConfig, mfaEncryptionKey } from '../config';
 import { AppError } from '../errors';
 import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { readPrimary } from '../middleware/request-context';
 import { createRouter } from '../router';
 import { limitByIp } from '../security/rate-limit';
 import { clientInfo, issueAccessToken } from '../sessions/sessions.issue';
@@ -42,7 +43,7 @@ mfaRouter.openapi(
     description:
       'After `POST /api/users/login` (or `POST /api/auth/exchange`) answered `{"mfaRequired": true, "mfaToken"}`: ' +
       'send the token with a current TOTP `code` or an unused `recoveryCode`. Wrong codes count toward the account lockout.',
-    middleware: limitByIp('login'),
+    middleware: [readPrimary, limitByIp('login')] as const,
     request: jsonBody(LoginMfaBody),
     responses: {
       200: jsonResponse(UserResponse, 'Signed in'),
@@ -88,7 +89,7 @@ mfaRouter.openapi(
     summary: 'Start TOTP enrolment',
     description: `Returns a new secret and its \`otpauth://\` URI; confirm with POST /api/user/mfa/totp/verify. ${stepUpNote}`,
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [readPrimary, requireAuth] as const,
     responses: {
       200: jsonResponse(TotpEnrolmentResponse, 'Secret to enrol'),
       401: errors[401],
@@ -122,7 +123,7 @@ mfaRouter.openapi(
       'Activates the authenticator, returns ten recovery codes (shown once) and a new access token for this ' +
       'session, now two-factor. Every other session of the account is signed out.',
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [readPrimary, requireAuth] as const,
     request: jsonBody(TotpVerifyBody),
     responses: {
       200: jsonResponse(UserResponse.extend(RecoveryCodesResponse.shape), 'Two-factor is on'),
@@ -159,7 +160,7 @@ mfaRouter.openapi(
     summary: 'Turn two-factor off',
     description: `Removes the authenticator and every recovery code. ${stepUpNote}`,
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [readPrimary, requireAuth] as const,
     responses: { 204: { description: 'Two-factor is off' }, 401: errors[401], 403: errors[403], 404: errors[404] },
   }),
   async (c) => {
@@ -177,7 +178,7 @@ mfaRouter.openapi(
     summary: 'Replace the recovery codes',
     description: `Ten new codes (shown once); every earlier code stops working. ${stepUpNote}`,
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [readPrimary, requireAuth] as const,
     responses: {
       200: jsonResponse(RecoveryCodesResponse, 'New codes'),
       401: errors[401],

@@ -5,7 +5,9 @@ import { findUserById } from '../accounts/accounts.service';
 import { getConfig } from '../config';
 import { AppError } from '../errors';
 import { logInfo } from '../lib/log';
-import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { idempotencyClaim, idempotent } from '../middleware/idempotency';
+import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { readPrimary } from '../middleware/request-context';
 import { createRouter } from '../router';
 import { limitByIp } from '../security/rate-limit';
 import { clientInfo, issueAccessToken } from '../sessions/sessions.issue';
@@ -48,7 +50,7 @@ passkeysRouter.openapi(
       'Pass to `navigator.credentials.create()`, then POST the result to /api/user/passkeys. Sensitive: needs a ' +
       'recent sign-in (with the second factor when two-factor is on).',
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [readPrimary, requireAuth] as const,
     responses: { 200: jsonResponse(WebAuthnOptionsResponse, 'Creation options'), 401: errors[401], 403: errors[403] },
   }),
   async (c) => {
@@ -66,9 +68,10 @@ passkeysRouter.openapi(
     path: '/user/passkeys',
     tags,
     summary: 'Register a passkey',
+    description: 'Accepts an `Idempotency-Key` header: a retried registration replays the first response.',
     security: tokenAuth,
-    middleware: requireAuth,
-    request: jsonBody(RegisterPasskeyBody),
+    middleware: [readPrimary, requireAuth, idempotent] as const,
+    request: { headers: IdempotencyHeaders, ...jsonBody(RegisterPasskeyBody) },
     responses: {
       201: jsonResponse(PasskeyResponse, 'Registered'),
       401: errors[401],
@@ -85,6 +88,7 @@ passkeysRouter.openapi(
       body.name,
       getConfig(c.env).webauthn,
       new Date(),
+      idempotencyClaim(c),
     );
     logInfo('passkey.registered', { userId: c.var.auth.userId });
     return c.json({ passkey: present(row) }, 201);
@@ -114,7 +118,7 @@ passkeysRouter.openapi(
       'Refused (422) when it is the last way to sign in. Sensitive: needs a recent sign-in (with the second factor ' +
       'when two-factor is on).',
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [readPrimary, requireAuth] as const,
     request: { params: PasskeyIdParam },
     responses: {
       204: { description: 'Removed' },
@@ -141,7 +145,7 @@ passkeysRouter.openapi(
     summary: 'Options to sign in with a passkey',
     description:
       'Usernameless: pass to `navigator.credentials.get()`, then POST the result to /api/users/login/passkey.',
-    middleware: limitByIp('passkey'),
+    middleware: [readPrimary, limitByIp('passkey')] as const,
     responses: { 200: jsonResponse(WebAuthnOptionsResponse, 'Request options'), 429: errors[429] },
   }),
   async (c) => c.json(await authenticationOptions(c.var.db, getConfig(c.env).webauthn, new Date()), 200),
@@ -154,7 +158,7 @@ passkeysRouter.openapi(
     tags,
     summary: 'Sign in with a passkey',
     description: 'A passkey sign-in is a two-factor session (`aal` 2): no second step, even with two-factor on.',
-    middleware: limitByIp('login'),
+    middleware: [readPrimary, limitByIp('login')] as const,
     request: jsonBody(PasskeyLoginBody),
     responses: {
       200: jsonResponse(UserResponse, 'Signed in'),

@@ -7,15 +7,16 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { decodeClientDataJSON } from '@simplewebauthn/server/helpers';
-import { and, eq, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
-import { identities, passkeys, users } from '../db/schema';
+import { authFlows, identities, passkeys, users } from '../db/schema';
 import { AppError } from '../errors';
 import { fromBase64Url, toBase64Url } from '../lib/encoding';
 import { NO_PASSWORD } from '../lib/password';
-import { consumeFlowStatement, flowIdOf, newUseId, prepareFlow } from '../security/auth-flows';
+import { consumeFlowStatement, flowConsumedBy, flowIdOf, newUseId, prepareFlow } from '../security/auth-flows';
 import { prepareSession, type ClientInfo, type NewSession, type SignInMethod } from '../sessions/sessions.service';
 
 type UserRow = typeof users.$inferSelect;
@@ -60,6 +61,11 @@ function challengeOf(clientDataJSON: string): string {
   }
 }
 
+/**
+ * Verifies a new credential against its challenge and stores it. The challenge is read first and
+ * spent in the same batch as the insert (which is guarded on that spending), together with the
+ * caller's `extra` statements (an Idempotency-Key claim): a retry either replays or writes nothing.
+ */
 export async function registerPasskey(
   db: Database,
   userId: string,
@@ -67,11 +73,27 @@ export async function registerPasskey(
   name: string | undefined,
   rp: WebAuthnConfig,
   now: Date,
+  extra: BatchItem<'sqlite'>[] = [],
 ) {
   const challenge = challengeOf(response.response.clientDataJSON);
-  const [flow] = await consumeFlowStatement(db, 'webauthn', await flowIdOf(challenge), now, newUseId());
+  const flowId = await flowIdOf(challenge);
+  const invalidChallenge = () => AppError.validation({ challenge: ['is invalid or has expired'] });
+  const [flow] = await db
+    .select({ userId: authFlows.userId, data: authFlows.data })
+    .from(authFlows)
+    .where(
+      and(
+        eq(authFlows.id, flowId),
+        eq(authFlows.kind, 'webauthn'),
+        isNull(authFlows.usedAt),
+        gt(authFlows.expiresAt, now),
+      ),
+    );
   if (!flow || flow.userId !== userId || flow.data.purpose !== 'register') {
-    throw AppError.validation({ challenge: ['is invalid or has expired'] });
+    // A retry of a registration that succeeded: the Idempotency-Key claim (if any) fails on its key and
+    // the first response is replayed; without one, or with a fresh key, the spent challenge is refused.
+    if (extra.length > 0) await db.batch(extra as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);
+    throw invalidChallenge();
   }
   let verification;
   try {
@@ -83,9 +105,14 @@ export async function registerPasskey(
       requireUserVerification: true,
     });
   } catch {
+    verification = { verified: false as const };
+  }
+  const useId = newUseId();
+  if (!verification.verified) {
+    // A failed attempt spends the challenge too: the browser must ask for a new one.
+    await consumeFlowStatement(db, 'webauthn', flowId, now, useId);
     throw AppError.validation({ response: ['could not be verified'] });
   }
-  if (!verification.verified) throw AppError.validation({ response: ['could not be verified'] });
   const { credential } = verification.registrationInfo;
   const row = {
     id: credential.id,
@@ -97,12 +124,33 @@ export async function registerPasskey(
     createdAt: now,
     lastUsedAt: null,
   };
+  const value = <T>(v: T, as: string) => sql<T>`${v}`.as(as);
+  const insert = db
+    .insert(passkeys)
+    .select(
+      db
+        .select({
+          id: value(row.id, 'id'),
+          userId: users.id,
+          publicKey: value(row.publicKey, 'public_key'),
+          counter: value(row.counter, 'counter'),
+          transports: value(JSON.stringify(row.transports), 'transports'),
+          name: value(row.name, 'name'),
+          createdAt: value(now.getTime(), 'created_at'),
+          lastUsedAt: value(null, 'last_used_at'),
+        })
+        .from(users)
+        .where(and(eq(users.id, userId), flowConsumedBy(flowId, useId))),
+    )
+    .returning({ id: passkeys.id });
+  let results: unknown[];
   try {
-    await db.insert(passkeys).values(row);
+    results = await db.batch([consumeFlowStatement(db, 'webauthn', flowId, now, useId), insert, ...extra]);
   } catch (err) {
-    if (isUniqueViolation(err, 'passkeys')) throw AppError.conflict({ passkey: ['is already registered'] });
+    if (isUniqueViolation(err, 'passkeys.id')) throw AppError.conflict({ passkey: ['is already registered'] });
     throw err;
   }
+  if ((results[1] as unknown[]).length === 0) throw invalidChallenge();
   return row;
 }
 

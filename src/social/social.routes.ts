@@ -8,6 +8,7 @@ import { AppError } from '../errors';
 import { logInfo, logWarn } from '../lib/log';
 import { MfaRequiredResponse } from '../mfa/mfa.schemas';
 import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
+import { readPrimary } from '../middleware/request-context';
 import { createRouter } from '../router';
 import { limitByIp } from '../security/rate-limit';
 import { clientInfo, issueAccessToken } from '../sessions/sessions.issue';
@@ -155,7 +156,7 @@ socialRouter.openapi(
       'The provider sends the browser here. It answers a redirect to the front end with `?code=` for a sign-in, ' +
       '`?linked=<provider>` for a link, or `?error=` (`access_denied`, `invalid_request`, `expired`, `provider_error`, ' +
       '`email_required`, `account_exists`, `identity_in_use`). Never a token in the URL.',
-    middleware: limitByIp('social-callback'),
+    middleware: [readPrimary, limitByIp('social-callback')] as const,
     request: { params: ProviderParam, query: CallbackQuery },
     responses: { 302: { description: 'Redirect to the front end' }, 429: errors[429] },
   }),
@@ -223,7 +224,7 @@ socialRouter.openapi(
     description:
       'Single use, valid 2 minutes. Answers the user (with access and refresh tokens), or ' +
       '`{"mfaRequired": true, "mfaToken"}` for an account with two-factor on.',
-    middleware: limitByIp('social-exchange'),
+    middleware: [readPrimary, limitByIp('social-exchange')] as const,
     request: jsonBody(ExchangeBody),
     responses: {
       200: jsonResponse(z.union([UserResponse, MfaRequiredResponse]), 'Signed in, or the second factor is required'),
@@ -286,7 +287,7 @@ socialRouter.openapi(
       '`redirectTo` with `?linked=<provider>` (or `?error=identity_in_use`). Sensitive: needs a recent sign-in ' +
       '(with the second factor when two-factor is on).',
     security: tokenAuth,
-    middleware: [requireAuth, limitByIp('social-start')] as const,
+    middleware: [readPrimary, requireAuth, limitByIp('social-start')] as const,
     request: { params: ProviderParam, ...jsonBody(LinkBody) },
     responses: {
       200: jsonResponse(AuthorizationUrlResponse, 'Where to send the browser'),
@@ -319,7 +320,7 @@ socialRouter.openapi(
       'Refused (422) when it would leave the account with no way to sign in (no password, no other identity, ' +
       'no passkey). Sensitive: needs a recent sign-in (with the second factor when two-factor is on).',
     security: tokenAuth,
-    middleware: requireAuth,
+    middleware: [readPrimary, requireAuth] as const,
     request: { params: IdentityIdParam },
     responses: {
       204: { description: 'Unlinked' },

@@ -7,30 +7,33 @@ import { call } from '../helpers/request';
 import { totpCode } from '../helpers/totp';
 import { exchange, socialCall, socialSignIn } from '../social/helpers';
 
-/** A D1 binding that records every statement (SQL and bound values) the Worker prepares. */
+/** A D1 binding (and its sessions) that records every statement (SQL and bound values) the Worker prepares. */
 function recordingD1(): { db: D1Database; statements: { sql: string; params: unknown[] }[] } {
   const statements: { sql: string; params: unknown[] }[] = [];
-  const real = env.DB;
-  const db = new Proxy(real, {
-    get(target, prop) {
-      if (prop === 'prepare') {
-        return (sql: string) => {
-          const stmt = target.prepare(sql);
-          const bind = stmt.bind.bind(stmt);
-          statements.push({ sql, params: [] });
-          const entry = statements[statements.length - 1]!;
-          stmt.bind = (...params: unknown[]) => {
-            entry.params = params;
-            return bind(...params);
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(t, prop) {
+        if (prop === 'prepare') {
+          return (sql: string) => {
+            const stmt = (t as unknown as D1Database).prepare(sql);
+            const bind = stmt.bind.bind(stmt);
+            const entry = { sql, params: [] as unknown[] };
+            statements.push(entry);
+            stmt.bind = (...params: unknown[]) => {
+              entry.params = params;
+              return bind(...params);
+            };
+            return stmt;
           };
-          return stmt;
-        };
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { db, statements };
+        }
+        if (prop === 'withSession') {
+          return (constraint?: string) => wrap((t as unknown as D1Database).withSession(constraint));
+        }
+        const value = Reflect.get(t, prop, t);
+        return typeof value === 'function' ? value.bind(t) : value;
+      },
+    });
+  return { db: wrap(env.DB), statements };
 }
 
 const SIGN_IN_TABLES = [

@@ -72,6 +72,23 @@ describe('passkey registration', () => {
     );
   });
 
+  it('replays a retried registration sent with the same Idempotency-Key', async () => {
+    const user = await registerUser();
+    const options = await call('POST', '/api/user/passkeys/registration-options', { token: user.token });
+    const body = { name: 'Phone', response: await new SoftwareAuthenticator().create(options.body) };
+    const headers = { 'Idempotency-Key': crypto.randomUUID() };
+    const first = await call('POST', '/api/user/passkeys', { token: user.token, body, headers });
+    const retry = await call('POST', '/api/user/passkeys', { token: user.token, body, headers });
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect((await call('GET', '/api/user/passkeys', { token: user.token })).body.passkeys).toHaveLength(1);
+    // Without the key, the spent challenge refuses the retry.
+    const bare = await call('POST', '/api/user/passkeys', { token: user.token, body });
+    expect(bare.status).toBe(422);
+  });
+
   it("refuses another user's challenge", async () => {
     const a = await registerUser();
     const b = await registerUser();

@@ -1,6 +1,12 @@
-import { inject } from 'vitest';
+import { beforeEach, inject } from 'vitest';
 import type { Env } from '../../src/env';
-import { call, type CallOptions } from '../helpers/request';
+import { call, useLocation, type CallOptions } from '../helpers/request';
+
+/** The API origin the local IdP's client has registered its callback under. */
+const API_ORIGIN = 'http://folio.test';
+beforeEach(() => {
+  useLocation(API_ORIGIN);
+});
 
 /** The client registered at the local OpenID provider (test/oidc/idp.mjs). */
 const CLIENT_ID = 'folio-local';
@@ -57,7 +63,7 @@ export async function authorizeAtIdp(authorizationUrl: string, account: IdpAccou
       throw new Error(`IdP answered ${res.status} at ${url}`);
     }
     const next = new URL(location, url);
-    if (next.origin === 'http://folio.test') return `${next.pathname}${next.search}`;
+    if (next.origin === API_ORIGIN) return `${next.pathname}${next.search}`;
     if (next.pathname.startsWith('/interaction/') && !next.searchParams.has('sub')) {
       const params: Record<string, string> = { sub: account.sub };
       if (account.email) params.email = account.email;
