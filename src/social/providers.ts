@@ -14,14 +14,22 @@ export interface Provider {
   scopes: string;
   /** Plain HTTP is allowed only for loopback issuers, and never in production (getConfig refuses them). */
   httpOptions: { [oauth.allowInsecureRequests]?: boolean };
+  /** GitHub's REST API base, for the `github` type. */
+  githubApi?: string;
 }
 
-const GITHUB: oauth.AuthorizationServer = {
-  issuer: 'https://github.com',
-  authorization_endpoint: 'https://github.com/login/oauth/authorize',
-  token_endpoint: 'https://github.com/login/oauth/access_token',
-};
-const GITHUB_API = 'https://api.github.com';
+/** github.com, or a GitHub Enterprise Server at `issuer` (its API lives under /api/v3). */
+function githubServer(base: string | undefined): { as: oauth.AuthorizationServer; api: string } {
+  const origin = base ? new URL(base).origin : 'https://github.com';
+  return {
+    as: {
+      issuer: origin,
+      authorization_endpoint: `${origin}/login/oauth/authorize`,
+      token_endpoint: `${origin}/login/oauth/access_token`,
+    },
+    api: base ? `${origin}/api/v3` : 'https://api.github.com',
+  };
+}
 
 const discovered = new Map<string, Promise<oauth.AuthorizationServer>>();
 
@@ -56,18 +64,21 @@ export async function loadProvider(env: Env, config: AppConfig, provider: AuthPr
   const secret = providerClientSecret(env, provider.id);
   if (!secret) throw new ProviderUnavailable(`client secret of provider ${provider.id} is not set`);
   const client: oauth.Client = { client_id: provider.clientId };
+  const insecureOk = (url: URL) => !config.isProduction && isLoopback(url);
   if (provider.type === 'github') {
+    const server = githubServer(provider.issuer);
     return {
       config: provider,
-      as: GITHUB,
+      as: server.as,
       client,
       clientAuth: oauth.ClientSecretBasic(secret),
       scopes: (provider.scopes ?? ['read:user', 'user:email']).join(' '),
-      httpOptions: {},
+      httpOptions: insecureOk(new URL(server.as.issuer)) ? { [oauth.allowInsecureRequests]: true } : {},
+      githubApi: server.api,
     };
   }
   const issuer = new URL(provider.issuer!);
-  const httpOptions = !config.isProduction && isLoopback(issuer) ? { [oauth.allowInsecureRequests]: true } : {};
+  const httpOptions = insecureOk(issuer) ? { [oauth.allowInsecureRequests]: true } : {};
   const as = await discover(issuer, httpOptions);
   const methods = as.token_endpoint_auth_methods_supported;
   // client_secret_basic unless the provider's metadata says it only takes client_secret_post.
@@ -131,18 +142,18 @@ export async function fetchProfile(
     };
   }
   const result = await oauth.processAuthorizationCodeResponse(provider.as, provider.client, response);
-  return githubProfile(result.access_token);
+  return githubProfile(provider.githubApi!, result.access_token);
 }
 
-async function githubProfile(accessToken: string): Promise<ProviderProfile> {
+async function githubProfile(api: string, accessToken: string): Promise<ProviderProfile> {
   const headers = {
     Authorization: `Bearer ${accessToken}`,
     Accept: 'application/vnd.github+json',
     'User-Agent': 'folio',
   };
   const [userRes, emailsRes] = await Promise.all([
-    fetch(`${GITHUB_API}/user`, { headers }),
-    fetch(`${GITHUB_API}/user/emails`, { headers }),
+    fetch(`${api}/user`, { headers }),
+    fetch(`${api}/user/emails`, { headers }),
   ]);
   if (!userRes.ok || !emailsRes.ok) throw new Error(`github api answered ${userRes.status}/${emailsRes.status}`);
   const user = (await userRes.json()) as { id?: unknown; login?: unknown; name?: unknown };

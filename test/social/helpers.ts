@@ -18,7 +18,9 @@ function socialEnv(): Partial<Env> {
   return {
     AUTH_PROVIDERS: JSON.stringify([
       { id: 'local', type: 'oidc', name: 'Local IdP', issuer: inject('oidcIssuer'), clientId: CLIENT_ID },
+      { id: 'ghe', type: 'github', name: 'GitHub', issuer: inject('githubUrl'), clientId: 'folio-github' },
     ]),
+    AUTH_PROVIDER_GHE_CLIENT_SECRET: 'folio-github-secret',
     AUTH_REDIRECT_ORIGINS: APP_ORIGIN,
     AUTH_PROVIDER_LOCAL_CLIENT_SECRET: CLIENT_SECRET,
   } as Partial<Env>;

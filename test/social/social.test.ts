@@ -35,7 +35,12 @@ describe('GET /api/auth/providers', () => {
   it('lists the configured providers without secrets', async () => {
     const res = await socialCall('GET', '/api/auth/providers');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ providers: [{ id: 'local', name: 'Local IdP', type: 'oidc' }] });
+    expect(res.body).toEqual({
+      providers: [
+        { id: 'local', name: 'Local IdP', type: 'oidc' },
+        { id: 'ghe', name: 'GitHub', type: 'github' },
+      ],
+    });
   });
 });
 
@@ -111,6 +116,61 @@ describe('social sign-in with a real OpenID provider', () => {
     });
     expect(done.status).toBe(200);
     expect(claimsOf(done.body.user.token)).toMatchObject({ aal: 2, amr: ['fed', 'otp', 'mfa'] });
+  });
+});
+
+describe('GitHub (OAuth 2 and the emails API)', () => {
+  async function githubSignIn(account: { id: number; login: string; email: string; verified: boolean }) {
+    const start = await socialCall('GET', `/api/auth/ghe/start?redirectTo=${encodeURIComponent(REDIRECT_TO)}`);
+    expect(start.status).toBe(302);
+    const authorize = new URL(start.headers.get('Location')!);
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorize.searchParams.get('nonce')).toBeNull();
+    authorize.searchParams.set('test_id', String(account.id));
+    authorize.searchParams.set('test_login', account.login);
+    authorize.searchParams.set('test_email', account.email);
+    authorize.searchParams.set('test_verified', String(account.verified));
+    const atGithub = await fetch(authorize, { redirect: 'manual' });
+    const callback = new URL(atGithub.headers.get('Location')!);
+    return { callback: `${callback.pathname}${callback.search}`, state: authorize.searchParams.get('state')! };
+  }
+
+  it('signs in with the verified primary email and the login as username', async () => {
+    const account = { id: Date.now(), login: unique('octo'), email: `${unique('gh')}@example.com`, verified: true };
+    const { callback } = await githubSignIn(account);
+    const back = new URL((await socialCall('GET', callback)).headers.get('Location')!);
+    const res = await exchange(back.searchParams.get('code')!);
+    expect(res.status).toBe(200);
+    expect(res.body.user).toMatchObject({ username: account.login, email: account.email, emailVerified: true });
+  });
+
+  it('does not auto-link when the primary email is not verified at GitHub', async () => {
+    const user = await registerUser();
+    await verifyEmailOf(user.email);
+    const { callback } = await githubSignIn({
+      id: Date.now() + 1,
+      login: unique('octo'),
+      email: user.email,
+      verified: false,
+    });
+    const back = new URL((await socialCall('GET', callback)).headers.get('Location')!);
+    expect(back.searchParams.get('error')).toBe('account_exists');
+  });
+
+  it('answers provider_error when the token exchange fails (PKCE verifier mismatch)', async () => {
+    const { callback, state } = await githubSignIn({
+      id: Date.now() + 2,
+      login: unique('octo'),
+      email: `${unique('gh')}@example.com`,
+      verified: true,
+    });
+    await env.DB.prepare(
+      "UPDATE auth_flows SET data = json_set(data, '$.codeVerifier', 'tampered-value-0123456789abcdefghijklmnopqrstuvwxyz') WHERE id = ?",
+    )
+      .bind(await hashToken(state))
+      .run();
+    const back = new URL((await socialCall('GET', callback)).headers.get('Location')!);
+    expect(back.searchParams.get('error')).toBe('provider_error');
   });
 });
 
