@@ -1,4 +1,4 @@
-/* global console, URL, URLSearchParams, Buffer, decodeURIComponent */
+/* global console, URL, URLSearchParams, Buffer */
 /**
  * A GitHub Enterprise Server look-alike on 127.0.0.1, for the `github` provider type's tests: the
  * OAuth web flow (with PKCE S256 and client_secret_basic checked) and the two REST calls Folio makes,
