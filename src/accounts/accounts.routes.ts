@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { getConfig, mfaEncryptionKey } from '../config';
 import type { AppEnv } from '../env';
@@ -15,7 +15,7 @@ import { deleteSessionCopies } from '../sessions/sessions.kv';
 import { RefreshBody } from '../sessions/sessions.schemas';
 import { reauthenticateSession, revokeSession, rotateRefreshToken } from '../sessions/sessions.service';
 import { assertStepUp, hasSecondFactor } from '../sessions/step-up';
-import { MfaRequiredResponse, ReauthenticateBody } from '../mfa/mfa.schemas';
+import { ReauthenticateBody, SignInResponse } from '../mfa/mfa.schemas';
 import { reauthenticateWithSecondFactor } from '../mfa/mfa.service';
 import { toUser } from './accounts.present';
 import {
@@ -82,14 +82,13 @@ accountsRouter.openapi(
     tags,
     summary: 'Log in',
     description:
-      'Answers the user with a fresh access token and refresh token. Limited per IP and per account (429 with Retry-After).',
+      'Answers the user with a fresh access token and refresh token. Limited per IP and per account (429 with ' +
+      'Retry-After). For an account with two-factor on, answers `{"mfaRequired": true, "mfaToken"}` instead of the ' +
+      'user: complete the sign-in at POST /api/users/login/mfa.',
     middleware: [readPrimary, limitByIp('login')] as const,
     request: jsonBody(LoginBody),
-    description:
-      'For an account with two-factor on, answers `{"mfaRequired": true, "mfaToken"}` instead of the user: ' +
-      'complete the sign-in at POST /api/users/login/mfa.',
     responses: {
-      200: jsonResponse(z.union([UserResponse, MfaRequiredResponse]), 'Signed in, or the second factor is required'),
+      200: jsonResponse(SignInResponse, 'Signed in, or the second factor is required'),
       401: errors[401],
       422: errors[422],
       429: errors[429],

@@ -171,7 +171,7 @@ export interface paths {
         put?: never;
         /**
          * Log in
-         * @description Answers the user with a fresh access token and refresh token. Limited per IP and per account (429 with Retry-After).
+         * @description Answers the user with a fresh access token and refresh token. Limited per IP and per account (429 with Retry-After). For an account with two-factor on, answers `{"mfaRequired": true, "mfaToken"}` instead of the user: complete the sign-in at POST /api/users/login/mfa.
          */
         post: {
             parameters: {
@@ -186,7 +186,77 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Signed in */
+                /** @description Signed in, or the second factor is required */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignInResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/reauthenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prove who you are again, for sensitive actions
+         * @description Marks this session freshly authenticated for 10 minutes and returns a new access token. Accounts with two-factor on send a TOTP `code` or a `recoveryCode`; others send their `password`. Accounts with neither a password nor two-factor sign in again (social sign-in or passkey) instead. Failures count toward the login lockout.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReauthenticateRequest"];
+                };
+            };
+            responses: {
+                /** @description Re-authenticated */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -272,7 +342,7 @@ export interface paths {
         };
         /**
          * Update current user
-         * @description Changing the password ends every session, this one included, and answers with a new token and refresh token (the old token is refused from then on); changing the email asks for a new confirmation.
+         * @description Changing the password ends every session, this one included, and answers with a new token and refresh token (the old token is refused from then on); changing the email asks for a new confirmation. Both are sensitive: they need a sign-in or re-authentication within the last 10 minutes (with the second factor when two-factor is on), else 403 `reauthentication`.
          */
         put: {
             parameters: {
@@ -298,6 +368,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid credentials */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -900,6 +979,1180 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a sign-in with the second factor
+         * @description After `POST /api/users/login` (or `POST /api/auth/exchange`) answered `{"mfaRequired": true, "mfaToken"}`: send the token with a current TOTP `code` or an unused `recoveryCode`. Wrong codes count toward the account lockout.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LoginMfaRequest"];
+                };
+            };
+            responses: {
+                /** @description Signed in */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Two-factor status
+         * @description Whether two-factor is on, and how many recovery codes are left (regenerate before they run out).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Status */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MfaStatusResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start TOTP enrolment
+         * @description Returns a new secret and its `otpauth://` URI; confirm with POST /api/user/mfa/totp/verify. Sensitive: needs a sign-in or re-authentication (POST /api/user/reauthenticate) within the last 10 minutes, with the second factor when two-factor is on; otherwise 403 `reauthentication`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Secret to enrol */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TotpEnrolmentResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        /**
+         * Turn two-factor off
+         * @description Removes the authenticator and every recovery code. Sensitive: needs a sign-in or re-authentication (POST /api/user/reauthenticate) within the last 10 minutes, with the second factor when two-factor is on; otherwise 403 `reauthentication`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Two-factor is off */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/mfa/totp/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn two-factor on with a first code
+         * @description Activates the authenticator, returns ten recovery codes (shown once) and a new access token for this session, now two-factor. Every other session of the account is signed out.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TotpVerifyRequest"];
+                };
+            };
+            responses: {
+                /** @description Two-factor is on */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TotpActivatedResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the recovery codes
+         * @description Ten new codes (shown once); every earlier code stops working. Sensitive: needs a sign-in or re-authentication (POST /api/user/reauthenticate) within the last 10 minutes, with the second factor when two-factor is on; otherwise 403 `reauthentication`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description New codes */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RecoveryCodesResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Configured social sign-in providers
+         * @description Public: what the sign-in page shows a button for. Start one with GET /api/auth/{provider}/start.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Providers */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ProvidersResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/{provider}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start a social sign-in (302 to the provider)
+         * @description Navigate the browser here. After the provider, the browser returns to `redirectTo` with `?code=` (trade it at POST /api/auth/exchange) or `?error=` (a neutral code).
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Front-end URL to return to; its origin must be listed in AUTH_REDIRECT_ORIGINS. */
+                    redirectTo: string;
+                };
+                header?: never;
+                path: {
+                    /** @description A provider `id` from GET /api/auth/providers. */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Redirect to the provider */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Provider callback (302 back to the front end)
+         * @description The provider sends the browser here. It answers a redirect to the front end with `?code=` for a sign-in, `?linked=<provider>` for a link, or `?error=` (`access_denied`, `invalid_request`, `expired`, `provider_error`, `email_required`, `account_exists`, `identity_in_use`). Never a token in the URL.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Set by Folio at start, echoed by the provider. */
+                    state?: string;
+                    /** @description The provider's authorization code. */
+                    code?: string;
+                    /** @description An OAuth error from the provider. */
+                    error?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description A provider `id` from GET /api/auth/providers. */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Redirect to the front end */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade the one-time code from the callback for a session
+         * @description Single use, valid 2 minutes. Answers the user (with access and refresh tokens), or `{"mfaRequired": true, "mfaToken"}` for an account with two-factor on.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ExchangeCodeRequest"];
+                };
+            };
+            responses: {
+                /** @description Signed in, or the second factor is required */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SignInResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Social identities linked to your account
+         * @description Oldest first; unlink one with DELETE /api/user/identities/{id}.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Identities */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IdentitiesResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/identities/{provider}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link a social identity to your account
+         * @description Returns the provider URL to send the browser to; the callback links the identity and returns to `redirectTo` with `?linked=<provider>` (or `?error=identity_in_use`). Sensitive: needs a recent sign-in (with the second factor when two-factor is on).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A provider `id` from GET /api/auth/providers. */
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LinkIdentityRequest"];
+                };
+            };
+            responses: {
+                /** @description Where to send the browser */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuthorizationUrlResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/identities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink a social identity
+         * @description Refused (422) when it would leave the account with no way to sign in (no password, no other identity, no passkey). Sensitive: needs a recent sign-in (with the second factor when two-factor is on).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An identity `id` from GET /api/user/identities. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Unlinked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/passkeys/registration-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Options to register a passkey
+         * @description Pass to `navigator.credentials.create()`, then POST the result to /api/user/passkeys. Sensitive: needs a recent sign-in (with the second factor when two-factor is on).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Creation options */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebAuthnOptions"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your passkeys
+         * @description Oldest first, with when each was last used to sign in.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Passkeys */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PasskeysResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Register a passkey
+         * @description Accepts an `Idempotency-Key` header: a retried registration replays the first response.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional. 1-255 printable characters, e.g. a UUID. The same key with the same request within 24 h replays the first response (`Idempotent-Replayed: true`) without a second effect; with a different request: 422; while the first is in flight: 409. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RegisterPasskeyRequest"];
+                };
+            };
+            responses: {
+                /** @description Registered */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PasskeyResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/passkeys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a passkey
+         * @description Refused (422) when it is the last way to sign in. Sensitive: needs a recent sign-in (with the second factor when two-factor is on).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A passkey `id` from GET /api/user/passkeys. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/passkeys/authentication-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Options to sign in with a passkey
+         * @description Usernameless: pass to `navigator.credentials.get()`, then POST the result to /api/users/login/passkey.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Request options */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebAuthnOptions"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/login/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with a passkey
+         * @description A passkey sign-in is a two-factor session (`aal` 2): no second step, even with two-factor on.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PasskeyLoginRequest"];
+                };
+            };
+            responses: {
+                /** @description Signed in */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["UserResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -6241,6 +7494,27 @@ export interface components {
                 password: string;
             };
         };
+        /** @description Either `{"user"}` (signed in) or `{"mfaRequired": true, "mfaToken"}` (two-factor on: one more step). */
+        SignInResponse: components["schemas"]["UserResponse"] | components["schemas"]["MfaRequiredResponse"];
+        /**
+         * @description The first factor passed on an account with two-factor on: send a code to POST /api/users/login/mfa.
+         * @example {
+         *       "mfaRequired": true,
+         *       "mfaToken": "dGhpcyBpcyBub3QgYSByZWFsIHRva2VuIGJ1dCBhbiBleGFtcGxl"
+         *     }
+         */
+        MfaRequiredResponse: {
+            /**
+             * @description Always true: the second factor is needed.
+             * @enum {boolean}
+             */
+            mfaRequired: true;
+            /**
+             * @description Single-use handle for POST /api/users/login/mfa, valid 5 minutes. Not an access token.
+             * @example dGhpcyBpcyBub3QgYSByZWFsIHRva2VuIGJ1dCBhbiBleGFtcGxl
+             */
+            mfaToken: string;
+        };
         /**
          * @description Sign in with email and password. A wrong pair answers 401 `{"errors":{"credentials":["invalid"]}}`.
          * @example {
@@ -6264,6 +7538,26 @@ export interface components {
                  */
                 password: string;
             };
+        };
+        /**
+         * @description Proof of identity for sensitive actions: `password`, or `code` / `recoveryCode` with two-factor on.
+         * @example {
+         *       "password": "correct horse battery"
+         *     }
+         */
+        ReauthenticateRequest: {
+            /**
+             * @description The 6-digit code the authenticator app shows now.
+             * @example 123456
+             */
+            code?: string;
+            /**
+             * @description One of the ten recovery codes (single use; case and dashes ignored).
+             * @example k3m9-x2pq-7hrt-0vwa
+             */
+            recoveryCode?: string;
+            /** @description The account password (accounts without two-factor). */
+            password?: string;
         };
         /**
          * @description Every field is optional: send only what changes (sending the whole user back is fine). A new email must be confirmed again.
@@ -6370,6 +7664,248 @@ export interface components {
         RevokedResponse: {
             /** @description How many sessions were revoked. */
             revoked: number;
+        };
+        /**
+         * @description Completes a sign-in: the `mfaToken` with either a TOTP `code` or a `recoveryCode`.
+         * @example {
+         *       "mfaToken": "dGhpcyBpcyBub3QgYSByZWFsIHRva2VuIGJ1dCBhbiBleGFtcGxl",
+         *       "code": "123456"
+         *     }
+         */
+        LoginMfaRequest: {
+            /**
+             * @description The 6-digit code the authenticator app shows now.
+             * @example 123456
+             */
+            code?: string;
+            /**
+             * @description One of the ten recovery codes (single use; case and dashes ignored).
+             * @example k3m9-x2pq-7hrt-0vwa
+             */
+            recoveryCode?: string;
+            /** @description From the login answer. */
+            mfaToken: string;
+        };
+        /** @description The account's two-factor state. */
+        MfaStatusResponse: {
+            /** @description Whether two-factor (TOTP) is on. */
+            totp: boolean;
+            /** @description Unused recovery codes. */
+            recoveryCodesLeft: number;
+        };
+        /** @description A new TOTP secret, inactive until POST /api/user/mfa/totp/verify confirms a code. */
+        TotpEnrolmentResponse: {
+            /** @description Base32 secret, for typing into an authenticator app. */
+            secret: string;
+            /** @description `otpauth://` URI: draw it as a QR code. */
+            uri: string;
+        };
+        /**
+         * @description Two-factor is on: a new token for this (now two-factor) session and the recovery codes.
+         * @example {
+         *       "user": {
+         *         "email": "jake@jake.jake",
+         *         "token": "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1c3JfMSJ9.c2lnbmF0dXJl",
+         *         "username": "jake",
+         *         "bio": null,
+         *         "image": null,
+         *         "emailVerified": true
+         *       },
+         *       "recoveryCodes": [
+         *         "k3m9-x2pq-7hrt-0vwa"
+         *       ]
+         *     }
+         */
+        TotpActivatedResponse: components["schemas"]["UserResponse"] & {
+            /** @description Ten single-use recovery codes, shown this once: ask the user to store them. */
+            recoveryCodes: string[];
+        };
+        /**
+         * @description The first code from the newly enrolled app.
+         * @example {
+         *       "code": "123456"
+         *     }
+         */
+        TotpVerifyRequest: {
+            /**
+             * @description The 6-digit code the authenticator app shows now.
+             * @example 123456
+             */
+            code: string;
+        };
+        /** @description New recovery codes; every earlier code no longer works. */
+        RecoveryCodesResponse: {
+            /** @description Ten single-use recovery codes, shown this once: ask the user to store them. */
+            recoveryCodes: string[];
+        };
+        /** @description The configured social sign-in providers. */
+        ProvidersResponse: {
+            /** @description In configuration order. */
+            providers: {
+                /** @description Use in /api/auth/{provider}/start. */
+                id: string;
+                /** @description Display name for the button. */
+                name: string;
+                /**
+                 * @description OpenID Connect issuer or GitHub.
+                 * @enum {string}
+                 */
+                type: "oidc" | "github";
+            }[];
+        };
+        /**
+         * @description Trades the one-time code from the social sign-in callback (single use, 2 minutes).
+         * @example {
+         *       "code": "Q2hhbmdlIG1lOiB0aGlzIGlzIGFuIGV4YW1wbGUgY29kZQ"
+         *     }
+         */
+        ExchangeCodeRequest: {
+            /** @description The `code` query parameter the callback redirected to the front end with. */
+            code: string;
+        };
+        /** @description Social identities linked to the account. */
+        IdentitiesResponse: {
+            /** @description Oldest first. */
+            identities: {
+                /** @description Identity id (use it to unlink). */
+                id: string;
+                /** @description Provider id. */
+                provider: string;
+                /** @description The email the provider reported, if any. */
+                email: string | null;
+                /**
+                 * Format: date-time
+                 * @description When it was linked.
+                 */
+                createdAt: string;
+                /**
+                 * Format: date-time
+                 * @description Its last sign-in, if any.
+                 */
+                lastUsedAt: string | null;
+            }[];
+        };
+        /** @description The provider URL that starts the link. */
+        AuthorizationUrlResponse: {
+            /** @description Send the browser here (a full-page navigation). */
+            authorizationUrl: string;
+        };
+        /**
+         * @description Where the browser returns after the provider (with `?linked=<provider>` or `?error=`).
+         * @example {
+         *       "redirectTo": "http://localhost:3000/settings"
+         *     }
+         */
+        LinkIdentityRequest: {
+            /**
+             * @description Front-end URL to return to; its origin must be listed in AUTH_REDIRECT_ORIGINS.
+             * @example http://localhost:3000/auth/callback
+             */
+            redirectTo: string;
+        };
+        /** @description PublicKeyCredential creation/request options as JSON: pass to the browser (challenge valid 5 minutes). */
+        WebAuthnOptions: {
+            [key: string]: unknown;
+        };
+        /** @description The passkey just registered. */
+        PasskeyResponse: {
+            passkey: components["schemas"]["Passkey"];
+        };
+        /** @description A registered passkey. */
+        Passkey: {
+            /** @description Credential id (use it to remove the passkey). */
+            id: string;
+            /** @description Its label. */
+            name: string;
+            /**
+             * Format: date-time
+             * @description When it was registered.
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Its last sign-in, if any.
+             */
+            lastUsedAt: string | null;
+        };
+        /** @description The JSON of what `navigator.credentials.create()` returned, with an optional name. */
+        RegisterPasskeyRequest: {
+            /**
+             * @description A label for the list (default "Passkey").
+             * @example MacBook Touch ID
+             */
+            name?: string;
+            response: {
+                /** @description Credential id, base64url. */
+                id: string;
+                /** @description Credential id, base64url (same as `id`). */
+                rawId: string;
+                /**
+                 * @description Always `public-key`.
+                 * @enum {string}
+                 */
+                type: "public-key";
+                /**
+                 * @description Extension outputs from the browser.
+                 * @default {}
+                 */
+                clientExtensionResults: {
+                    [key: string]: unknown;
+                };
+                /**
+                 * @description Built-in or roaming authenticator.
+                 * @enum {string}
+                 */
+                authenticatorAttachment?: "platform" | "cross-platform";
+                response: {
+                    /** @description Client data, base64url. */
+                    clientDataJSON: string;
+                    /** @description Attestation object (CBOR), base64url. */
+                    attestationObject: string;
+                    /** @description How the authenticator can be reached (usb, nfc, ble, internal, hybrid). */
+                    transports?: string[];
+                };
+            };
+        };
+        /** @description The account's passkeys. */
+        PasskeysResponse: {
+            passkeys: components["schemas"]["Passkey"][];
+        };
+        /** @description The JSON of what `navigator.credentials.get()` returned. */
+        PasskeyLoginRequest: {
+            response: {
+                /** @description Credential id, base64url. */
+                id: string;
+                /** @description Credential id, base64url (same as `id`). */
+                rawId: string;
+                /**
+                 * @description Always `public-key`.
+                 * @enum {string}
+                 */
+                type: "public-key";
+                /**
+                 * @description Extension outputs from the browser.
+                 * @default {}
+                 */
+                clientExtensionResults: {
+                    [key: string]: unknown;
+                };
+                /**
+                 * @description Built-in or roaming authenticator.
+                 * @enum {string}
+                 */
+                authenticatorAttachment?: "platform" | "cross-platform";
+                response: {
+                    /** @description Client data, base64url. */
+                    clientDataJSON: string;
+                    /** @description Authenticator data, base64url. */
+                    authenticatorData: string;
+                    /** @description Assertion signature, base64url. */
+                    signature: string;
+                    /** @description The user handle stored in the passkey, base64url. */
+                    userHandle?: string;
+                };
+            };
         };
         /**
          * @description A page of articles.

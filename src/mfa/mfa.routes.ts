@@ -16,6 +16,7 @@ import {
   LoginMfaBody,
   MfaStatusResponse,
   RecoveryCodesResponse,
+  TotpActivatedResponse,
   TotpEnrolmentResponse,
   TotpVerifyBody,
 } from './mfa.schemas';
@@ -74,6 +75,7 @@ mfaRouter.openapi(
     path: '/user/mfa',
     tags,
     summary: 'Two-factor status',
+    description: 'Whether two-factor is on, and how many recovery codes are left (regenerate before they run out).',
     security: tokenAuth,
     middleware: requireAuth,
     responses: { 200: jsonResponse(MfaStatusResponse, 'Status'), 401: errors[401] },
@@ -126,7 +128,7 @@ mfaRouter.openapi(
     middleware: [readPrimary, requireAuth] as const,
     request: jsonBody(TotpVerifyBody),
     responses: {
-      200: jsonResponse(UserResponse.extend(RecoveryCodesResponse.shape), 'Two-factor is on'),
+      200: jsonResponse(TotpActivatedResponse, 'Two-factor is on'),
       401: errors[401],
       409: errors[409],
       422: errors[422],

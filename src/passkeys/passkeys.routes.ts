@@ -101,6 +101,7 @@ passkeysRouter.openapi(
     path: '/user/passkeys',
     tags,
     summary: 'Your passkeys',
+    description: 'Oldest first, with when each was last used to sign in.',
     security: tokenAuth,
     middleware: requireAuth,
     responses: { 200: jsonResponse(PasskeysResponse, 'Passkeys'), 401: errors[401] },

@@ -1,12 +1,11 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { toUser } from '../accounts/accounts.present';
-import { UserResponse } from '../accounts/accounts.schemas';
 import { getConfig, type AppConfig } from '../config';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { logInfo, logWarn } from '../lib/log';
-import { MfaRequiredResponse } from '../mfa/mfa.schemas';
+import { SignInResponse } from '../mfa/mfa.schemas';
 import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { readPrimary } from '../middleware/request-context';
 import { createRouter } from '../router';
@@ -108,6 +107,7 @@ socialRouter.openapi(
     path: '/auth/providers',
     tags,
     summary: 'Configured social sign-in providers',
+    description: 'Public: what the sign-in page shows a button for. Start one with GET /api/auth/{provider}/start.',
     responses: { 200: jsonResponse(ProvidersResponse, 'Providers') },
   }),
   (c) =>
@@ -227,7 +227,7 @@ socialRouter.openapi(
     middleware: [readPrimary, limitByIp('social-exchange')] as const,
     request: jsonBody(ExchangeBody),
     responses: {
-      200: jsonResponse(z.union([UserResponse, MfaRequiredResponse]), 'Signed in, or the second factor is required'),
+      200: jsonResponse(SignInResponse, 'Signed in, or the second factor is required'),
       401: errors[401],
       422: errors[422],
       429: errors[429],
@@ -255,6 +255,7 @@ socialRouter.openapi(
     path: '/user/identities',
     tags,
     summary: 'Social identities linked to your account',
+    description: 'Oldest first; unlink one with DELETE /api/user/identities/{id}.',
     security: tokenAuth,
     middleware: requireAuth,
     responses: { 200: jsonResponse(IdentitiesResponse, 'Identities'), 401: errors[401] },
