@@ -1,5 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { getConfig } from '../../src/config';
+import type { Env } from '../../src/env';
 import { hashToken } from '../../src/lib/tokens';
 import { login, registerUser, unique } from '../helpers/factories';
 import { randomIp } from '../helpers/request';
@@ -333,5 +335,25 @@ describe('refused flows', () => {
       statuses.push((await socialCall('GET', `/api/auth/nope/start?redirectTo=x`, { ip })).status);
     }
     expect(statuses.at(-1)).toBe(429);
+  });
+});
+
+describe('social sign-in configuration', () => {
+  it('refuses loopback issuers in production and malformed provider lists', () => {
+    const loopback = JSON.stringify([
+      { id: 'local', type: 'oidc', name: 'Local', issuer: 'http://127.0.0.1:9400', clientId: 'x' },
+    ]);
+    expect(() => getConfig({ ...env, ENVIRONMENT: 'production', AUTH_PROVIDERS: loopback })).toThrow(/loopback/);
+    expect(getConfig({ ...env, ENVIRONMENT: 'development', AUTH_PROVIDERS: loopback }).authProviders).toHaveLength(1);
+    expect(() => getConfig({ ...env, AUTH_PROVIDERS: '[{"id":"x","type":"oidc"}]' })).toThrow(/AUTH_PROVIDERS/);
+    expect(() => getConfig({ ...env, AUTH_REDIRECT_ORIGINS: 'not a url' })).toThrow(/AUTH_REDIRECT_ORIGINS/);
+  });
+
+  it('signs in nobody through a provider whose client secret is missing (neutral error, no 500)', async () => {
+    const res = await socialCall('GET', `/api/auth/local/start?redirectTo=${encodeURIComponent(REDIRECT_TO)}`, {
+      env: { AUTH_PROVIDER_LOCAL_CLIENT_SECRET: '' } as Partial<Env>,
+    });
+    expect(res.status).toBe(302);
+    expect(new URL(res.headers.get('Location')!).searchParams.get('error')).toBe('provider_error');
   });
 });
