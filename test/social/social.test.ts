@@ -328,12 +328,15 @@ describe('refused flows', () => {
     expect(res.status).toBe(404);
   });
 
-  it('rate-limits start per IP', async () => {
+  it.each([
+    ['GET', '/api/auth/nope/start?redirectTo=x', undefined],
+    ['GET', '/api/auth/local/callback?state=nope', undefined],
+    ['POST', '/api/auth/exchange', { code: 'nope' }],
+  ] as const)('rate-limits %s %s per IP', async (method, path, body) => {
     const ip = randomIp();
     const statuses: number[] = [];
-    for (let i = 0; i < 31; i++) {
-      statuses.push((await socialCall('GET', `/api/auth/nope/start?redirectTo=x`, { ip })).status);
-    }
+    for (let i = 0; i < 31; i++) statuses.push((await socialCall(method, path, { ip, body })).status);
+    expect(statuses.slice(0, 30)).not.toContain(429);
     expect(statuses.at(-1)).toBe(429);
   });
 });
