@@ -22,7 +22,7 @@ const mfaTokenField = z.string().openapi({
   example: 'dGhpcyBpcyBub3QgYSByZWFsIHRva2VuIGJ1dCBhbiBleGFtcGxl',
 });
 
-export const MfaRequiredResponse = z
+const MfaRequiredResponse = z
   .object({
     mfaRequired: z.literal(true).openapi({ description: 'Always true: the second factor is needed.' }),
     mfaToken: mfaTokenField,

@@ -1,6 +1,5 @@
 import * as oauth from 'oauth4webapi';
 import { providerClientSecret, type AppConfig, type AuthProviderConfig } from '../config';
-import type { Env } from '../env';
 
 /**
  * Social sign-in providers, driven by oauth4webapi. OpenID Connect issuers are discovered (metadata

@@ -1,6 +1,5 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { Env } from '../../src/env';
 import { SoftwareAuthenticator } from '../passkeys/authenticator';
 import { login, registerUser } from '../helpers/factories';
 import { call } from '../helpers/request';

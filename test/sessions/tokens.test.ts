@@ -164,7 +164,14 @@ describe('access tokens', () => {
     const shortEnv = { ...env, ACCESS_TOKEN_TTL_SECONDS: '60' };
     const config = getConfig(shortEnv);
     const now = new Date();
-    const token = await signAccessToken(shortEnv, config, { userId: 'usr_x', sessionId: 'ses_x' }, now);
+    const claims = {
+      userId: 'usr_x',
+      sessionId: 'ses_x',
+      amr: ['pwd'],
+      aal: 1 as const,
+      authTime: now.getTime() / 1000,
+    };
+    const token = await signAccessToken(shortEnv, config, claims, now);
     expect(await verifyAccessTokenOnce(shortEnv, config, token, now)).toMatchObject({ userId: 'usr_x' });
     expect(await verifyAccessTokenOnce(shortEnv, config, token, new Date(now.getTime() + 59_000))).not.toBeNull();
     expect(await verifyAccessTokenOnce(shortEnv, config, token, new Date(now.getTime() + 61_000))).toBeNull();

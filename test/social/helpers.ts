@@ -1,5 +1,4 @@
 import { beforeEach, inject } from 'vitest';
-import type { Env } from '../../src/env';
 import { call, useLocation, type CallOptions } from '../helpers/request';
 
 /** The API origin the local IdP's client has registered its callback under. */

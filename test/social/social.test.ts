@@ -1,7 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getConfig } from '../../src/config';
-import type { Env } from '../../src/env';
 import { hashToken } from '../../src/lib/tokens';
 import { login, registerUser, unique } from '../helpers/factories';
 import { randomIp } from '../helpers/request';
