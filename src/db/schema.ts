@@ -7,6 +7,7 @@ import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } fro
 import {
   ARTICLE_STATUSES,
   ARTICLE_VISIBILITIES,
+  AUTH_FLOW_KINDS,
   CONVERSATION_KINDS,
   DM_POLICIES,
   BILLING_INTERVALS,
@@ -658,7 +659,7 @@ export const authFlows = sqliteTable(
   'auth_flows',
   {
     id: text('id').primaryKey(),
-    kind: text('kind', { enum: ['oauth', 'exchange', 'mfa', 'webauthn'] }).notNull(),
+    kind: text('kind', { enum: AUTH_FLOW_KINDS }).notNull(),
     userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
     data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     createdAt: timestamp('created_at').notNull(),
@@ -668,7 +669,7 @@ export const authFlows = sqliteTable(
     usedBy: text('used_by'),
   },
   (t) => [
-    check('auth_flows_kind_check', sql`${t.kind} IN ('oauth', 'exchange', 'mfa', 'webauthn')`),
+    check('auth_flows_kind_check', inList(t.kind, AUTH_FLOW_KINDS)),
     index('auth_flows_expires_at_idx').on(t.expiresAt),
   ],
 );

@@ -16,6 +16,10 @@ export type Visibility = (typeof ARTICLE_VISIBILITIES)[number];
 export const USER_TOKEN_PURPOSES = ['verify_email', 'password_reset'] as const;
 export type UserTokenPurpose = (typeof USER_TOKEN_PURPOSES)[number];
 
+/** What a single-use sign-in flow record is for (see security/auth-flows.ts). */
+export const AUTH_FLOW_KINDS = ['oauth', 'exchange', 'mfa', 'webauthn'] as const;
+export type AuthFlowKind = (typeof AUTH_FLOW_KINDS)[number];
+
 /** Where an outbox message is in its delivery. */
 export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
 

@@ -1,7 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import { BLANK } from '../lib/validation';
 import { UserResponse } from '../accounts/accounts.schemas';
-
-const BLANK = "can't be blank";
 
 const totpCode = z
   .string({ error: BLANK })

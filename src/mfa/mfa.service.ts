@@ -1,6 +1,7 @@
 import { and, eq, gt, isNotNull, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
+import { insertSelectRow } from '../db/computed';
 import { authFlows, loginLockouts, mfaRecoveryCodes, mfaTotp, sessions, users } from '../db/schema';
 import { AppError } from '../errors';
 import { logInfo } from '../lib/log';
@@ -59,17 +60,17 @@ async function recoveryCodeStatements(db: Database, userId: string, guard: SQL, 
     db.delete(mfaRecoveryCodes).where(and(eq(mfaRecoveryCodes.userId, userId), guard)),
   ];
   for (const code of codes) {
-    const value = <T>(v: T, as: string) => sql<T>`${v}`.as(as);
+    const row = insertSelectRow(mfaRecoveryCodes, {
+      codeHash: await hashRecoveryCode(code),
+      userId: users.id,
+      createdAt: now,
+      usedAt: null,
+      usedBy: null,
+    });
     statements.push(
       db.insert(mfaRecoveryCodes).select(
         db
-          .select({
-            codeHash: value(await hashRecoveryCode(code), 'code_hash'),
-            userId: users.id,
-            createdAt: value(now.getTime(), 'created_at'),
-            usedAt: value(null, 'used_at'),
-            usedBy: value(null, 'used_by'),
-          })
+          .select(row)
           .from(users)
           .where(and(eq(users.id, userId), guard)),
       ),

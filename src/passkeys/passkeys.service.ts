@@ -11,6 +11,7 @@ import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
+import { insertSelectRow } from '../db/computed';
 import { isUniqueViolation } from '../db/errors';
 import { authFlows, identities, passkeys, users } from '../db/schema';
 import { AppError } from '../errors';
@@ -124,21 +125,11 @@ export async function registerPasskey(
     createdAt: now,
     lastUsedAt: null,
   };
-  const value = <T>(v: T, as: string) => sql<T>`${v}`.as(as);
   const insert = db
     .insert(passkeys)
     .select(
       db
-        .select({
-          id: value(row.id, 'id'),
-          userId: users.id,
-          publicKey: value(row.publicKey, 'public_key'),
-          counter: value(row.counter, 'counter'),
-          transports: value(JSON.stringify(row.transports), 'transports'),
-          name: value(row.name, 'name'),
-          createdAt: value(now.getTime(), 'created_at'),
-          lastUsedAt: value(null, 'last_used_at'),
-        })
+        .select(insertSelectRow(passkeys, { ...row, userId: users.id }))
         .from(users)
         .where(and(eq(users.id, userId), flowConsumedBy(flowId, useId))),
     )

@@ -1,6 +1,7 @@
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { authFlows } from '../db/schema';
+import type { AuthFlowKind as FlowKind } from '../db/values';
 import { hashToken, newId, randomToken } from '../lib/tokens';
 
 /**
@@ -8,7 +9,6 @@ import { hashToken, newId, randomToken } from '../lib/tokens';
  * codes, pending second factors, passkey challenges). The client holds a random handle; the table
  * keeps only its SHA-256. Consuming is one conditional UPDATE, so a handle works once.
  */
-export type FlowKind = 'oauth' | 'exchange' | 'mfa' | 'webauthn';
 
 const FLOW_TTL_MS: Record<FlowKind, number> = {
   oauth: 10 * 60 * 1000,

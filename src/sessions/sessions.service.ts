@@ -61,38 +61,26 @@ export async function prepareSession(
     aal: method.aal,
     authAt: now,
   };
-  const value = <T>(v: T, as: string) => sql<T>`${v}`.as(as);
-  const ms = (d: Date) => d.getTime();
   const statements: NewSession['statements'] = guard
     ? [
         db.insert(sessions).select(
           db
-            .select({
-              id: value(sessionId, 'id'),
-              userId: users.id,
-              createdAt: value(ms(now), 'created_at'),
-              lastSeenAt: value(ms(now), 'last_seen_at'),
-              expiresAt: value(ms(expiresAt), 'expires_at'),
-              revokedAt: value(null, 'revoked_at'),
-              userAgent: value(row.userAgent, 'user_agent'),
-              country: value(row.country, 'country'),
-              amr: value(row.amr, 'amr'),
-              aal: value(row.aal, 'aal'),
-              authAt: value(ms(now), 'auth_at'),
-            })
+            .select(insertSelectRow(sessions, { ...row, userId: users.id, revokedAt: null }))
             .from(users)
             .where(and(eq(users.id, userId), guard)),
         ),
         db.insert(refreshTokens).select(
           db
-            .select({
-              tokenHash: value(tokenHash, 'token_hash'),
-              sessionId: sessions.id,
-              createdAt: value(ms(now), 'created_at'),
-              expiresAt: value(ms(expiresAt), 'expires_at'),
-              usedAt: value(null, 'used_at'),
-              replacedBy: value(null, 'replaced_by'),
-            })
+            .select(
+              insertSelectRow(refreshTokens, {
+                tokenHash,
+                sessionId: sessions.id,
+                createdAt: now,
+                expiresAt,
+                usedAt: null,
+                replacedBy: null,
+              }),
+            )
             .from(sessions)
             .where(eq(sessions.id, sessionId)),
         ),

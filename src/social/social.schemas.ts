@@ -1,6 +1,5 @@
 import { z } from '@hono/zod-openapi';
-
-const BLANK = "can't be blank";
+import { BLANK } from '../lib/validation';
 
 export const ProviderParam = z.object({
   provider: z
