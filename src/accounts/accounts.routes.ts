@@ -155,7 +155,7 @@ accountsRouter.openapi(
       session = await reauthenticateSession(c.var.db, userId, sessionId, now);
     }
     if (!session) throw AppError.unauthorized();
-    const token = await issueAccessToken(c, { userId, sessionId, ...session }, now);
+    const token = await issueAccessToken(c, { userId, sessionId, ...session }, user, now);
     return c.json({ user: toUser(user, token) }, 200);
   },
 );

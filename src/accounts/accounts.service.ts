@@ -62,6 +62,18 @@ function bannedError(user: { bannedUntil: Date | null }): AppError {
   });
 }
 
+/**
+ * For sign-ins that skip the password step (social sign-in, passkeys): a deleted account signs in to
+ * nothing, a banned one is told so (as the password login does).
+ */
+export function assertMaySignIn(
+  user: { deletedAt: Date | null; bannedAt: Date | null; bannedUntil: Date | null },
+  now: Date,
+): void {
+  if (user.deletedAt) throw AppError.unauthorized('credentials', 'invalid');
+  if (banInForce(user, now)) throw bannedError(user);
+}
+
 /** A sign-in whose first factor passed on an account with two-factor on: the second step's handle. */
 export interface SecondFactorRequired {
   mfaRequired: true;

@@ -64,7 +64,7 @@ mfaRouter.openapi(
       mfaEncryptionKey(c.env),
       now,
     );
-    const token = await issueAccessToken(c, { userId: user.id, ...session }, now);
+    const token = await issueAccessToken(c, { userId: user.id, ...session }, user, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
   },
 );
@@ -149,7 +149,7 @@ mfaRouter.openapi(
     await deleteSessionCopies(c.var.sessionsKv, activated.revokedSessionIds);
     const user = await findUserById(c.var.db, userId);
     if (!user) throw AppError.unauthorized();
-    const token = await issueAccessToken(c, { userId, sessionId, ...activated.session }, now);
+    const token = await issueAccessToken(c, { userId, sessionId, ...activated.session }, user, now);
     return c.json({ user: toUser(user, token), recoveryCodes: activated.recoveryCodes }, 200);
   },
 );

@@ -180,7 +180,7 @@ passkeysRouter.openapi(
       now,
     );
     logInfo('signin.passkey.succeeded', { userId: user.id });
-    const token = await issueAccessToken(c, { userId: user.id, ...session }, now);
+    const token = await issueAccessToken(c, { userId: user.id, ...session }, user, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
   },
 );

@@ -9,6 +9,7 @@ import {
 import { decodeClientDataJSON } from '@simplewebauthn/server/helpers';
 import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
+import { assertMaySignIn } from '../accounts/accounts.service';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
 import { insertSelectRow } from '../db/computed';
@@ -181,6 +182,7 @@ export async function signInWithPasskey(
   const passkey = foundPasskey[0];
   const user = foundUser[0];
   if (!passkey || !user) throw invalidPasskey();
+  assertMaySignIn(user, now);
   if (response.response.userHandle && response.response.userHandle !== toBase64Url(new TextEncoder().encode(user.id))) {
     throw invalidPasskey();
   }

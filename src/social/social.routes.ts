@@ -244,7 +244,7 @@ socialRouter.openapi(
     );
     if (outcome.kind === 'mfa') return c.json({ mfaRequired: true as const, mfaToken: outcome.mfaToken }, 200);
     const { user, session } = outcome;
-    const token = await issueAccessToken(c, { userId: user.id, ...session }, now);
+    const token = await issueAccessToken(c, { userId: user.id, ...session }, user, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
   },
 );

@@ -5,6 +5,7 @@ import { authFlows, identities, mfaTotp, passkeys, users } from '../db/schema';
 import { AppError } from '../errors';
 import { NO_PASSWORD } from '../lib/password';
 import { newId } from '../lib/tokens';
+import { assertMaySignIn } from '../accounts/accounts.service';
 import { emailMatches } from '../accounts/users.queries';
 import { prepareMfaChallenge } from '../mfa/mfa.service';
 import { consumeFlowStatement, flowConsumedBy, flowIdOf, newUseId, prepareFlow } from '../security/auth-flows';
@@ -148,6 +149,11 @@ export async function resolveSocialSignIn(
       emailVerifiedAt: profile.emailVerified ? now : null,
       createdAt: now,
       updatedAt: now,
+      role: 'member',
+      bannedAt: null,
+      bannedUntil: null,
+      banReason: null,
+      deletedAt: null,
     };
     try {
       await db.batch([db.insert(users).values(user), db.insert(identities).values({ ...identity, userId: user.id })]);
@@ -233,6 +239,7 @@ export async function exchangeCode(
   ]);
   const row = pending[0];
   if (!row) throw invalid();
+  assertMaySignIn(row.user, now);
   const useId = newUseId();
   if (row.totpEnabledAt) {
     const [consumed] = await consumeFlowStatement(db, 'exchange', flowId, now, useId);
