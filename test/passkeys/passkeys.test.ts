@@ -162,6 +162,18 @@ describe('passkey sign-in', () => {
     expect((await passkeyLogin(stranger)).status).toBe(401);
   });
 
+  it('refuses banned and deleted accounts', async () => {
+    const { user, authenticator } = await withPasskey();
+    await env.DB.prepare('UPDATE users SET banned_at = ? WHERE email = ?').bind(Date.now(), user.email).run();
+    const banned = await passkeyLogin(authenticator);
+    expect(banned.status).toBe(403);
+    expect(banned.body.errors.user).toEqual(['is banned']);
+    await env.DB.prepare('UPDATE users SET banned_at = NULL, deleted_at = ? WHERE email = ?')
+      .bind(Date.now(), user.email)
+      .run();
+    expect((await passkeyLogin(authenticator)).status).toBe(401);
+  });
+
   it('expires challenges after 5 minutes', async () => {
     const { authenticator } = await withPasskey();
     const options = await call('POST', '/api/users/passkeys/authentication-options');
