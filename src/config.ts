@@ -204,6 +204,7 @@ export function getConfig(env: Env): AppConfig {
       sendLimitPerMinute: v.MESSAGE_SEND_LIMIT_PER_MINUTE,
       digestDelayMs: v.MESSAGE_DIGEST_DELAY_MINUTES * 60_000,
       digestPeriodMs: v.MESSAGE_DIGEST_PERIOD_HOURS * 3_600_000,
+    },
     authProviders: parseProviders(v.AUTH_PROVIDERS),
     authRedirectOrigins: list(v.AUTH_REDIRECT_ORIGINS).map((o) => parseOrigin(o, 'AUTH_REDIRECT_ORIGINS')),
     webauthn: {

@@ -615,7 +615,9 @@ export const messageDigests = sqliteTable(
     createdAt: timestamp('created_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.periodStart] }), index('message_digests_created_at_idx').on(t.createdAt)],
+);
 
+// ---------------------------------------------------------------------------------------------
 // Sign-in methods: two-factor (TOTP + recovery codes), social identities, passkeys, and the
 // short-lived single-use records their flows keep server-side.
 

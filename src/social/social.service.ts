@@ -154,6 +154,8 @@ export async function resolveSocialSignIn(
       bannedUntil: null,
       banReason: null,
       deletedAt: null,
+      dmPolicy: 'everyone',
+      inboxVersion: 0,
     };
     try {
       await db.batch([db.insert(users).values(user), db.insert(identities).values({ ...identity, userId: user.id })]);
