@@ -1,3 +1,4 @@
+import { PRODUCTION_BILLING } from '../billing/helpers';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mfaEncryptionKey } from '../../src/config';
@@ -305,14 +306,23 @@ describe('sensitive actions', () => {
 describe('MFA_ENCRYPTION_KEY', () => {
   it('has a development default that production refuses', () => {
     expect(mfaEncryptionKey({ ...env, ENVIRONMENT: 'development' })).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(() => mfaEncryptionKey({ ...env, ENVIRONMENT: 'production' })).toThrow(/MFA_ENCRYPTION_KEY/);
+    expect(() => mfaEncryptionKey({ ...env, ...PRODUCTION_BILLING, ENVIRONMENT: 'production' })).toThrow(
+      /MFA_ENCRYPTION_KEY/,
+    );
     expect(() =>
-      mfaEncryptionKey({ ...env, ENVIRONMENT: 'production', MFA_ENCRYPTION_KEY: mfaEncryptionKey({ ...env }) }),
+      mfaEncryptionKey({
+        ...env,
+        ...PRODUCTION_BILLING,
+        ENVIRONMENT: 'production',
+        MFA_ENCRYPTION_KEY: mfaEncryptionKey({ ...env }),
+      }),
     ).toThrow(/development MFA key/);
     const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))
       .replace(/\+/g, '-')
       .replace(/\//g, '_')
       .replace(/=+$/, '');
-    expect(mfaEncryptionKey({ ...env, ENVIRONMENT: 'production', MFA_ENCRYPTION_KEY: key })).toBe(key);
+    expect(
+      mfaEncryptionKey({ ...env, ...PRODUCTION_BILLING, ENVIRONMENT: 'production', MFA_ENCRYPTION_KEY: key }),
+    ).toBe(key);
   });
 });

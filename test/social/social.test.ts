@@ -1,3 +1,4 @@
+import { PRODUCTION_BILLING } from '../billing/helpers';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getConfig } from '../../src/config';
@@ -345,7 +346,9 @@ describe('social sign-in configuration', () => {
     const loopback = JSON.stringify([
       { id: 'local', type: 'oidc', name: 'Local', issuer: 'http://127.0.0.1:9400', clientId: 'x' },
     ]);
-    expect(() => getConfig({ ...env, ENVIRONMENT: 'production', AUTH_PROVIDERS: loopback })).toThrow(/loopback/);
+    expect(() =>
+      getConfig({ ...env, ...PRODUCTION_BILLING, ENVIRONMENT: 'production', AUTH_PROVIDERS: loopback }),
+    ).toThrow(/loopback/);
     expect(getConfig({ ...env, ENVIRONMENT: 'development', AUTH_PROVIDERS: loopback }).authProviders).toHaveLength(1);
     expect(() => getConfig({ ...env, AUTH_PROVIDERS: '[{"id":"x","type":"oidc"}]' })).toThrow(/AUTH_PROVIDERS/);
     expect(() => getConfig({ ...env, AUTH_REDIRECT_ORIGINS: 'not a url' })).toThrow(/AUTH_REDIRECT_ORIGINS/);
