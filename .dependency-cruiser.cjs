@@ -20,7 +20,7 @@ const FEATURE_EDGES = [
     'role changes, bans and account deletion revoke sessions and drop their KV copies',
   ],
   [
-    'accounts|articles|comments',
+    'accounts|articles|billing|comments',
     '^src/webhooks/webhooks[.]outbox[.]ts$',
     'write paths put their webhook event in the same batch as the change',
   ],
@@ -61,6 +61,16 @@ const FEATURE_EDGES = [
     'accounts|admin|privacy|sessions',
     '^src/messages/realtime[.]notify[.]ts$',
     'revoking a session (logout, revocation, password change, ban, role change, account deletion) closes its WebSockets',
+  ],
+  [
+    'admin',
+    '^src/messages/messages[.]service[.]ts$',
+    "moderators remove a reported message with the same tombstone as the sender's delete",
+  ],
+  [
+    'privacy',
+    '^src/billing/billing[.](deps|admin)[.]ts$',
+    "account deletion cancels the member's gateway subscription before its batch",
   ],
   [
     'maintenance',

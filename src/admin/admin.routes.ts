@@ -5,7 +5,7 @@ import { errors, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { createRouter } from '../router';
 import type { AuditActor } from '../security/audit';
 import { banInForce, type Permission } from '../security/permissions';
-import { closeRealtimeSessions } from '../messages/realtime.notify';
+import { closeRealtimeSessions, notifyMembers } from '../messages/realtime.notify';
 import { deleteSessionCopies } from '../sessions/sessions.kv';
 import { requireAuth, requirePermission, type AuthEnv } from '../sessions/sessions.middleware';
 import {
@@ -16,6 +16,12 @@ import {
   BanBody,
   CommentIdParam,
   HiddenResponse,
+  MessageIdParam,
+  MessageReportIdParam,
+  MessageReportListQuery,
+  MessageReportListResponse,
+  MessageResolveResponse,
+  RemovedMessageResponse,
   ReportIdParam,
   ReportListQuery,
   ReportListResponse,
@@ -33,6 +39,9 @@ import {
   banUser,
   getUser,
   listAudit,
+  listMessageReports,
+  removeReportedMessage,
+  resolveMessageReport,
   listReports,
   listUsers,
   listUserSessions,
@@ -367,6 +376,108 @@ for (const hidden of [true, false]) {
     },
   );
 }
+
+adminRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/admin/message-reports',
+    tags,
+    summary: 'The message reports queue',
+    description:
+      'Permission `moderate:message` (editors and admins). Reports members filed on messages, with the body as reported. Oldest first; `cursor` is `nextCursor`.',
+    security: tokenAuth,
+    middleware: guard('moderate:message'),
+    request: { query: MessageReportListQuery },
+    responses: { 200: jsonResponse(MessageReportListResponse, 'Reports'), ...denied, 422: errors[422] },
+  }),
+  async (c) => {
+    const page = await listMessageReports(c.var.db, c.req.valid('query'));
+    return c.json(
+      {
+        reports: page.reports.map((r) => ({
+          id: r.id,
+          reason: r.reason,
+          status: r.status,
+          resolution: r.resolution,
+          reporter: r.reporter,
+          createdAt: r.createdAt.toISOString(),
+          resolvedAt: iso(r.resolvedAt),
+          message: {
+            id: r.message.id,
+            conversationId: r.message.conversationId,
+            reportedBody: r.message.reportedBody,
+            removed: Boolean(r.message.removed),
+            sender: r.message.sender,
+            sentAt: r.message.sentAt.toISOString(),
+          },
+        })),
+        nextCursor: page.nextCursor,
+      },
+      200,
+    );
+  },
+);
+
+adminRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/admin/message-reports/{id}/resolve',
+    tags,
+    summary: 'Resolve a message report',
+    description: 'Permission `moderate:message`. Resolving twice changes nothing. Audited.',
+    security: tokenAuth,
+    middleware: guard('moderate:message'),
+    request: { params: MessageReportIdParam, ...jsonBody(ResolveBody) },
+    responses: {
+      200: jsonResponse(MessageResolveResponse, 'Resolved'),
+      ...denied,
+      404: errors[404],
+      422: errors[422],
+    },
+  }),
+  async (c) => {
+    const r = await resolveMessageReport(
+      c.var.db,
+      actorOf(c),
+      c.req.valid('param').id,
+      c.req.valid('json').report,
+      new Date(),
+    );
+    return c.json(
+      { report: { id: r.id, status: r.status, resolution: r.resolution, resolvedAt: iso(r.resolvedAt) } },
+      200,
+    );
+  },
+);
+
+adminRouter.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/admin/messages/{id}',
+    tags,
+    summary: 'Remove a message',
+    description:
+      "Permission `moderate:message`. The same tombstone as the sender's delete: the body goes for every participant, the conversation stays coherent (preview, unread counts), connected participants get `message.deleted`. Removing twice changes nothing. Audited.",
+    security: tokenAuth,
+    middleware: guard('moderate:message'),
+    request: { params: MessageIdParam },
+    responses: { 200: jsonResponse(RemovedMessageResponse, 'Removed'), ...denied, 404: errors[404] },
+  }),
+  async (c) => {
+    const messageId = c.req.valid('param').id;
+    const outcome = await removeReportedMessage(c.var.db, actorOf(c), messageId, new Date());
+    if (outcome.removed) {
+      c.executionCtx.waitUntil(
+        notifyMembers(c.env, outcome.memberIds, {
+          type: 'message.deleted',
+          conversationId: outcome.conversationId,
+          messageId,
+        }),
+      );
+    }
+    return c.json({ message: { id: messageId, conversationId: outcome.conversationId, removed: true } }, 200);
+  },
+);
 
 adminRouter.openapi(
   createRoute({

@@ -275,3 +275,75 @@ export const AuditResponse = z
     nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last.' }),
   })
   .openapi('AuditLog', { description: 'A page of the audit log.' });
+
+// ---------------------------------------------------------------------------------------------
+// Message moderation.
+
+export const MessageReportIdParam = z.object({ id: pathId('id', 'The message report id (`rpt_...`).') });
+export const MessageIdParam = z.object({ id: pathId('id', 'The message id (`msg_...`).') });
+
+export const MessageReportListQuery = z.object({
+  status: z.enum(['open', 'resolved']).default('open').openapi({ description: 'Which reports (default open).' }),
+  limit,
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,15}\.[A-Za-z0-9_-]{1,64}$/, 'is invalid')
+    .optional()
+    .openapi({ description: '`nextCursor` of the previous page.' }),
+});
+
+const MessageReport = z
+  .object({
+    id: z.string().openapi({ description: 'Report id.' }),
+    reason: z.string().nullable().openapi({ description: 'What the reporter wrote (optional).' }),
+    status: z.enum(['open', 'resolved']).openapi({ description: 'open or resolved.' }),
+    resolution: z.string().nullable().openapi({ description: 'dismissed or actioned, once resolved.' }),
+    reporter: z.string().nullable().openapi({ description: 'Username of the reporter (null: account deleted).' }),
+    createdAt: iso('When it was reported.'),
+    resolvedAt: iso('When it was resolved.').nullable(),
+    message: z
+      .object({
+        id: z.string().openapi({ description: 'Message id.' }),
+        conversationId: z.string().openapi({ description: 'Its conversation.' }),
+        reportedBody: z.string().nullable().openapi({ description: 'The body as it was when reported.' }),
+        removed: z
+          .boolean()
+          .openapi({ description: 'Whether the message is deleted now (by its sender or a moderator).' }),
+        sender: z.string().nullable().openapi({ description: 'Username of its sender (null: account deleted).' }),
+        sentAt: iso('When it was sent.'),
+      })
+      .openapi({ description: 'The reported message.' }),
+  })
+  .openapi({ description: 'A message report.' });
+
+export const MessageReportListResponse = z
+  .object({
+    reports: z.array(MessageReport).openapi({ description: 'Oldest first.' }),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last.' }),
+  })
+  .openapi('MessageReportList', { description: 'A page of the message reports queue.' });
+
+export const MessageResolveResponse = z
+  .object({
+    report: z
+      .object({
+        id: z.string().openapi({ description: 'Report id.' }),
+        status: z.enum(['open', 'resolved']).openapi({ description: 'resolved.' }),
+        resolution: z.string().nullable().openapi({ description: 'The resolution.' }),
+        resolvedAt: iso('When it was resolved.').nullable(),
+      })
+      .openapi({ description: 'The report.' }),
+  })
+  .openapi('ResolvedMessageReport', { description: 'The resolved message report.' });
+
+export const RemovedMessageResponse = z
+  .object({
+    message: z
+      .object({
+        id: z.string().openapi({ description: 'Message id.' }),
+        conversationId: z.string().openapi({ description: 'Its conversation.' }),
+        removed: z.boolean().openapi({ description: 'Always true: the message is a tombstone now.' }),
+      })
+      .openapi({ description: 'The message.' }),
+  })
+  .openapi('RemovedMessage', { description: 'The message after removal.' });

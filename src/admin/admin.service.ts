@@ -1,7 +1,8 @@
 import { and, count, desc, eq, gt, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { articles, auditLog, commentReports, comments, sessions, users } from '../db/schema';
+import { articles, auditLog, commentReports, comments, messageReports, messages, sessions, users } from '../db/schema';
 import { AppError } from '../errors';
+import { removeMessage, type RemoveOutcome } from '../messages/messages.service';
 import { auditStatement, type AuditActor } from '../security/audit';
 import { bannedAt, isAdmin, type Role } from '../security/permissions';
 
@@ -444,6 +445,132 @@ export async function resolveReport(
       })
       .from(commentReports)
       .where(eq(commentReports.id, reportId)),
+  ]);
+  if (!found[0]) throw AppError.notFound('report');
+  return found[0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message moderation (reports filed by conversation participants).
+
+export interface MessageReportQuery {
+  status: 'open' | 'resolved';
+  limit: number;
+  cursor?: string;
+}
+
+/**
+ * The message reports queue, oldest first, keyset on (created_at, id) over the (status, created_at)
+ * index, with the message as reported (body snapshot) and as it is now (removed or not).
+ */
+export function messageReportsQuery(db: Database, query: MessageReportQuery) {
+  const username = (id: SQL | typeof messageReports.reporterId) =>
+    sql<string | null>`(SELECT ${users.username} FROM ${users} WHERE ${users.id} = ${id})`;
+  const after = query.cursor ? decodeCursor(query.cursor) : null;
+  return db
+    .select({
+      id: messageReports.id,
+      reason: messageReports.reason,
+      status: messageReports.status,
+      resolution: messageReports.resolution,
+      createdAt: messageReports.createdAt,
+      resolvedAt: messageReports.resolvedAt,
+      reporter: username(messageReports.reporterId),
+      message: {
+        id: messages.id,
+        conversationId: messageReports.conversationId,
+        reportedBody: messageReports.bodySnapshot,
+        removed: sql<number>`${messages.deletedAt} IS NOT NULL`,
+        sender: username(sql`${messageReports.senderId}`),
+        sentAt: messages.createdAt,
+      },
+    })
+    .from(messageReports)
+    .innerJoin(messages, eq(messages.seq, messageReports.messageSeq))
+    .where(
+      and(
+        eq(messageReports.status, query.status),
+        after
+          ? or(
+              gt(messageReports.createdAt, new Date(after.at)),
+              and(eq(messageReports.createdAt, new Date(after.at)), gt(messageReports.id, after.id)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(messageReports.createdAt, messageReports.id)
+    .limit(query.limit + 1);
+}
+
+export async function listMessageReports(db: Database, query: MessageReportQuery) {
+  const rows = await messageReportsQuery(db, query);
+  const more = rows.length > query.limit;
+  const items = more ? rows.slice(0, query.limit) : rows;
+  const last = items[items.length - 1];
+  return { reports: items, nextCursor: more && last ? encodeCursor(last.createdAt, last.id) : null };
+}
+
+/** Removes a message (the tombstone of the sender's delete); audited when it changes something. */
+export async function removeReportedMessage(
+  db: Database,
+  actor: AuditActor,
+  messageId: string,
+  now: Date,
+): Promise<RemoveOutcome> {
+  const audit = auditStatement(
+    db,
+    actor,
+    {
+      action: 'message.remove',
+      targetType: 'message',
+      targetId: messageId,
+      from: messages,
+      where: and(eq(messages.id, messageId), isNull(messages.deletedAt))!,
+      before: sql`json_object('conversationId', ${messages.conversationId}, 'senderId', ${messages.senderId}, 'body', ${messages.body})`,
+      after: { removed: true },
+    },
+    now,
+  );
+  return removeMessage(db, messageId, now, [audit]);
+}
+
+/** Resolves an open message report (`dismissed` or `actioned`); resolving twice changes nothing. */
+export async function resolveMessageReport(
+  db: Database,
+  actor: AuditActor,
+  reportId: string,
+  input: { resolution: string },
+  now: Date,
+) {
+  const guard = and(eq(messageReports.id, reportId), eq(messageReports.status, 'open'))!;
+  const [, , found] = await db.batch([
+    auditStatement(
+      db,
+      actor,
+      {
+        action: 'message_report.resolve',
+        targetType: 'message_report',
+        targetId: reportId,
+        from: messageReports,
+        where: guard,
+        before: sql`json_object('status', ${messageReports.status})`,
+        after: { status: 'resolved', resolution: input.resolution },
+      },
+      now,
+    ),
+    db
+      .update(messageReports)
+      .set({ status: 'resolved', resolution: input.resolution, resolvedBy: actor.actorId, resolvedAt: now })
+      .where(guard),
+    db
+      .select({
+        id: messageReports.id,
+        status: messageReports.status,
+        resolution: messageReports.resolution,
+        resolvedAt: messageReports.resolvedAt,
+      })
+      .from(messageReports)
+      .where(eq(messageReports.id, reportId)),
   ]);
   if (!found[0]) throw AppError.notFound('report');
   return found[0];

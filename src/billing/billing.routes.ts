@@ -6,9 +6,15 @@ import { readPrimary } from '../middleware/request-context';
 import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { createRouter } from '../router';
 import { requireAuth, requirePermission } from '../sessions/sessions.middleware';
+import { cancelMemberMembership, compMembership, revenueReport } from './billing.admin';
 import { billingDeps, deliverTestGatewayEvents } from './billing.deps';
 import { toMembership, toPayment, toTier } from './billing.present';
 import {
+  AdminMembershipResponse,
+  CompBody,
+  MemberIdParam,
+  RevenueQuery,
+  RevenueResponse,
   CheckoutBody,
   CheckoutIdParam,
   CheckoutResponse,
@@ -350,5 +356,98 @@ billingRouter.openapi(
   async (c) => {
     const row = await updateTier(await billingDeps(c), c.req.valid('param').id, c.req.valid('json').tier);
     return c.json({ tier: toTier(row) }, 200);
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Billing administration: complimentary memberships, cancellations, revenue.
+
+const adminTags = ['Admin'];
+const actor = (c: { var: { auth: { userId: string }; requestId: string } }) => ({
+  actorId: c.var.auth.userId,
+  requestId: c.var.requestId,
+});
+
+billingRouter.openapi(
+  createRoute({
+    method: 'put',
+    path: '/admin/users/{id}/membership',
+    tags: adminTags,
+    summary: 'Grant a complimentary membership',
+    description:
+      'Permission `manage:memberships`. Grants (or extends) an active membership on the tier until `until`, without payment; it ends then (billing cron). A member paying through the gateway → 409 (cancel first). Audited.',
+    security: tokenAuth,
+    middleware: [readPrimary, requireAuth, requirePermission('manage:memberships')] as const,
+    request: { params: MemberIdParam, ...jsonBody(CompBody) },
+    responses: {
+      200: jsonResponse(AdminMembershipResponse, 'The membership'),
+      401: errors[401],
+      403: errors[403],
+      404: errors[404],
+      409: errors[409],
+      422: errors[422],
+    },
+  }),
+  async (c) => {
+    const { tierId, until } = c.req.valid('json').membership;
+    const row = await compMembership(
+      { db: c.var.db },
+      actor(c),
+      c.req.valid('param').id,
+      { tierId, until: new Date(until) },
+      new Date(),
+    );
+    return c.json({ membership: toMembership(row) }, 200);
+  },
+);
+
+billingRouter.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/admin/users/{id}/membership',
+    tags: adminTags,
+    summary: "End a member's membership now",
+    description:
+      'Permission `manage:memberships`. A paid membership is cancelled at the gateway immediately (no refund: refund the payment separately); a complimentary one ends locally. No membership with access → 404. Audited.',
+    security: tokenAuth,
+    middleware: [readPrimary, requireAuth, requirePermission('manage:memberships')] as const,
+    request: { params: MemberIdParam },
+    responses: {
+      200: jsonResponse(AdminMembershipResponse, 'The membership, cancelled'),
+      401: errors[401],
+      403: errors[403],
+      404: errors[404],
+      502: badGateway,
+    },
+  }),
+  async (c) => {
+    const deps = await billingDeps(c);
+    const row = await cancelMemberMembership(deps, actor(c), c.req.valid('param').id, new Date());
+    await deliverTestGatewayEvents(deps);
+    return c.json({ membership: toMembership(row) }, 200);
+  },
+);
+
+billingRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/admin/revenue',
+    tags: adminTags,
+    summary: 'Revenue figures',
+    description:
+      'Permission `read:revenue`. Per month and currency from the ledger (payments, refunds, memberships, tips, article sales, fees, net), MRR from paid memberships, and members per tier. One round trip.',
+    security: tokenAuth,
+    middleware: [requireAuth, requirePermission('read:revenue')] as const,
+    request: { query: RevenueQuery },
+    responses: {
+      200: jsonResponse(RevenueResponse, 'Revenue'),
+      401: errors[401],
+      403: errors[403],
+      422: errors[422],
+    },
+  }),
+  async (c) => {
+    const report = await revenueReport({ db: c.var.db }, c.req.valid('query').months, new Date());
+    return c.json({ ...report, since: report.since.toISOString() }, 200);
   },
 );

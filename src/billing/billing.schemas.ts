@@ -309,3 +309,92 @@ export const AdvanceResponse = z
 export const ClockResponse = z
   .object({ now: dateTime('Current gateway time (real time plus the advances).') })
   .openapi('TestGatewayClockResponse', { description: 'The test gateway clock.' });
+
+// ---------------------------------------------------------------------------------------------
+// Billing administration (admins).
+
+export const MemberIdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' }, description: 'The account id (`id` in the admin user list).' }),
+});
+
+export const CompBody = z
+  .object({
+    membership: z
+      .object({
+        tierId: z.string().min(1).max(64).openapi({ description: 'The tier to grant.', example: 'tier_supporter' }),
+        until: z.iso
+          .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+          .openapi({ description: 'When the complimentary membership ends (ISO date-time, in the future).' }),
+      })
+      .openapi({ description: 'The complimentary membership.' }),
+  })
+  .openapi('CompMembershipRequest', {
+    description: 'Grant a membership without payment.',
+    example: { membership: { tierId: 'tier_supporter', until: '2027-01-01T00:00:00Z' } },
+  });
+
+export const AdminMembershipResponse = z
+  .object({ membership: z.object(Membership.shape).openapi({ description: 'The membership after the change.' }) })
+  .openapi('AdminMembershipResponse', { description: "The member's membership after the change." });
+
+export const RevenueQuery = z.object({
+  months: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(36)
+    .default(12)
+    .openapi({ description: 'How many calendar months (UTC), this one included (1–36, default 12).' }),
+});
+
+const amount = (description: string) => z.number().int().openapi({ description, example: 500 });
+
+export const RevenueResponse = z
+  .object({
+    since: dateTime('Start of the first month counted.'),
+    months: z
+      .array(
+        z
+          .object({
+            month: z.string().openapi({ description: 'Calendar month, UTC.', example: '2026-11' }),
+            currency: currency(),
+            payments: amount('Money received (memberships, tips, article sales), minor units.'),
+            refunds: amount('Refunded (negative), minor units.'),
+            memberships: amount('Of which membership payments.'),
+            tips: amount('Of which tips.'),
+            articleSales: amount('Of which single-article sales.'),
+            fees: amount('Gateway fees.'),
+            net: amount('Payments plus refunds.'),
+          })
+          .openapi({ description: 'One month in one currency.' }),
+      )
+      .openapi({ description: 'Newest month first; months without ledger rows are left out.' }),
+    mrr: z
+      .array(
+        z
+          .object({
+            currency: currency(),
+            mrr: amount('Monthly recurring revenue: monthly prices, yearly prices / 12 (rounded).'),
+            payingMembers: z.number().int().openapi({ description: 'Paid memberships counted.' }),
+          })
+          .openapi({ description: 'MRR in one currency.' }),
+      )
+      .openapi({ description: 'From paid memberships that are active or past_due (complimentary ones excluded).' }),
+    tiers: z
+      .array(
+        z
+          .object({
+            tierId: z.string().openapi({ description: 'Tier id.' }),
+            name: z.string().openapi({ description: 'Tier name.' }),
+            members: z.number().int().openapi({ description: 'Members whose membership grants access now.' }),
+            complimentary: z.number().int().openapi({ description: 'Of which complimentary.' }),
+          })
+          .openapi({ description: 'One tier.' }),
+      )
+      .openapi({ description: 'Tiers with at least one member with access.' }),
+  })
+  .openapi('RevenueResponse', { description: 'Revenue figures from the ledger and memberships.' });

@@ -28,7 +28,7 @@ async function limitGatewayActions(deps: Pick<BillingDeps, 'db'>, userId: string
  * Runs a gateway call, turning its failures into the API's error shape: a reused Idempotency-Key with
  * other parameters → 422; anything else → 502 (logged by type and code only, never the message).
  */
-async function viaGateway<T>(what: string, call: () => Promise<T>): Promise<T> {
+export async function viaGateway<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
@@ -479,6 +479,7 @@ export async function reconcileBilling(deps: BillingDeps, now: Date): Promise<Re
     .where(overdue)
     .limit(RECONCILE_BATCH);
   for (const { subscriptionId } of due) {
+    if (subscriptionId.startsWith('comp_')) continue; // complimentary: nothing at the gateway
     try {
       const statements = await syncSubscriptionStatements(deps, subscriptionId, now);
       const [first, ...rest] = statements;

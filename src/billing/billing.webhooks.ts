@@ -9,7 +9,7 @@
  * gateway object's id (unique), emails by the payment or event id, and the event id is recorded in
  * the same batch as its effects.
  */
-import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { AppConfig } from '../config';
 import type { Database } from '../db/client';
@@ -20,6 +20,7 @@ import { enqueueEmailStatement } from '../email/outbox.service';
 import { AppError } from '../errors';
 import { logInfo } from '../lib/log';
 import { newId } from '../lib/tokens';
+import { webhookEventStatement } from '../webhooks/webhooks.outbox';
 import {
   loadStripe,
   type Gateway,
@@ -29,6 +30,34 @@ import {
 } from './gateway/gateway';
 
 type Statement = BatchItem<'sqlite'>;
+
+/**
+ * `payment.succeeded` for the ledger row `ledgerId`, for the batch that inserts it (after the insert):
+ * the data is read from that row, so a redelivered event (the insert did nothing: the row with this
+ * fresh id does not exist) sends nothing.
+ */
+function paymentSucceededEvent(db: Database, ledgerId: string, now: Date) {
+  return webhookEventStatement(
+    db,
+    'payment.succeeded',
+    sql`(SELECT json_object('id', l.id, 'kind', l.kind, 'amount', l.amount, 'currency', l.currency,
+        'member', (SELECT username FROM users WHERE id = l.user_id),
+        'author', (SELECT username FROM users WHERE id = l.author_id),
+        'tierId', l.tier_id, 'createdAt', strftime('%Y-%m-%dT%H:%M:%fZ', l.created_at / 1000.0, 'unixepoch'))
+      FROM ledger l WHERE l.id = ${ledgerId})`,
+    now,
+  );
+}
+
+/** The membership of `userId` as webhook data, when `condition` (SQL over the row `mm`) holds; else NULL. */
+export function membershipEventData(userId: string, condition: SQL) {
+  return sql`(SELECT json_object('member', (SELECT username FROM users WHERE id = mm.user_id), 'tierId', mm.tier_id,
+      'status', mm.status, 'interval', mm.interval,
+      'currentPeriodEnd', strftime('%Y-%m-%dT%H:%M:%fZ', mm.current_period_end / 1000.0, 'unixepoch'),
+      'cancelAtPeriodEnd', json(CASE WHEN mm.cancel_at_period_end THEN 'true' ELSE 'false' END),
+      'complimentary', json(CASE WHEN substr(mm.gateway_subscription_id, 1, 5) = 'comp_' THEN 'true' ELSE 'false' END))
+    FROM memberships mm WHERE mm.user_id = ${userId} AND ${condition})`;
+}
 
 export interface BillingDeps {
   db: Database;
@@ -151,11 +180,12 @@ export async function checkoutCompletedStatements(
   const currency = (session.currency ?? 'usd').toUpperCase();
   const fee = Math.floor((amount * deps.config.billing.platformFeePercent) / 100);
   const articleId = meta.articleId ? Number(meta.articleId) : null;
+  const ledgerId = newId('pay');
   statements.push(
     db
       .insert(ledger)
       .values({
-        id: newId('pay'),
+        id: ledgerId,
         gatewayId: paymentIntent,
         gatewayPaymentIntentId: paymentIntent,
         kind: meta.kind,
@@ -169,6 +199,7 @@ export async function checkoutCompletedStatements(
       })
       .onConflictDoNothing(),
   );
+  statements.push(paymentSucceededEvent(db, ledgerId, now));
   if (meta.kind === 'article' && articleId !== null) {
     statements.push(
       db
@@ -248,7 +279,26 @@ export async function syncSubscriptionStatements(
     gatewayStateAt: stateAt,
     updatedAt: now,
   } as const;
+  // membership.updated when this upsert applies AND changes what the member sees (tier, status,
+  // interval, period end, cancellation): evaluated before the upsert, in the same batch.
+  const applies = sql`EXISTS (SELECT 1 FROM ${tiers} WHERE ${tiers.id} = ${tierId}) AND NOT EXISTS (
+      SELECT 1 FROM ${memberships} WHERE ${memberships.userId} = ${userId} AND (
+        ${memberships.gatewayStateAt} >= ${stateAt}
+        OR (${memberships.gatewaySubscriptionId} <> ${sub.id} AND ${memberships.status} IN ${GRANTING})
+        OR (${memberships.tierId} = ${tierId} AND ${memberships.status} = ${values.status}
+          AND ${memberships.interval} = ${interval} AND ${memberships.currentPeriodEnd} = ${periodEnd}
+          AND ${memberships.cancelAtPeriodEnd} = ${values.cancelAtPeriodEnd ? 1 : 0})))`;
+  const event = webhookEventStatement(
+    deps.db,
+    'membership.updated',
+    sql`(SELECT CASE WHEN ${applies} THEN json_object('member', (SELECT username FROM users WHERE id = ${userId}),
+        'tierId', ${tierId}, 'status', ${values.status}, 'interval', ${interval},
+        'currentPeriodEnd', ${new Date(periodEnd).toISOString()},
+        'cancelAtPeriodEnd', json(${values.cancelAtPeriodEnd ? 'true' : 'false'}), 'complimentary', json('false')) END)`,
+    now,
+  );
   return [
+    event,
     // The tier must exist (a subscription from elsewhere, or a deleted tier, is skipped).
     deps.db
       .insert(memberships)
@@ -286,11 +336,12 @@ async function invoicePaidStatements(deps: BillingDeps, invoice: Invoice, now: D
   const payments = await deps.gateway.invoicePayments.list({ invoice: invoice.id!, limit: 1 });
   const paymentIntent = idOf(payments.data[0]?.payment.payment_intent ?? null);
   const currency = invoice.currency.toUpperCase();
+  const ledgerId = newId('pay');
   statements.push(
     deps.db
       .insert(ledger)
       .values({
-        id: newId('pay'),
+        id: ledgerId,
         gatewayId: invoice.id!,
         gatewayPaymentIntentId: paymentIntent,
         kind: 'membership',
@@ -302,6 +353,7 @@ async function invoicePaidStatements(deps: BillingDeps, invoice: Invoice, now: D
       })
       .onConflictDoNothing(),
   );
+  statements.push(paymentSucceededEvent(deps.db, ledgerId, now));
   const recipient = await userContact(deps.db, meta.userId);
   if (recipient)
     statements.push(

@@ -407,7 +407,7 @@ export interface paths {
         post?: never;
         /**
          * Delete your account
-         * @description Requires your password again. Signs you out everywhere, deletes your comments, favorites, follows, drafts and uploads, and anonymises the account (username and email become free). Published articles stay, credited to the anonymised name. The row is hard-deleted after 30 days when no article is credited to it.
+         * @description Requires your password again. Signs you out everywhere, deletes your comments, favorites, follows, drafts and uploads, cancels your paid membership at the gateway, turns your messages into tombstones and leaves your conversations, keeps your ledger rows for accounting without your name, and anonymises the account (username and email become free). Published articles stay, credited to the anonymised name. The row is hard-deleted after 30 days when no article is credited to it.
          */
         delete: {
             parameters: {
@@ -467,6 +467,15 @@ export interface paths {
                 };
                 /** @description Too many requests; see Retry-After */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description The payment gateway failed (nothing was deleted) */
+                502: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4031,6 +4040,230 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/message-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The message reports queue
+         * @description Permission `moderate:message` (editors and admins). Reports members filed on messages, with the body as reported. Oldest first; `cursor` is `nextCursor`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Which reports (default open). */
+                    status?: "open" | "resolved";
+                    /** @description Page size, 1–100 (default 20). */
+                    limit?: number;
+                    /** @description `nextCursor` of the previous page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Reports */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageReportList"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/message-reports/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a message report
+         * @description Permission `moderate:message`. Resolving twice changes nothing. Audited.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The message report id (`rpt_...`). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ResolveReportRequest"];
+                };
+            };
+            responses: {
+                /** @description Resolved */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ResolvedMessageReport"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a message
+         * @description Permission `moderate:message`. The same tombstone as the sender's delete: the body goes for every participant, the conversation stays coherent (preview, unread counts), connected participants get `message.deleted`. Removing twice changes nothing. Audited.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The message id (`msg_...`). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RemovedMessage"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/audit": {
         parameters: {
             query?: never;
@@ -6882,6 +7115,228 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/users/{id}/membership": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Grant a complimentary membership
+         * @description Permission `manage:memberships`. Grants (or extends) an active membership on the tier until `until`, without payment; it ends then (billing cron). A member paying through the gateway → 409 (cancel first). Audited.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The account id (`id` in the admin user list). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CompMembershipRequest"];
+                };
+            };
+            responses: {
+                /** @description The membership */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminMembershipResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /**
+         * End a member's membership now
+         * @description Permission `manage:memberships`. A paid membership is cancelled at the gateway immediately (no refund: refund the payment separately); a complimentary one ends locally. No membership with access → 404. Audited.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The account id (`id` in the admin user list). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The membership, cancelled */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminMembershipResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description The payment gateway failed */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/revenue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revenue figures
+         * @description Permission `read:revenue`. Per month and currency from the ledger (payments, refunds, memberships, tips, article sales, fees, net), MRR from paid memberships, and members per tier. One round trip.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description How many calendar months (UTC), this one included (1–36, default 12). */
+                    months?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revenue */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RevenueResponse"];
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -8648,6 +9103,87 @@ export interface components {
                 hidden: boolean;
             };
         };
+        /** @description A page of the message reports queue. */
+        MessageReportList: {
+            /** @description Oldest first. */
+            reports: {
+                /** @description Report id. */
+                id: string;
+                /** @description What the reporter wrote (optional). */
+                reason: string | null;
+                /**
+                 * @description open or resolved.
+                 * @enum {string}
+                 */
+                status: "open" | "resolved";
+                /** @description dismissed or actioned, once resolved. */
+                resolution: string | null;
+                /** @description Username of the reporter (null: account deleted). */
+                reporter: string | null;
+                /**
+                 * Format: date-time
+                 * @description When it was reported.
+                 */
+                createdAt: string;
+                /**
+                 * Format: date-time
+                 * @description When it was resolved.
+                 */
+                resolvedAt: string | null;
+                /** @description The reported message. */
+                message: {
+                    /** @description Message id. */
+                    id: string;
+                    /** @description Its conversation. */
+                    conversationId: string;
+                    /** @description The body as it was when reported. */
+                    reportedBody: string | null;
+                    /** @description Whether the message is deleted now (by its sender or a moderator). */
+                    removed: boolean;
+                    /** @description Username of its sender (null: account deleted). */
+                    sender: string | null;
+                    /**
+                     * Format: date-time
+                     * @description When it was sent.
+                     */
+                    sentAt: string;
+                };
+            }[];
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            nextCursor: string | null;
+        };
+        /** @description The resolved message report. */
+        ResolvedMessageReport: {
+            /** @description The report. */
+            report: {
+                /** @description Report id. */
+                id: string;
+                /**
+                 * @description resolved.
+                 * @enum {string}
+                 */
+                status: "open" | "resolved";
+                /** @description The resolution. */
+                resolution: string | null;
+                /**
+                 * Format: date-time
+                 * @description When it was resolved.
+                 */
+                resolvedAt: string | null;
+            };
+        };
+        /** @description The message after removal. */
+        RemovedMessage: {
+            /** @description The message. */
+            message: {
+                /** @description Message id. */
+                id: string;
+                /** @description Its conversation. */
+                conversationId: string;
+                /** @description Always true: the message is a tombstone now. */
+                removed: boolean;
+            };
+        };
         /** @description A page of the audit log. */
         AuditLog: {
             /** @description Newest first. */
@@ -9415,6 +9951,144 @@ export interface components {
                 /** @description Offered in `GET /api/tiers` and checkout. */
                 active?: boolean;
             };
+        };
+        /** @description The member's membership after the change. */
+        AdminMembershipResponse: {
+            /** @description The membership after the change. */
+            membership: {
+                /** @description The tier subscribed to. */
+                tier: {
+                    /** @description Tier id. */
+                    id: string;
+                    /** @description Tier name. */
+                    name: string;
+                };
+                /**
+                 * @description Stripe subscription status: active, trialing, past_due, canceled, unpaid, incomplete, ...
+                 * @example active
+                 */
+                status: string;
+                /**
+                 * @description Billing interval.
+                 * @enum {string}
+                 */
+                interval: "month" | "year";
+                /**
+                 * Format: date-time
+                 * @description End of the paid period (renewal, or the end when cancelled).
+                 */
+                currentPeriodEnd: string;
+                /** @description True when cancelled: access lasts until the period ends. */
+                cancelAtPeriodEnd: boolean;
+                /** @description Whether this status grants access to paid articles. */
+                access: boolean;
+            };
+        };
+        /**
+         * @description Grant a membership without payment.
+         * @example {
+         *       "membership": {
+         *         "tierId": "tier_supporter",
+         *         "until": "2027-01-01T00:00:00Z"
+         *       }
+         *     }
+         */
+        CompMembershipRequest: {
+            /** @description The complimentary membership. */
+            membership: {
+                /**
+                 * @description The tier to grant.
+                 * @example tier_supporter
+                 */
+                tierId: string;
+                /**
+                 * Format: date-time
+                 * @description When the complimentary membership ends (ISO date-time, in the future).
+                 */
+                until: string;
+            };
+        };
+        /** @description Revenue figures from the ledger and memberships. */
+        RevenueResponse: {
+            /**
+             * Format: date-time
+             * @description Start of the first month counted.
+             */
+            since: string;
+            /** @description Newest month first; months without ledger rows are left out. */
+            months: {
+                /**
+                 * @description Calendar month, UTC.
+                 * @example 2026-11
+                 */
+                month: string;
+                /**
+                 * @description ISO 4217 currency code, upper case.
+                 * @example USD
+                 */
+                currency: string;
+                /**
+                 * @description Money received (memberships, tips, article sales), minor units.
+                 * @example 500
+                 */
+                payments: number;
+                /**
+                 * @description Refunded (negative), minor units.
+                 * @example 500
+                 */
+                refunds: number;
+                /**
+                 * @description Of which membership payments.
+                 * @example 500
+                 */
+                memberships: number;
+                /**
+                 * @description Of which tips.
+                 * @example 500
+                 */
+                tips: number;
+                /**
+                 * @description Of which single-article sales.
+                 * @example 500
+                 */
+                articleSales: number;
+                /**
+                 * @description Gateway fees.
+                 * @example 500
+                 */
+                fees: number;
+                /**
+                 * @description Payments plus refunds.
+                 * @example 500
+                 */
+                net: number;
+            }[];
+            /** @description From paid memberships that are active or past_due (complimentary ones excluded). */
+            mrr: {
+                /**
+                 * @description ISO 4217 currency code, upper case.
+                 * @example USD
+                 */
+                currency: string;
+                /**
+                 * @description Monthly recurring revenue: monthly prices, yearly prices / 12 (rounded).
+                 * @example 500
+                 */
+                mrr: number;
+                /** @description Paid memberships counted. */
+                payingMembers: number;
+            }[];
+            /** @description Tiers with at least one member with access. */
+            tiers: {
+                /** @description Tier id. */
+                tierId: string;
+                /** @description Tier name. */
+                name: string;
+                /** @description Members whose membership grants access now. */
+                members: number;
+                /** @description Of which complimentary. */
+                complimentary: number;
+            }[];
         };
         /** @description JSON Web Key Set (RFC 7517) for verifying access tokens elsewhere. */
         JWKS: {

@@ -509,6 +509,8 @@ export const conversationParticipants = sqliteTable(
     index('conversation_participants_inbox_idx')
       .on(t.userId, t.activityAt, t.conversationId)
       .where(sql`${t.leftAt} IS NULL`),
+    /** Every conversation of a member, left ones included (data export, account deletion). */
+    index('conversation_participants_user_idx').on(t.userId, t.conversationId),
     index('conversation_participants_unread_since_idx')
       .on(t.unreadSince)
       .where(sql`${t.unreadSince} IS NOT NULL`),
@@ -538,6 +540,8 @@ export const messages = sqliteTable(
     uniqueIndex('messages_id_unique').on(t.id),
     uniqueIndex('messages_client_id_unique').on(t.conversationId, t.senderId, t.clientId),
     index('messages_conversation_seq_idx').on(t.conversationId, t.seq),
+    /** A member's own messages (data export, account deletion). */
+    index('messages_sender_seq_idx').on(t.senderId, t.seq),
   ],
 );
 
@@ -577,10 +581,14 @@ export const messageReports = sqliteTable(
     reason: text('reason'),
     status: text('status', { enum: REPORT_STATUSES }).notNull().default('open'),
     createdAt: timestamp('created_at').notNull(),
+    /** Set by the moderator who resolved it: `dismissed` or `actioned`. */
+    resolution: text('resolution'),
+    resolvedBy: text('resolved_by'),
+    resolvedAt: timestamp('resolved_at'),
   },
   (t) => [
     uniqueIndex('message_reports_message_reporter_unique').on(t.messageSeq, t.reporterId),
-    index('message_reports_status_created_at_idx').on(t.status, t.createdAt),
+    index('message_reports_status_created_at_id_idx').on(t.status, t.createdAt, t.id),
     check('message_reports_status_check', inList(t.status, REPORT_STATUSES)),
   ],
 );
@@ -860,6 +868,7 @@ export const ledger = sqliteTable(
     index('ledger_user_id_created_at_idx').on(t.userId, t.createdAt),
     index('ledger_author_id_created_at_idx').on(t.authorId, t.createdAt),
     index('ledger_payment_intent_idx').on(t.gatewayPaymentIntentId),
+    index('ledger_created_at_idx').on(t.createdAt),
     check('ledger_kind_check', inList(t.kind, LEDGER_KINDS)),
   ],
 );

@@ -272,6 +272,47 @@ export async function deleteMessage(
   return { deleted: (deleted?.length ?? 0) > 0, memberIds: ids(members ?? []) };
 }
 
+export interface RemoveOutcome {
+  /** Whether this call tombstoned it (false: already deleted). */
+  removed: boolean;
+  conversationId: string;
+  memberIds: string[];
+}
+
+/**
+ * A moderator removes a message: the same tombstone and follow-ups as the sender's delete, for any
+ * message. `before` (e.g. the audit row, guarded on the message not being deleted yet) runs first in
+ * the same batch. Unknown message: 404.
+ */
+export async function removeMessage(
+  db: Database,
+  messageId: string,
+  now: Date,
+  before: RawStatement[] = [],
+): Promise<RemoveOutcome> {
+  const conv: ConversationRef = sql`(SELECT conversation_id FROM messages WHERE id = ${messageId})`;
+  const tombstone = sql`EXISTS (SELECT 1 FROM messages WHERE id = ${messageId} AND deleted_at IS NOT NULL)`;
+  const results = await batchRows(db, [
+    ...before,
+    sql`UPDATE messages SET body = NULL, deleted_at = ${now.getTime()}
+      WHERE id = ${messageId} AND deleted_at IS NULL RETURNING seq`,
+    sql`UPDATE conversations SET last_message_preview = NULL WHERE id = ${conv} AND last_message_id = ${messageId}
+      AND ${tombstone}`,
+    recountUnread(
+      conv,
+      sql`last_read_seq < (SELECT seq FROM messages WHERE id = ${messageId})
+        AND user_id <> (SELECT sender_id FROM messages WHERE id = ${messageId}) AND ${tombstone}`,
+    ),
+    bumpInboxes(conv, tombstone),
+    sql`SELECT conversation_id FROM messages WHERE id = ${messageId}`,
+    memberIdsSql(conv),
+  ]);
+  const [removed, , , , found, members] = results.slice(before.length);
+  const conversationId = found?.[0]?.conversation_id as string | undefined;
+  if (!conversationId) throw AppError.notFound('message');
+  return { removed: (removed?.length ?? 0) > 0, conversationId, memberIds: ids(members ?? []) };
+}
+
 export interface ReportOutcome {
   created: boolean;
   report: { id: string; status: string; createdAt: string };

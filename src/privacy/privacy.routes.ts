@@ -4,6 +4,8 @@ import { createRouter } from '../router';
 import { closeRealtimeSessions } from '../messages/realtime.notify';
 import { deleteSessionCopies } from '../sessions/sessions.kv';
 import { requireAuth } from '../sessions/sessions.middleware';
+import { cancelSubscriptionForDeletion } from '../billing/billing.admin';
+import { billingDeps } from '../billing/billing.deps';
 import { deleteAccount, exportUserData } from './privacy.service';
 
 /** Data rights: take your data (export) and leave (delete the account). */
@@ -59,7 +61,7 @@ privacyRouter.openapi(
     tags,
     summary: 'Delete your account',
     description:
-      'Requires your password again. Signs you out everywhere, deletes your comments, favorites, follows, drafts and uploads, and anonymises the account (username and email become free). Published articles stay, credited to the anonymised name. The row is hard-deleted after 30 days when no article is credited to it.',
+      'Requires your password again. Signs you out everywhere, deletes your comments, favorites, follows, drafts and uploads, cancels your paid membership at the gateway, turns your messages into tombstones and leaves your conversations, keeps your ledger rows for accounting without your name, and anonymises the account (username and email become free). Published articles stay, credited to the anonymised name. The row is hard-deleted after 30 days when no article is credited to it.',
     security: tokenAuth,
     middleware: requireAuth,
     request: jsonBody(DeleteAccountBody),
@@ -70,6 +72,7 @@ privacyRouter.openapi(
       409: errors[409],
       422: errors[422],
       429: errors[429],
+      502: { description: 'The payment gateway failed (nothing was deleted)', content: errors[400].content },
     },
   }),
   async (c) => {
@@ -78,6 +81,7 @@ privacyRouter.openapi(
       c.var.auth.userId,
       c.req.valid('json').password,
       new Date(),
+      async () => cancelSubscriptionForDeletion(await billingDeps(c), c.var.auth.userId),
     );
     await deleteSessionCopies(c.var.sessionsKv, sessionIds);
     c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.var.auth.userId, sessionIds));

@@ -1,15 +1,24 @@
-import { and, asc, eq, gt, inArray, isNotNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import {
   articles,
+  checkouts,
   commentReports,
   comments,
+  conversationParticipants,
+  conversations,
   favorites,
   follows,
+  gatewayCustomers,
+  ledger,
   loginLockouts,
   media,
+  memberships,
+  messages,
+  purchases,
   sessions,
+  tiers,
   users,
   userTokens,
 } from '../db/schema';
@@ -45,8 +54,7 @@ async function paged<T, K>(page: (after: K | null) => Promise<T[]>, keyOf: (row:
 
 /**
  * One section of the data export: a name and how to read the member's data for it. Features that keep
- * member data add their section here (billing: memberships and payments; messaging: conversations and
- * messages sent — not built yet).
+ * member data add their section here.
  */
 interface ExportSection {
   name: string;
@@ -247,6 +255,107 @@ const EXPORT_SECTIONS: ExportSection[] = [
         (r) => r.id,
       ).then((rows) => rows.map((r) => ({ ...r, createdAt: iso(r.createdAt) }))),
   },
+  {
+    name: 'membership',
+    async read(db, userId) {
+      const [m] = await db
+        .select({
+          tierId: memberships.tierId,
+          tier: tiers.name,
+          status: memberships.status,
+          interval: memberships.interval,
+          currentPeriodEnd: memberships.currentPeriodEnd,
+          cancelAtPeriodEnd: memberships.cancelAtPeriodEnd,
+          complimentary: sql<number>`substr(${memberships.gatewaySubscriptionId}, 1, 5) = 'comp_'`,
+          updatedAt: memberships.updatedAt,
+        })
+        .from(memberships)
+        .innerJoin(tiers, eq(tiers.id, memberships.tierId))
+        .where(eq(memberships.userId, userId));
+      return m
+        ? {
+            ...m,
+            complimentary: Boolean(m.complimentary),
+            currentPeriodEnd: iso(m.currentPeriodEnd),
+            updatedAt: iso(m.updatedAt),
+          }
+        : null;
+    },
+  },
+  {
+    name: 'payments',
+    read: (db, userId) =>
+      paged(
+        (after: string | null) =>
+          db
+            .select({
+              id: ledger.id,
+              kind: ledger.kind,
+              amount: ledger.amount,
+              currency: ledger.currency,
+              tierId: ledger.tierId,
+              article: articles.slug,
+              refundOf: ledger.refundOf,
+              createdAt: ledger.createdAt,
+            })
+            .from(ledger)
+            .leftJoin(articles, eq(articles.id, ledger.articleId))
+            .where(and(eq(ledger.userId, userId), after === null ? undefined : gt(ledger.id, after)))
+            .orderBy(asc(ledger.id))
+            .limit(PAGE),
+        (r) => r.id,
+      ).then((rows) => rows.map((r) => ({ ...r, createdAt: iso(r.createdAt) }))),
+  },
+  {
+    // The member's side of each conversation only: no other member's messages or read state.
+    name: 'conversations',
+    read: (db, userId) =>
+      paged(
+        (after: string | null) =>
+          db
+            .select({
+              id: conversations.id,
+              kind: conversations.kind,
+              title: conversations.title,
+              joinedAt: conversationParticipants.joinedAt,
+              leftAt: conversationParticipants.leftAt,
+            })
+            .from(conversationParticipants)
+            .innerJoin(conversations, eq(conversations.id, conversationParticipants.conversationId))
+            .where(
+              and(
+                eq(conversationParticipants.userId, userId),
+                after === null ? undefined : gt(conversationParticipants.conversationId, after),
+              ),
+            )
+            .orderBy(asc(conversationParticipants.conversationId))
+            .limit(PAGE),
+        (r) => r.id,
+      ).then((rows) => rows.map((r) => ({ ...r, joinedAt: iso(r.joinedAt), leftAt: iso(r.leftAt) }))),
+  },
+  {
+    name: 'messagesSent',
+    read: (db, userId) =>
+      paged(
+        (after: number | null) =>
+          db
+            .select({
+              seq: messages.seq,
+              id: messages.id,
+              conversationId: messages.conversationId,
+              body: messages.body,
+              createdAt: messages.createdAt,
+              deletedAt: messages.deletedAt,
+            })
+            .from(messages)
+            .where(and(eq(messages.senderId, userId), after === null ? undefined : gt(messages.seq, after)))
+            .orderBy(asc(messages.seq))
+            .limit(PAGE),
+        (r) => r.seq,
+      ).then((rows) =>
+        rows.map(({ seq: _seq, ...r }) => ({ ...r, createdAt: iso(r.createdAt), deletedAt: iso(r.deletedAt) })),
+      ),
+  },
 ];
 
 /**
@@ -263,10 +372,18 @@ export async function exportUserData(db: Database, userId: string, now: Date) {
 
 /**
  * Statements that erase or anonymise one feature's data of a deleted member, for the deletion batch.
- * Features that keep member data add theirs here (messaging: tombstone sent messages; billing: strip
- * personal data from ledger rows — not built yet).
+ * Features that keep member data add theirs here.
  */
-type DeletionStep = (db: Database, userId: string, deleted: SQL) => BatchItem<'sqlite'>[];
+type DeletionStep = (db: Database, userId: string, deleted: SQL, now: Date) => BatchItem<'sqlite'>[];
+
+/** Conversations the member sent messages in (messages_sender_seq_idx). */
+const sentIn = (userId: string) =>
+  sql`(SELECT DISTINCT ${messages.conversationId} FROM ${messages} WHERE ${messages.senderId} = ${userId})`;
+
+/** Messages from others after a participant's read marker, still there (the unread count's rule). */
+const unreadOf = sql`FROM messages m WHERE m.conversation_id = conversation_participants.conversation_id
+  AND m.seq > conversation_participants.last_read_seq AND m.sender_id <> conversation_participants.user_id
+  AND m.deleted_at IS NULL`;
 
 const DELETION_STEPS: DeletionStep[] = [
   // Their favorites go, and the counts on the articles they favorited follow.
@@ -290,6 +407,68 @@ const DELETION_STEPS: DeletionStep[] = [
   (db, userId, deleted) => [
     db.delete(articles).where(and(eq(articles.authorId, userId), ne(articles.status, 'published'), deleted)),
   ],
+  // Messaging: their messages become tombstones from a deleted member (the rows stay, so the others'
+  // threads, cursors and read markers stay coherent); previews and the others' unread counts follow;
+  // they leave every conversation; the other participants' inboxes are bumped (ETags change).
+  (db, userId, deleted, now) => [
+    db
+      .update(users)
+      .set({ inboxVersion: sql`${users.inboxVersion} + 1` })
+      .where(
+        and(
+          ne(users.id, userId),
+          sql`${users.id} IN (SELECT ${conversationParticipants.userId} FROM ${conversationParticipants}
+            WHERE ${conversationParticipants.leftAt} IS NULL AND ${conversationParticipants.conversationId} IN (
+              SELECT ${conversationParticipants.conversationId} FROM ${conversationParticipants} WHERE ${conversationParticipants.userId} = ${userId}))`,
+          deleted,
+        ),
+      ),
+    db
+      .update(messages)
+      .set({ body: null, deletedAt: now })
+      .where(and(eq(messages.senderId, userId), isNull(messages.deletedAt), deleted)),
+    db
+      .update(conversations)
+      .set({ lastMessagePreview: null })
+      .where(
+        and(sql`${conversations.id} IN ${sentIn(userId)}`, eq(conversations.lastMessageSenderId, userId), deleted),
+      ),
+    db
+      .update(conversationParticipants)
+      .set({
+        unreadCount: sql`(SELECT count(*) ${unreadOf})`,
+        unreadSince: sql`(SELECT MIN(m.created_at) ${unreadOf})`,
+      })
+      .where(
+        and(
+          sql`${conversationParticipants.conversationId} IN ${sentIn(userId)}`,
+          ne(conversationParticipants.userId, userId),
+          isNull(conversationParticipants.leftAt),
+          deleted,
+        ),
+      ),
+    db
+      .update(conversationParticipants)
+      .set({ leftAt: now, unreadCount: 0, unreadSince: null })
+      .where(and(eq(conversationParticipants.userId, userId), isNull(conversationParticipants.leftAt), deleted)),
+  ],
+  // Billing: the ledger rows stay (accounting) without the link to the person; the membership (its
+  // gateway subscription was cancelled before this batch), purchases, checkouts and the gateway
+  // customer link go.
+  (db, userId, deleted) => [
+    db
+      .update(ledger)
+      .set({ userId: null })
+      .where(and(eq(ledger.userId, userId), deleted)),
+    db
+      .update(ledger)
+      .set({ authorId: null })
+      .where(and(eq(ledger.authorId, userId), deleted)),
+    db.delete(memberships).where(and(eq(memberships.userId, userId), deleted)),
+    db.delete(purchases).where(and(eq(purchases.userId, userId), deleted)),
+    db.delete(checkouts).where(and(eq(checkouts.userId, userId), deleted)),
+    db.delete(gatewayCustomers).where(and(eq(gatewayCustomers.userId, userId), deleted)),
+  ],
   (db, userId, deleted) => [db.delete(userTokens).where(and(eq(userTokens.userId, userId), deleted))],
   (db, userId, deleted) => [db.delete(sessions).where(and(eq(sessions.userId, userId), deleted))],
 ];
@@ -306,6 +485,7 @@ export async function deleteAccount(
   userId: string,
   password: string,
   now: Date,
+  beforeBatch: () => Promise<void> = async () => {},
 ): Promise<{ sessionIds: string[]; mediaKeys: string[] }> {
   await consumeLimit(db, `delete-account:${userId}`, DELETE_ATTEMPT_LIMIT, now);
   const [user] = await db
@@ -324,13 +504,15 @@ export async function deleteAccount(
       .where(eq(users.id, userId));
     if (row?.last) throw AppError.conflict({ user: ['is the last admin: make someone else admin first'] });
   }
+  // Outside the database (e.g. cancelling a gateway subscription), only once the member is known to go.
+  await beforeBatch();
   const tag = randomToken(6)
     .replace(/[^A-Za-z0-9]/g, 'x')
     .toLowerCase();
   const guard = and(eq(users.id, userId), sql`${users.deletedAt} IS NULL`, sql`NOT ${lastAdmin}`);
   // Every later statement runs only if the anonymisation above it happened in this batch.
   const deleted = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.deletedAt} = ${now.getTime()})`;
-  const steps = DELETION_STEPS.flatMap((step) => step(db, userId, deleted));
+  const steps = DELETION_STEPS.flatMap((step) => step(db, userId, deleted, now));
   const results = await db.batch([
     // Before the email changes: the login lockout is keyed by the email.
     db

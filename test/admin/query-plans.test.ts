@@ -1,6 +1,12 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { auditQuery, reportsQuery, usersCountQuery, usersPageQuery } from '../../src/admin/admin.service';
+import {
+  auditQuery,
+  messageReportsQuery,
+  reportsQuery,
+  usersCountQuery,
+  usersPageQuery,
+} from '../../src/admin/admin.service';
 import { createDb } from '../../src/db/client';
 
 async function plan(query: { toSQL(): { sql: string; params: unknown[] } }): Promise<string> {
@@ -42,6 +48,15 @@ describe('admin query plans', () => {
     expect(text).toContain('comment_reports_status_id_idx');
     for (const table of ['comment_reports', 'comments', 'users', 'articles']) expect(fullScan(text, table)).toBe(false);
     expect(text).not.toContain('TEMP B-TREE');
+  });
+
+  it('the message reports queue walks (status, created_at, id), also after a cursor; messages by key', async () => {
+    for (const cursor of [undefined, `${Date.now()}.rpt_x`]) {
+      const text = await plan(messageReportsQuery(db, { status: 'open', limit: 20, cursor }));
+      expect(text).toContain('message_reports_status_created_at_id_idx');
+      for (const table of ['message_reports', 'messages', 'users']) expect(fullScan(text, table)).toBe(false);
+      expect(text).not.toContain('TEMP B-TREE');
+    }
   });
 
   it('the audit log walks its primary key backwards, and seeks its target index when filtered', async () => {

@@ -146,6 +146,7 @@ async function route(ctx: FakeContext, method: string, url: URL, body: string): 
   if ((m = is('GET', /^(?:customers|subscriptions|refunds|invoices|checkout\/sessions)\/([^/]+)$/)))
     return publicView(await mustGet(db, m[1]!));
   if ((m = is('POST', /^subscriptions\/([^/]+)$/))) return updateSubscription(db, m[1]!, params, now);
+  if ((m = is('DELETE', /^subscriptions\/([^/]+)$/))) return cancelSubscription(db, m[1]!, now);
   if (is('POST', /^billing_portal\/sessions$/)) return createPortalSession(ctx, params, now);
   if (is('POST', /^refunds$/)) return createRefund(db, params, now);
   if (is('GET', /^refunds$/))
@@ -299,6 +300,15 @@ async function updateSubscription(db: Database, id: string, params: FormObject, 
   if (params.metadata) updated.metadata = { ...sub.metadata, ...metadataOf(params.metadata) };
   await db.batch([putStatement(db, updated, now), eventStatement(db, 'customer.subscription.updated', updated, now)]);
   return publicView(updated);
+}
+
+/** Cancels at once (Stripe's `DELETE /v1/subscriptions/:id`): status canceled, `customer.subscription.deleted`. */
+async function cancelSubscription(db: Database, id: string, now: number) {
+  const sub = await mustGet<Subscription>(db, id);
+  if (sub.status === 'canceled') throw invalid('This subscription has already been canceled.');
+  const canceled: Subscription = { ...sub, status: 'canceled', canceled_at: sec(now), ended_at: sec(now) };
+  await db.batch([putStatement(db, canceled, now), eventStatement(db, 'customer.subscription.deleted', canceled, now)]);
+  return publicView(canceled);
 }
 
 type Charge = GwObject & { amount: number; amount_refunded: number; payment_intent: string; currency: string };
