@@ -10,12 +10,17 @@ import {
   conversations,
   favorites,
   follows,
+  authFlows,
   gatewayCustomers,
+  identities,
   ledger,
   loginLockouts,
   media,
   memberships,
   messages,
+  mfaRecoveryCodes,
+  mfaTotp,
+  passkeys,
   purchases,
   sessions,
   tiers,
@@ -186,6 +191,44 @@ const EXPORT_SECTIONS: ExportSection[] = [
             .limit(PAGE),
         (r) => r.id,
       ).then((rows) => rows.map((r) => ({ username: r.username, since: iso(r.createdAt) }))),
+  },
+  {
+    // How the member signs in, without any secret: linked identities, passkeys, whether 2FA is on.
+    name: 'signInMethods',
+    async read(db, userId) {
+      const [linked, keys, totp, codes] = await db.batch([
+        db
+          .select({
+            id: identities.id,
+            provider: identities.provider,
+            email: identities.email,
+            createdAt: identities.createdAt,
+            lastUsedAt: identities.lastUsedAt,
+          })
+          .from(identities)
+          .where(eq(identities.userId, userId)),
+        db
+          .select({
+            id: passkeys.id,
+            name: passkeys.name,
+            createdAt: passkeys.createdAt,
+            lastUsedAt: passkeys.lastUsedAt,
+          })
+          .from(passkeys)
+          .where(eq(passkeys.userId, userId)),
+        db.select({ enabledAt: mfaTotp.enabledAt }).from(mfaTotp).where(eq(mfaTotp.userId, userId)),
+        db
+          .select({ left: sql<number>`count(*)` })
+          .from(mfaRecoveryCodes)
+          .where(and(eq(mfaRecoveryCodes.userId, userId), isNull(mfaRecoveryCodes.usedAt))),
+      ]);
+      return {
+        identities: linked.map((i) => ({ ...i, createdAt: iso(i.createdAt), lastUsedAt: iso(i.lastUsedAt) })),
+        passkeys: keys.map((k) => ({ ...k, createdAt: iso(k.createdAt), lastUsedAt: iso(k.lastUsedAt) })),
+        twoFactor: { enabled: Boolean(totp[0]?.enabledAt), enabledAt: iso(totp[0]?.enabledAt ?? null) },
+        recoveryCodesLeft: Number(codes[0]?.left ?? 0),
+      };
+    },
   },
   {
     name: 'sessions',
@@ -468,6 +511,14 @@ const DELETION_STEPS: DeletionStep[] = [
     db.delete(purchases).where(and(eq(purchases.userId, userId), deleted)),
     db.delete(checkouts).where(and(eq(checkouts.userId, userId), deleted)),
     db.delete(gatewayCustomers).where(and(eq(gatewayCustomers.userId, userId), deleted)),
+  ],
+  // Every way to sign in goes: linked identities, passkeys, 2FA and its recovery codes, open sign-in flows.
+  (db, userId, deleted) => [
+    db.delete(identities).where(and(eq(identities.userId, userId), deleted)),
+    db.delete(passkeys).where(and(eq(passkeys.userId, userId), deleted)),
+    db.delete(mfaRecoveryCodes).where(and(eq(mfaRecoveryCodes.userId, userId), deleted)),
+    db.delete(mfaTotp).where(and(eq(mfaTotp.userId, userId), deleted)),
+    db.delete(authFlows).where(and(eq(authFlows.userId, userId), deleted)),
   ],
   (db, userId, deleted) => [db.delete(userTokens).where(and(eq(userTokens.userId, userId), deleted))],
   (db, userId, deleted) => [db.delete(sessions).where(and(eq(sessions.userId, userId), deleted))],
