@@ -43,7 +43,8 @@ export async function startBuiltWorker() {
           modulesRoot: buildDir,
           modulesRules: undefined,
           cronTriggers: undefined,
-          bindings: { ...workerOptions.bindings, ENVIRONMENT: 'development' },
+          // As `npm run dev` runs it.
+          bindings: { ...workerOptions.bindings, ENVIRONMENT: 'development', IP_RATE_LIMIT: 'off', GATEWAY: 'test' },
           modules: [{ type: 'ESModule', path: path.join(buildDir, 'index.js') }],
         },
       ],
