@@ -82,7 +82,8 @@ export interface SecondFactorRequired {
 }
 
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
-  return db.query.users.findFirst({ where: eq(users.id, id) });
+  const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  return user;
 }
 
 /** Reports which of email/username are taken, for a clear 409 after a unique-index failure. */

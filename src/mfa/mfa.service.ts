@@ -157,7 +157,7 @@ export async function activateTotp(
   encryptionKey: string,
   now: Date,
 ): Promise<Activated> {
-  const totp = await db.query.mfaTotp.findFirst({ where: eq(mfaTotp.userId, userId) });
+  const [totp] = await db.select().from(mfaTotp).where(eq(mfaTotp.userId, userId)).limit(1);
   if (!totp) throw AppError.validation({ mfa: ['enrolment has not been started'] });
   if (totp.enabledAt) throw AppError.conflict({ mfa: ['is already enabled'] });
   const key = await openSecret(encryptionKey, totp.secretCiphertext, userId);
