@@ -19,6 +19,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': ['error', { allow: ['log', 'error', 'warn'] }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          // hono's `c.var` copies every request variable into a new object on each access.
+          selector: "MemberExpression[object.name='c'][property.name='var']",
+          message: "Use c.get('name'): c.var builds a new object of all variables on every access.",
+        },
+      ],
     },
   },
   {

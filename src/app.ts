@@ -1,5 +1,3 @@
-import { except } from 'hono/combine';
-import { requestId } from 'hono/request-id';
 import { accountsRouter } from './accounts/accounts.routes';
 import { adminRouter } from './admin/admin.routes';
 import { articlesRouter } from './articles/articles.routes';
@@ -7,11 +5,10 @@ import { billingRouter, WEBHOOK_PATH } from './billing/billing.routes';
 import { testGatewayRouter } from './billing/test-gateway.routes';
 import { commentsRouter } from './comments/comments.routes';
 import { AppError, handleError } from './errors';
-import { bodyLimitFromConfig } from './middleware/body-limit';
-import { corsFromConfig } from './middleware/cors';
+import { bodyLimitExcept } from './middleware/body-limit';
 import { purgesPublicReads } from './http/edge-cache';
 import { requestContext } from './middleware/request-context';
-import { cacheControlDefault, securityHeaders } from './middleware/response-headers';
+import { responseHeaders } from './middleware/response-headers';
 import { createRouter } from './router';
 import { blocksRouter } from './messages/blocks.routes';
 import { messagesRouter } from './messages/messages.routes';
@@ -33,14 +30,11 @@ import { tagsRouter } from './tags/tags.routes';
 function createApp() {
   const app = createRouter();
 
-  app.use('*', requestId({ limitLength: 64 }));
   app.use('*', requestContext);
-  app.use('*', corsFromConfig);
-  app.use('*', securityHeaders);
-  app.use('*', cacheControlDefault);
+  app.use('*', responseHeaders);
   // Uploads (src/media/media.routes.ts) and Stripe's webhook deliveries carry their own, larger caps;
   // every other /api body has this one.
-  app.use('/api/*', except(['/api/media', WEBHOOK_PATH], bodyLimitFromConfig));
+  app.use('/api/*', bodyLimitExcept(['/api/media', WEBHOOK_PATH]));
   // Writes that change what anonymous readers see drop this location's cached public reads.
   for (const path of ['/api/articles', '/api/articles/*', '/api/profiles/*', '/api/user', '/api/admin/*']) {
     app.use(path, purgesPublicReads);

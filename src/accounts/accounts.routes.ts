@@ -69,7 +69,7 @@ accountsRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    const { user, session } = await registerUser(c.var.db, c.req.valid('json').user, signInOptions(c), now);
+    const { user, session } = await registerUser(c.get('db'), c.req.valid('json').user, signInOptions(c), now);
     const token = await issueAccessToken(c, { userId: user.id, ...session }, user, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 201);
   },
@@ -96,7 +96,7 @@ accountsRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    const outcome = await loginUser(c.var.db, c.req.valid('json').user, signInOptions(c), now);
+    const outcome = await loginUser(c.get('db'), c.req.valid('json').user, signInOptions(c), now);
     if ('mfaRequired' in outcome) {
       logInfo('signin.password.mfa_required', { userId: outcome.userId });
       return c.json({ mfaRequired: outcome.mfaRequired, mfaToken: outcome.mfaToken }, 200);
@@ -130,17 +130,17 @@ accountsRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    const { userId, sessionId, amr } = c.var.auth;
+    const { userId, sessionId, amr } = c.get('auth');
     const body = c.req.valid('json');
-    const user = await findUserById(c.var.db, userId);
+    const user = await findUserById(c.get('db'), userId);
     if (!user) throw AppError.unauthorized();
     let session;
-    if (await hasSecondFactor(c.var.db, userId)) {
+    if (await hasSecondFactor(c.get('db'), userId)) {
       if (body.code === undefined && body.recoveryCode === undefined) {
         throw AppError.validation({ code: ["can't be blank"] });
       }
       session = await reauthenticateWithSecondFactor(
-        c.var.db,
+        c.get('db'),
         userId,
         sessionId,
         user.email,
@@ -151,8 +151,8 @@ accountsRouter.openapi(
       );
     } else {
       if (body.password === undefined) throw AppError.validation({ password: ["can't be blank"] });
-      await checkPasswordForReauth(c.var.db, user, body.password, now);
-      session = await reauthenticateSession(c.var.db, userId, sessionId, now);
+      await checkPasswordForReauth(c.get('db'), user, body.password, now);
+      session = await reauthenticateSession(c.get('db'), userId, sessionId, now);
     }
     if (!session) throw AppError.unauthorized();
     const token = await issueAccessToken(c, { userId, sessionId, ...session }, user, now);
@@ -172,9 +172,9 @@ accountsRouter.openapi(
     responses: { 200: jsonResponse(UserResponse, 'The signed-in user'), 401: errors[401] },
   }),
   async (c) => {
-    const user = await findUserById(c.var.db, c.var.auth.userId);
+    const user = await findUserById(c.get('db'), c.get('auth').userId);
     if (!user) throw AppError.unauthorized();
-    return c.json({ user: toUser(user, c.var.auth.token) }, 200);
+    return c.json({ user: toUser(user, c.get('auth').token) }, 200);
   },
 );
 
@@ -202,20 +202,20 @@ accountsRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    const current = await findUserById(c.var.db, c.var.auth.userId);
+    const current = await findUserById(c.get('db'), c.get('auth').userId);
     if (!current) throw AppError.unauthorized();
     const patch = c.req.valid('json').user;
     const emailChanges = patch.email !== undefined && patch.email.toLowerCase() !== current.email.toLowerCase();
     if (emailChanges || patch.password !== undefined) {
-      assertStepUp(c.var.auth, await hasSecondFactor(c.var.db, current.id), now);
+      assertStepUp(c.get('auth'), await hasSecondFactor(c.get('db'), current.id), now);
     }
-    const { user, revokedSessionIds, session } = await updateUser(c.var.db, current, patch, signInOptions(c), now, {
-      amr: c.var.auth.amr,
-      aal: c.var.auth.aal,
+    const { user, revokedSessionIds, session } = await updateUser(c.get('db'), current, patch, signInOptions(c), now, {
+      amr: c.get('auth').amr,
+      aal: c.get('auth').aal,
     });
-    await deleteSessionCopies(c.var.sessionsKv, revokedSessionIds);
+    await deleteSessionCopies(c.get('sessionsKv'), revokedSessionIds);
     c.executionCtx.waitUntil(closeRealtimeSessions(c.env, current.id, revokedSessionIds));
-    if (!session) return c.json({ user: toUser(user, c.var.auth.token) }, 200);
+    if (!session) return c.json({ user: toUser(user, c.get('auth').token) }, 200);
     const token = await issueAccessToken(c, { userId: user.id, ...session }, user, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 200);
   },
@@ -233,7 +233,7 @@ accountsRouter.openapi(
     responses: { 200: jsonResponse(StatusResponse, 'Email confirmed'), 422: errors[422], 429: errors[429] },
   }),
   async (c) => {
-    await verifyEmail(c.var.db, c.req.valid('json').token, new Date());
+    await verifyEmail(c.get('db'), c.req.valid('json').token, new Date());
     return c.json({ status: 'verified' }, 200);
   },
 );
@@ -255,7 +255,7 @@ accountsRouter.openapi(
     },
   }),
   async (c) => {
-    const outcome = await resendVerification(c.var.db, c.var.auth.userId, getConfig(c.env).appUrl, new Date());
+    const outcome = await resendVerification(c.get('db'), c.get('auth').userId, getConfig(c.env).appUrl, new Date());
     return outcome === 'queued' ? c.json({ status: 'accepted' }, 202) : c.json({ status: 'verified' }, 200);
   },
 );
@@ -272,7 +272,7 @@ accountsRouter.openapi(
     responses: { 202: jsonResponse(StatusResponse, 'Accepted'), 422: errors[422], 429: errors[429] },
   }),
   async (c) => {
-    await requestPasswordReset(c.var.db, c.req.valid('json').email, getConfig(c.env).appUrl, new Date());
+    await requestPasswordReset(c.get('db'), c.req.valid('json').email, getConfig(c.env).appUrl, new Date());
     return c.json({ status: 'accepted' }, 202);
   },
 );
@@ -290,8 +290,8 @@ accountsRouter.openapi(
   }),
   async (c) => {
     const { token, password } = c.req.valid('json');
-    const { userId, sessionIds } = await confirmPasswordReset(c.var.db, token, password, new Date());
-    await deleteSessionCopies(c.var.sessionsKv, sessionIds);
+    const { userId, sessionIds } = await confirmPasswordReset(c.get('db'), token, password, new Date());
+    await deleteSessionCopies(c.get('sessionsKv'), sessionIds);
     if (userId) c.executionCtx.waitUntil(closeRealtimeSessions(c.env, userId, sessionIds));
     return c.json({ status: 'password_reset' }, 200);
   },
@@ -313,15 +313,15 @@ accountsRouter.openapi(
     const now = new Date();
     const config = getConfig(c.env);
     const outcome = await rotateRefreshToken(
-      c.var.db,
+      c.get('db'),
       c.req.valid('json').refreshToken,
       config.refreshTokenTtlSeconds,
       now,
     );
     if (outcome.kind === 'reused') {
       // A stolen token and its legitimate twin cannot be told apart: end the whole family.
-      await revokeSession(c.var.db, outcome.userId, outcome.sessionId, now);
-      await deleteSessionCopies(c.var.sessionsKv, [outcome.sessionId]);
+      await revokeSession(c.get('db'), outcome.userId, outcome.sessionId, now);
+      await deleteSessionCopies(c.get('sessionsKv'), [outcome.sessionId]);
       c.executionCtx.waitUntil(closeRealtimeSessions(c.env, outcome.userId, [outcome.sessionId]));
     }
     if (outcome.kind !== 'rotated') throw AppError.unauthorized('refreshToken', 'is invalid or has expired');

@@ -62,7 +62,7 @@ function guard(permission: Permission): [typeof requireAuth, ReturnType<typeof r
 }
 
 function actorOf(c: Context<AppEnv & AuthEnv>): AuditActor {
-  return { actorId: c.var.auth.userId, requestId: c.var.requestId };
+  return { actorId: c.get('auth').userId, requestId: c.get('requestId') };
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -105,7 +105,7 @@ adminRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    const page = await listUsers(c.var.db, c.req.valid('query'));
+    const page = await listUsers(c.get('db'), c.req.valid('query'));
     return c.json(
       { users: page.users.map((u) => toAdminUser(u, now)), usersCount: page.total, nextCursor: page.nextCursor },
       200,
@@ -127,7 +127,7 @@ adminRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    const found = await getUser(c.var.db, c.req.valid('param').id, now);
+    const found = await getUser(c.get('db'), c.req.valid('param').id, now);
     return c.json(
       {
         user: {
@@ -163,13 +163,13 @@ adminRouter.openapi(
   async (c) => {
     const now = new Date();
     const { user, revokedSessionIds } = await setRole(
-      c.var.db,
+      c.get('db'),
       actorOf(c),
       c.req.valid('param').id,
       c.req.valid('json').user.role,
       now,
     );
-    await deleteSessionCopies(c.var.sessionsKv, revokedSessionIds);
+    await deleteSessionCopies(c.get('sessionsKv'), revokedSessionIds);
     c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.req.valid('param').id, revokedSessionIds));
     return c.json({ user: toAdminUser(user, now) }, 200);
   },
@@ -192,13 +192,13 @@ adminRouter.openapi(
     const now = new Date();
     const { reason, until } = c.req.valid('json').ban;
     const { user, revokedSessionIds } = await banUser(
-      c.var.db,
+      c.get('db'),
       actorOf(c),
       c.req.valid('param').id,
       { reason, until: until ? new Date(until) : null },
       now,
     );
-    await deleteSessionCopies(c.var.sessionsKv, revokedSessionIds);
+    await deleteSessionCopies(c.get('sessionsKv'), revokedSessionIds);
     c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.req.valid('param').id, revokedSessionIds));
     return c.json({ user: toAdminUser(user, now) }, 200);
   },
@@ -218,7 +218,7 @@ adminRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    const user = await unbanUser(c.var.db, actorOf(c), c.req.valid('param').id, now);
+    const user = await unbanUser(c.get('db'), actorOf(c), c.req.valid('param').id, now);
     return c.json({ user: toAdminUser(user, now) }, 200);
   },
 );
@@ -236,7 +236,7 @@ adminRouter.openapi(
     responses: { 200: jsonResponse(AdminSessionsResponse, 'Active sessions'), ...denied, 404: errors[404] },
   }),
   async (c) => {
-    const rows = await listUserSessions(c.var.db, c.req.valid('param').id, new Date());
+    const rows = await listUserSessions(c.get('db'), c.req.valid('param').id, new Date());
     return c.json(
       {
         sessions: rows.map((s) => ({
@@ -267,8 +267,8 @@ adminRouter.openapi(
   }),
   async (c) => {
     const { id, sessionId } = c.req.valid('param');
-    const revoked = await revokeUserSessions(c.var.db, actorOf(c), id, sessionId, new Date());
-    await deleteSessionCopies(c.var.sessionsKv, revoked);
+    const revoked = await revokeUserSessions(c.get('db'), actorOf(c), id, sessionId, new Date());
+    await deleteSessionCopies(c.get('sessionsKv'), revoked);
     c.executionCtx.waitUntil(closeRealtimeSessions(c.env, id, revoked));
     return c.body(null, 204);
   },
@@ -287,8 +287,8 @@ adminRouter.openapi(
     responses: { 200: jsonResponse(RevokedResponse, 'How many were revoked'), ...denied },
   }),
   async (c) => {
-    const revoked = await revokeUserSessions(c.var.db, actorOf(c), c.req.valid('param').id, null, new Date());
-    await deleteSessionCopies(c.var.sessionsKv, revoked);
+    const revoked = await revokeUserSessions(c.get('db'), actorOf(c), c.req.valid('param').id, null, new Date());
+    await deleteSessionCopies(c.get('sessionsKv'), revoked);
     c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.req.valid('param').id, revoked));
     return c.json({ revoked: revoked.length }, 200);
   },
@@ -308,7 +308,7 @@ adminRouter.openapi(
   }),
   async (c) => {
     const q = c.req.valid('query');
-    const page = await listReports(c.var.db, { status: q.status, limit: q.limit, after: q.cursor });
+    const page = await listReports(c.get('db'), { status: q.status, limit: q.limit, after: q.cursor });
     return c.json(
       {
         reports: page.reports.map((r) => ({
@@ -342,7 +342,7 @@ adminRouter.openapi(
   }),
   async (c) => {
     const r = await resolveReport(
-      c.var.db,
+      c.get('db'),
       actorOf(c),
       c.req.valid('param').id,
       c.req.valid('json').report,
@@ -371,7 +371,7 @@ for (const hidden of [true, false]) {
       responses: { 200: jsonResponse(HiddenResponse, 'The comment'), ...denied, 404: errors[404], 422: errors[422] },
     }),
     async (c) => {
-      const comment = await setCommentHidden(c.var.db, actorOf(c), c.req.valid('param').id, hidden, new Date());
+      const comment = await setCommentHidden(c.get('db'), actorOf(c), c.req.valid('param').id, hidden, new Date());
       return c.json({ comment }, 200);
     },
   );
@@ -391,7 +391,7 @@ adminRouter.openapi(
     responses: { 200: jsonResponse(MessageReportListResponse, 'Reports'), ...denied, 422: errors[422] },
   }),
   async (c) => {
-    const page = await listMessageReports(c.var.db, c.req.valid('query'));
+    const page = await listMessageReports(c.get('db'), c.req.valid('query'));
     return c.json(
       {
         reports: page.reports.map((r) => ({
@@ -437,7 +437,7 @@ adminRouter.openapi(
   }),
   async (c) => {
     const r = await resolveMessageReport(
-      c.var.db,
+      c.get('db'),
       actorOf(c),
       c.req.valid('param').id,
       c.req.valid('json').report,
@@ -465,7 +465,7 @@ adminRouter.openapi(
   }),
   async (c) => {
     const messageId = c.req.valid('param').id;
-    const outcome = await removeReportedMessage(c.var.db, actorOf(c), messageId, new Date());
+    const outcome = await removeReportedMessage(c.get('db'), actorOf(c), messageId, new Date());
     if (outcome.removed) {
       c.executionCtx.waitUntil(
         notifyMembers(c.env, outcome.memberIds, {
@@ -493,7 +493,7 @@ adminRouter.openapi(
   }),
   async (c) => {
     const q = c.req.valid('query');
-    const page = await listAudit(c.var.db, {
+    const page = await listAudit(c.get('db'), {
       limit: q.limit,
       before: q.cursor,
       targetType: q.targetType,

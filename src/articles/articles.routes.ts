@@ -59,8 +59,8 @@ articlesRouter.openapi(
     },
   }),
   async (c) => {
-    const { userId } = c.var.auth;
-    const page = await listFeed(c.var.db, userId, c.req.valid('query'));
+    const { userId } = c.get('auth');
+    const page = await listFeed(c.get('db'), userId, c.req.valid('query'));
     return conditionalJson(c, toList(page, viewerOf(userId)), userId);
   },
 );
@@ -83,8 +83,8 @@ articlesRouter.openapi(
     },
   }),
   async (c) => {
-    const userId = c.var.auth?.userId ?? null;
-    const page = await listArticles(c.var.db, c.req.valid('query'), userId);
+    const userId = c.get('auth')?.userId ?? null;
+    const page = await listArticles(c.get('db'), c.req.valid('query'), userId);
     return conditionalJson(c, toList(page, viewerOf(userId)), userId);
   },
 );
@@ -107,8 +107,8 @@ articlesRouter.openapi(
     },
   }),
   async (c) => {
-    const userId = c.var.auth?.userId ?? null;
-    const row = await getArticle(c.var.db, c.req.valid('param').slug, userId);
+    const userId = c.get('auth')?.userId ?? null;
+    const row = await getArticle(c.get('db'), c.req.valid('param').slug, userId);
     return conditionalJson(c, { article: toArticle(row, viewerOf(userId)) }, userId);
   },
 );
@@ -133,8 +133,8 @@ articlesRouter.openapi(
     },
   }),
   async (c) => {
-    const { userId } = c.var.auth;
-    const row = await createArticle(c.var.db, userId, c.req.valid('json').article, new Date(), idempotencyClaim(c));
+    const { userId } = c.get('auth');
+    const row = await createArticle(c.get('db'), userId, c.req.valid('json').article, new Date(), idempotencyClaim(c));
     return c.json({ article: toArticle(row, { userId }) }, 201);
   },
 );
@@ -158,9 +158,9 @@ articlesRouter.openapi(
     },
   }),
   async (c) => {
-    const { userId, role } = c.var.auth;
+    const { userId, role } = c.get('auth');
     const row = await updateArticle(
-      c.var.db,
+      c.get('db'),
       userId,
       c.req.valid('param').slug,
       c.req.valid('json').article,
@@ -184,7 +184,7 @@ articlesRouter.openapi(
     responses: { 204: { description: 'Deleted' }, 401: errors[401], 403: errors[403], 404: errors[404] },
   }),
   async (c) => {
-    await deleteArticle(c.var.db, c.var.auth.userId, c.req.valid('param').slug, new Date());
+    await deleteArticle(c.get('db'), c.get('auth').userId, c.req.valid('param').slug, new Date());
     return c.body(null, 204);
   },
 );
@@ -202,8 +202,8 @@ articlesRouter.openapi(
     responses: { 200: jsonResponse(SingleArticleResponse, 'The article'), 401: errors[401], 404: errors[404] },
   }),
   async (c) => {
-    const { userId } = c.var.auth;
-    const row = await favoriteArticle(c.var.db, userId, c.req.valid('param').slug, new Date());
+    const { userId } = c.get('auth');
+    const row = await favoriteArticle(c.get('db'), userId, c.req.valid('param').slug, new Date());
     return c.json({ article: toArticle(row, { userId }) }, 200);
   },
 );
@@ -221,8 +221,8 @@ articlesRouter.openapi(
     responses: { 200: jsonResponse(SingleArticleResponse, 'The article'), 401: errors[401], 404: errors[404] },
   }),
   async (c) => {
-    const { userId } = c.var.auth;
-    const row = await unfavoriteArticle(c.var.db, userId, c.req.valid('param').slug);
+    const { userId } = c.get('auth');
+    const row = await unfavoriteArticle(c.get('db'), userId, c.req.valid('param').slug);
     return c.json({ article: toArticle(row, { userId }) }, 200);
   },
 );

@@ -6,9 +6,13 @@ import { deliverPendingEvents } from './gateway/fake-delivery';
 import { createGateway } from './gateway/gateway';
 
 /** The request's billing dependencies: counted D1, the gateway (real or test) and the config. */
-export async function billingDeps(c: { env: Env; var: { db: Database }; req: { url: string } }): Promise<BillingDeps> {
+export async function billingDeps(c: {
+  env: Env;
+  get: (key: 'db') => Database;
+  req: { url: string };
+}): Promise<BillingDeps> {
   const config = getConfig(c.env);
-  return { db: c.var.db, gateway: await createGateway(config.billing, c.env.DB, new URL(c.req.url).origin), config };
+  return { db: c.get('db'), gateway: await createGateway(config.billing, c.env.DB, new URL(c.req.url).origin), config };
 }
 
 /**

@@ -1,11 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../env';
 import { bodyLimit } from 'hono/body-limit';
 import { AppError } from '../errors';
 import { idempotencyClaim, idempotent } from '../middleware/idempotency';
 import { readPrimary } from '../middleware/request-context';
 import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
 import { createRouter } from '../router';
-import { requireAuth, requirePermission } from '../sessions/sessions.middleware';
+import { requireAuth, requirePermission, type AuthEnv } from '../sessions/sessions.middleware';
 import { cancelMemberMembership, compMembership, revenueReport } from './billing.admin';
 import { billingDeps, deliverTestGatewayEvents } from './billing.deps';
 import { toMembership, toPayment, toTier } from './billing.present';
@@ -74,7 +76,7 @@ billingRouter.openapi(
     responses: { 200: jsonResponse(TiersResponse, 'Active tiers, cheapest first') },
   }),
   async (c) => {
-    const rows = await listTiers({ db: c.var.db });
+    const rows = await listTiers({ db: c.get('db') });
     return c.json({ tiers: rows.map(toTier) }, 200);
   },
 );
@@ -106,7 +108,7 @@ billingRouter.openapi(
     const key = c.req.valid('header')['idempotency-key'];
     const result = await createCheckout(
       deps,
-      c.var.auth.userId,
+      c.get('auth').userId,
       c.req.valid('json'),
       key,
       new Date(),
@@ -134,7 +136,7 @@ billingRouter.openapi(
       502: badGateway,
     },
   }),
-  async (c) => c.json(await createPortalSession(await billingDeps(c), c.var.auth.userId, new Date()), 200),
+  async (c) => c.json(await createPortalSession(await billingDeps(c), c.get('auth').userId, new Date()), 200),
 );
 
 billingRouter.openapi(
@@ -183,7 +185,7 @@ billingRouter.openapi(
     responses: { 200: jsonResponse(MembershipResponse, 'Membership'), 401: errors[401] },
   }),
   async (c) => {
-    const row = await getMembership({ db: c.var.db }, c.var.auth.userId);
+    const row = await getMembership({ db: c.get('db') }, c.get('auth').userId);
     return c.json({ membership: row ? toMembership(row) : null }, 200);
   },
 );
@@ -213,9 +215,9 @@ for (const [action, cancel] of [
     }),
     async (c) => {
       const deps = await billingDeps(c);
-      await setMembershipCancellation(deps, c.var.auth.userId, cancel, new Date());
+      await setMembershipCancellation(deps, c.get('auth').userId, cancel, new Date());
       await deliverTestGatewayEvents(deps);
-      const row = await getMembership(deps, c.var.auth.userId);
+      const row = await getMembership(deps, c.get('auth').userId);
       return c.json({ membership: row ? toMembership(row) : null }, 200);
     },
   );
@@ -236,7 +238,7 @@ billingRouter.openapi(
   }),
   async (c) => {
     const { limit, offset } = c.req.valid('query');
-    const rows = await listPayments({ db: c.var.db }, c.var.auth.userId, limit ?? 20, offset ?? 0);
+    const rows = await listPayments({ db: c.get('db') }, c.get('auth').userId, limit ?? 20, offset ?? 0);
     return c.json({ payments: rows.map(toPayment) }, 200);
   },
 );
@@ -252,7 +254,7 @@ billingRouter.openapi(
     middleware: requireAuth,
     responses: { 200: jsonResponse(EarningsResponse, 'Totals per month and currency, newest first'), 401: errors[401] },
   }),
-  async (c) => c.json({ months: await authorEarnings({ db: c.var.db }, c.var.auth.userId) }, 200),
+  async (c) => c.json({ months: await authorEarnings({ db: c.get('db') }, c.get('auth').userId) }, 200),
 );
 
 billingRouter.openapi(
@@ -280,7 +282,7 @@ billingRouter.openapi(
     const deps = await billingDeps(c);
     const refund = await refundPayment(
       deps,
-      c.var.auth.userId,
+      c.get('auth').userId,
       c.req.valid('param').id,
       c.req.valid('json').amount,
       c.req.valid('header')['idempotency-key'],
@@ -312,7 +314,12 @@ billingRouter.openapi(
     },
   }),
   async (c) => {
-    const checkout = await syncCheckout(await billingDeps(c), c.var.auth.userId, c.req.valid('param').id, new Date());
+    const checkout = await syncCheckout(
+      await billingDeps(c),
+      c.get('auth').userId,
+      c.req.valid('param').id,
+      new Date(),
+    );
     return c.json({ checkout }, 200);
   },
 );
@@ -363,9 +370,9 @@ billingRouter.openapi(
 // Billing administration: complimentary memberships, cancellations, revenue.
 
 const adminTags = ['Admin'];
-const actor = (c: { var: { auth: { userId: string }; requestId: string } }) => ({
-  actorId: c.var.auth.userId,
-  requestId: c.var.requestId,
+const actor = (c: Context<AppEnv & AuthEnv, string>) => ({
+  actorId: c.get('auth').userId,
+  requestId: c.get('requestId'),
 });
 
 billingRouter.openapi(
@@ -391,7 +398,7 @@ billingRouter.openapi(
   async (c) => {
     const { tierId, until } = c.req.valid('json').membership;
     const row = await compMembership(
-      { db: c.var.db },
+      { db: c.get('db') },
       actor(c),
       c.req.valid('param').id,
       { tierId, until: new Date(until) },
@@ -447,7 +454,7 @@ billingRouter.openapi(
     },
   }),
   async (c) => {
-    const report = await revenueReport({ db: c.var.db }, c.req.valid('query').months, new Date());
+    const report = await revenueReport({ db: c.get('db') }, c.req.valid('query').months, new Date());
     return c.json({ ...report, since: report.since.toISOString() }, 200);
   },
 );

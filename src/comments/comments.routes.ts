@@ -37,8 +37,8 @@ commentsRouter.openapi(
     },
   }),
   async (c) => {
-    const viewerId = c.var.auth?.userId ?? null;
-    const rows = await listComments(c.var.db, c.req.valid('param').slug, viewerId);
+    const viewerId = c.get('auth')?.userId ?? null;
+    const rows = await listComments(c.get('db'), c.req.valid('param').slug, viewerId);
     return conditionalJson(c, { comments: rows.map(toComment) }, viewerId);
   },
 );
@@ -66,9 +66,9 @@ commentsRouter.openapi(
   }),
   async (c) => {
     const row = await addComment(
-      c.var.db,
+      c.get('db'),
       c.req.valid('param').slug,
-      c.var.auth.userId,
+      c.get('auth').userId,
       c.req.valid('json').comment.body,
       new Date(),
       idempotencyClaim(c),
@@ -97,7 +97,7 @@ commentsRouter.openapi(
   }),
   async (c) => {
     const { slug, id } = c.req.valid('param');
-    await deleteComment(c.var.db, slug, id, c.var.auth.userId);
+    await deleteComment(c.get('db'), slug, id, c.get('auth').userId);
     return c.body(null, 204);
   },
 );
@@ -124,7 +124,14 @@ commentsRouter.openapi(
   async (c) => {
     const { slug, id } = c.req.valid('param');
     const now = new Date();
-    const report = await reportComment(c.var.db, slug, id, c.var.auth.userId, c.req.valid('json').report.reason, now);
+    const report = await reportComment(
+      c.get('db'),
+      slug,
+      id,
+      c.get('auth').userId,
+      c.req.valid('json').report.reason,
+      now,
+    );
     return c.json({ report: { id: report.id, status: report.status, createdAt: report.createdAt.toISOString() } }, 201);
   },
 );

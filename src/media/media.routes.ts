@@ -79,9 +79,9 @@ mediaRouter.openapi(
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     if (bytes.byteLength === 0) throw AppError.validation({ file: ["can't be blank"] });
     const row = await storeMedia(
-      c.var.db,
+      c.get('db'),
       c.env.MEDIA,
-      c.var.auth.userId,
+      c.get('auth').userId,
       bytes,
       getConfig(c.env).mediaQuotaBytes,
       new Date(),
@@ -112,7 +112,7 @@ mediaRouter.openapi(
     responses: { 204: { description: 'Deleted' }, 401: errors[401], 404: errors[404] },
   }),
   async (c) => {
-    await deleteMedia(c.var.db, c.env.MEDIA, c.var.auth.userId, c.req.valid('param').id);
+    await deleteMedia(c.get('db'), c.env.MEDIA, c.get('auth').userId, c.req.valid('param').id);
     return c.body(null, 204);
   },
 );

@@ -24,7 +24,7 @@ blocksRouter.openapi(
     responses: { 200: jsonResponse(BlockResponse, 'Blocked'), 401: errors[401], 404: errors[404], 422: errors[422] },
   }),
   async (c) => {
-    const row = await blockUser(c.var.db, c.var.auth.userId, c.req.valid('param').username, new Date());
+    const row = await blockUser(c.get('db'), c.get('auth').userId, c.req.valid('param').username, new Date());
     return c.json({ profile: { ...toProfile({ ...row, following: Boolean(row.following) }), blocked: true } }, 200);
   },
 );
@@ -42,7 +42,7 @@ blocksRouter.openapi(
     responses: { 200: jsonResponse(BlockResponse, 'Unblocked'), 401: errors[401], 404: errors[404] },
   }),
   async (c) => {
-    const row = await unblockUser(c.var.db, c.var.auth.userId, c.req.valid('param').username);
+    const row = await unblockUser(c.get('db'), c.get('auth').userId, c.req.valid('param').username);
     return c.json({ profile: { ...toProfile({ ...row, following: Boolean(row.following) }), blocked: false } }, 200);
   },
 );
@@ -59,7 +59,7 @@ blocksRouter.openapi(
     responses: { 200: jsonResponse(ProfilesResponse, 'Blocked members, newest block first'), 401: errors[401] },
   }),
   async (c) => {
-    const list = await listBlocks(c.var.db, c.var.auth.userId);
+    const list = await listBlocks(c.get('db'), c.get('auth').userId);
     c.header('Cache-Control', 'private, no-store');
     return c.json({ profiles: list.map((r) => toProfile({ ...r, following: Boolean(r.following) })) }, 200);
   },
@@ -78,7 +78,7 @@ blocksRouter.openapi(
   }),
   async (c) => {
     c.header('Cache-Control', 'private, no-store');
-    return c.json({ messaging: { dmPolicy: await getDmPolicy(c.var.db, c.var.auth.userId) } }, 200);
+    return c.json({ messaging: { dmPolicy: await getDmPolicy(c.get('db'), c.get('auth').userId) } }, 200);
   },
 );
 
@@ -97,6 +97,6 @@ blocksRouter.openapi(
   }),
   async (c) => {
     const { dmPolicy } = c.req.valid('json').messaging;
-    return c.json({ messaging: { dmPolicy: await setDmPolicy(c.var.db, c.var.auth.userId, dmPolicy) } }, 200);
+    return c.json({ messaging: { dmPolicy: await setDmPolicy(c.get('db'), c.get('auth').userId, dmPolicy) } }, 200);
   },
 );

@@ -95,9 +95,9 @@ messagesRouter.openapi(
     }
     if (input.message !== undefined) assertBodyLength(c, input.message, 'message');
     const outcome = await startConversation(
-      c.var.db,
+      c.get('db'),
       {
-        creatorId: c.var.auth.userId,
+        creatorId: c.get('auth').userId,
         usernames: input.participants,
         title: input.title || null,
         message: input.message === undefined ? null : { body: input.message, clientId: input.clientId },
@@ -148,19 +148,19 @@ messagesRouter.openapi(
     const { before, limit = DEFAULT_PAGE } = c.req.valid('query');
     const cursor = before === undefined ? null : parseConversationCursor(before);
     if (before !== undefined && !cursor) throw AppError.validation({ before: ['is not a valid cursor'] });
-    const me = c.var.auth.userId;
+    const me = c.get('auth').userId;
     const etagFor = (version: number) => weakEtag(me, `inbox:${version}:${before ?? ''}:${limit}`);
     c.header('Vary', 'Authorization', { append: true });
     c.header('Cache-Control', 'private, no-cache');
     const ifNoneMatch = c.req.header('If-None-Match');
     if (ifNoneMatch) {
-      const etag = await etagFor(await inboxVersion(c.var.db, me));
+      const etag = await etagFor(await inboxVersion(c.get('db'), me));
       if (ifNoneMatchHits(ifNoneMatch, etag)) {
         c.header('ETag', etag);
         return c.body(null, 304);
       }
     }
-    const page = await listConversations(c.var.db, me, cursor, limit);
+    const page = await listConversations(c.get('db'), me, cursor, limit);
     c.header('ETag', await etagFor(page.version));
     const conversations = page.rows.map(toConversation);
     return c.json({ conversations, nextBefore: page.hasMore ? (conversations.at(-1)?.cursor ?? null) : null }, 200);
@@ -180,7 +180,7 @@ messagesRouter.openapi(
     responses: { 200: jsonResponse(ConversationResponse, 'The conversation'), 401: errors[401], 404: errors[404] },
   }),
   async (c) => {
-    const row = await getConversation(c.var.db, c.req.valid('param').id, c.var.auth.userId);
+    const row = await getConversation(c.get('db'), c.req.valid('param').id, c.get('auth').userId);
     return c.json({ conversation: toConversation(row) }, 200);
   },
 );
@@ -205,9 +205,9 @@ messagesRouter.openapi(
   async (c) => {
     const { title } = c.req.valid('json');
     const { conversation, memberIds } = await renameConversation(
-      c.var.db,
+      c.get('db'),
       c.req.valid('param').id,
-      c.var.auth.userId,
+      c.get('auth').userId,
       title || null,
     );
     publish(c, memberIds, { type: 'conversation.updated', conversationId: conversation.id, reason: 'title' });
@@ -229,7 +229,7 @@ messagesRouter.openapi(
   }),
   async (c) => {
     const id = c.req.valid('param').id;
-    const { memberIds } = await leaveConversation(c.var.db, id, c.var.auth.userId, new Date());
+    const { memberIds } = await leaveConversation(c.get('db'), id, c.get('auth').userId, new Date());
     publish(c, memberIds, { type: 'conversation.updated', conversationId: id, reason: 'left' });
     return c.body(null, 204);
   },
@@ -258,7 +258,11 @@ messagesRouter.openapi(
       throw AppError.validation({ after: ["can't be combined with before"] });
     }
     c.header('Cache-Control', 'private, no-store');
-    const page = await listMessages(c.var.db, c.req.valid('param').id, c.var.auth.userId, { before, after, limit });
+    const page = await listMessages(c.get('db'), c.req.valid('param').id, c.get('auth').userId, {
+      before,
+      after,
+      limit,
+    });
     return c.json(page, 200);
   },
 );
@@ -289,9 +293,9 @@ messagesRouter.openapi(
     assertBodyLength(c, input.body);
     const id = c.req.valid('param').id;
     const outcome = await sendMessage(
-      c.var.db,
+      c.get('db'),
       id,
-      { senderId: c.var.auth.userId, body: input.body, clientId: input.clientId },
+      { senderId: c.get('auth').userId, body: input.body, clientId: input.clientId },
       sendLimit(settings(c).sendLimitPerMinute),
       new Date(),
       claimOf(c),
@@ -322,7 +326,7 @@ messagesRouter.openapi(
   async (c) => {
     const id = c.req.valid('param').id;
     const { upTo } = c.req.valid('json');
-    const { conversation, memberIds, username } = await markRead(c.var.db, id, c.var.auth.userId, upTo);
+    const { conversation, memberIds, username } = await markRead(c.get('db'), id, c.get('auth').userId, upTo);
     publish(c, memberIds, { type: 'conversation.read', conversationId: id, username, upTo });
     const json = toConversation(conversation);
     return c.json({ conversation: json }, 200);
@@ -343,7 +347,7 @@ messagesRouter.openapi(
   }),
   async (c) => {
     const { id, messageId } = c.req.valid('param');
-    const outcome = await deleteMessage(c.var.db, id, c.var.auth.userId, messageId, new Date());
+    const outcome = await deleteMessage(c.get('db'), id, c.get('auth').userId, messageId, new Date());
     if (outcome.deleted) publish(c, outcome.memberIds, { type: 'message.deleted', conversationId: id, messageId });
     return c.body(null, 204);
   },
@@ -375,7 +379,15 @@ messagesRouter.openapi(
   async (c) => {
     const { id, messageId } = c.req.valid('param');
     const reason = (c.req.valid('json') as { reason?: string } | undefined)?.reason || null;
-    const outcome = await reportMessage(c.var.db, id, c.var.auth.userId, messageId, reason, new Date(), claimOf(c));
+    const outcome = await reportMessage(
+      c.get('db'),
+      id,
+      c.get('auth').userId,
+      messageId,
+      reason,
+      new Date(),
+      claimOf(c),
+    );
     return outcome.created ? c.json({ report: outcome.report }, 201) : c.json({ report: outcome.report }, 200);
   },
 );

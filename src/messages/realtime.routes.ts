@@ -23,8 +23,8 @@ realtimeRouter.openapi(
     responses: { 201: jsonResponse(TicketResponse, 'A ticket'), 401: errors[401], 429: errors[429] },
   }),
   async (c) => {
-    const { userId, sessionId } = c.var.auth;
-    const { ticket, expiresAt } = await issueTicket(c.var.db, userId, sessionId, new Date());
+    const { userId, sessionId } = c.get('auth');
+    const { ticket, expiresAt } = await issueTicket(c.get('db'), userId, sessionId, new Date());
     c.header('Cache-Control', 'no-store');
     return c.json(
       { ticket, expiresAt: expiresAt.toISOString(), url: `/api/realtime?ticket=${encodeURIComponent(ticket)}` },
@@ -55,7 +55,7 @@ realtimeRouter.openapi(
       // Checked before consuming, so a plain GET does not burn the ticket.
       throw new AppError(426, { request: ['expected a WebSocket upgrade'] }, { Upgrade: 'websocket' });
     }
-    const owner = await consumeTicket(c.var.db, ticket, new Date());
+    const owner = await consumeTicket(c.get('db'), ticket, new Date());
     if (!owner) throw AppError.unauthorized('ticket', 'is invalid, used or expired');
     return connectMemberSocket(c.env, owner.userId, owner.sessionId) as unknown as ReturnType<typeof c.body>;
   },

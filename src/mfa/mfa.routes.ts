@@ -57,7 +57,7 @@ mfaRouter.openapi(
     const now = new Date();
     const config = getConfig(c.env);
     const { user, session } = await completeMfaSignIn(
-      c.var.db,
+      c.get('db'),
       c.req.valid('json'),
       clientInfo(c),
       config.refreshTokenTtlSeconds,
@@ -80,7 +80,7 @@ mfaRouter.openapi(
     middleware: requireAuth,
     responses: { 200: jsonResponse(MfaStatusResponse, 'Status'), 401: errors[401] },
   }),
-  async (c) => c.json(await mfaStatus(c.var.db, c.var.auth.userId), 200),
+  async (c) => c.json(await mfaStatus(c.get('db'), c.get('auth').userId), 200),
 );
 
 mfaRouter.openapi(
@@ -101,11 +101,11 @@ mfaRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    assertStepUp(c.var.auth, false, now);
-    const user = await findUserById(c.var.db, c.var.auth.userId);
+    assertStepUp(c.get('auth'), false, now);
+    const user = await findUserById(c.get('db'), c.get('auth').userId);
     if (!user) throw AppError.unauthorized();
     const enrolment = await startTotpEnrolment(
-      c.var.db,
+      c.get('db'),
       user,
       getConfig(c.env).webauthn.rpName,
       mfaEncryptionKey(c.env),
@@ -136,9 +136,9 @@ mfaRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    const { userId, sessionId, amr } = c.var.auth;
+    const { userId, sessionId, amr } = c.get('auth');
     const activated = await activateTotp(
-      c.var.db,
+      c.get('db'),
       userId,
       sessionId,
       amr,
@@ -146,8 +146,8 @@ mfaRouter.openapi(
       mfaEncryptionKey(c.env),
       now,
     );
-    await deleteSessionCopies(c.var.sessionsKv, activated.revokedSessionIds);
-    const user = await findUserById(c.var.db, userId);
+    await deleteSessionCopies(c.get('sessionsKv'), activated.revokedSessionIds);
+    const user = await findUserById(c.get('db'), userId);
     if (!user) throw AppError.unauthorized();
     const token = await issueAccessToken(c, { userId, sessionId, ...activated.session }, user, now);
     return c.json({ user: toUser(user, token), recoveryCodes: activated.recoveryCodes }, 200);
@@ -166,8 +166,8 @@ mfaRouter.openapi(
     responses: { 204: { description: 'Two-factor is off' }, 401: errors[401], 403: errors[403], 404: errors[404] },
   }),
   async (c) => {
-    assertStepUp(c.var.auth, await hasSecondFactor(c.var.db, c.var.auth.userId), new Date());
-    if (!(await disableTotp(c.var.db, c.var.auth.userId))) throw AppError.notFound('mfa');
+    assertStepUp(c.get('auth'), await hasSecondFactor(c.get('db'), c.get('auth').userId), new Date());
+    if (!(await disableTotp(c.get('db'), c.get('auth').userId))) throw AppError.notFound('mfa');
     return c.body(null, 204);
   },
 );
@@ -190,7 +190,7 @@ mfaRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    assertStepUp(c.var.auth, await hasSecondFactor(c.var.db, c.var.auth.userId), now);
-    return c.json({ recoveryCodes: await regenerateRecoveryCodes(c.var.db, c.var.auth.userId, now) }, 200);
+    assertStepUp(c.get('auth'), await hasSecondFactor(c.get('db'), c.get('auth').userId), now);
+    return c.json({ recoveryCodes: await regenerateRecoveryCodes(c.get('db'), c.get('auth').userId, now) }, 200);
   },
 );

@@ -88,7 +88,7 @@ export const idempotent = createMiddleware<IdempotencyEnv>(async function idempo
   // from this cached copy, which a text decode would corrupt.
   const body = new Uint8Array(await c.req.arrayBuffer());
   const claim: Claim = {
-    userId: c.var.auth.userId,
+    userId: c.get('auth').userId,
     key,
     requestHash: await hashRequest(`${c.req.method} ${c.req.path}\n`, body),
     now,
@@ -122,10 +122,11 @@ export const idempotent = createMiddleware<IdempotencyEnv>(async function idempo
   );
   if (c.res.status >= 400) {
     // The effect did not happen (its batch failed or was refused): the key stays free for a retry.
-    await c.var.db.delete(idempotencyKeys).where(where);
+    await c.get('db').delete(idempotencyKeys).where(where);
     return;
   }
-  await c.var.db
+  await c
+    .get('db')
     .update(idempotencyKeys)
     .set({ status: c.res.status, responseBody: await c.res.clone().text() })
     .where(where);

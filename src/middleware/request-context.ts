@@ -7,10 +7,14 @@ import type { AppEnv } from '../env';
 import { logInfo } from '../lib/log';
 import { countD1, countKv, newMetrics } from '../lib/metrics';
 
+const REQUEST_ID_HEADER = 'X-Request-Id';
+const REQUEST_ID = /^[\w\-=]{1,64}$/;
+
 /**
- * Gives each request its counted storage handles and, once the response is ready, writes the one
- * structured log line: method, route pattern (never the raw path, which can hold identifiers),
- * status, duration and storage round trips.
+ * Gives each request its id (the caller's `X-Request-Id` when it is a short token, else a new UUID,
+ * echoed in the response) and its counted storage handles and, once the response is ready, writes
+ * the one structured log line: method, route pattern (never the raw path, which can hold
+ * identifiers), status, duration and storage round trips.
  *
  * `db` is a D1 session that may read from a nearby replica, continuing from the client's bookmark
  * (`x-d1-bookmark`); the response carries the session's new bookmark. Routes that must see the
@@ -18,6 +22,9 @@ import { countD1, countKv, newMetrics } from '../lib/metrics';
  */
 export const requestContext = createMiddleware<AppEnv>(async function requestContext(c, next) {
   const started = Date.now();
+  const incomingId = c.req.header(REQUEST_ID_HEADER);
+  const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : crypto.randomUUID();
+  c.set('requestId', requestId);
   const metrics = newMetrics();
   const session = c.env.DB.withSession(readBookmark(c.req.header(BOOKMARK_HEADER)) ?? 'first-unconstrained');
   c.set('metrics', metrics);
@@ -25,12 +32,16 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
   c.set('db', createDb(countD1(session, metrics)));
   c.set('sessionsKv', countKv(c.env.SESSIONS, metrics));
   await next();
-  const bookmark = c.var.d1Session.getBookmark();
-  if (bookmark) c.res.headers.set(BOOKMARK_HEADER, bookmark);
+  const bookmark = c.get('d1Session').getBookmark();
+  // A WebSocket upgrade passes the Durable Object's own response through untouched.
+  if (c.res.status !== 101) {
+    c.res.headers.set(REQUEST_ID_HEADER, requestId);
+    if (bookmark) c.res.headers.set(BOOKMARK_HEADER, bookmark);
+  }
   // After next(), routeIndex points at the handler that produced the response.
   const handler = matchedRoutes(c)[c.req.routeIndex];
   logInfo('request', {
-    requestId: c.var.requestId,
+    requestId,
     method: c.req.method,
     route: handler && handler.method !== 'ALL' ? handler.path : 'unmatched',
     status: c.res.status,
@@ -44,7 +55,7 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
 /** A drizzle client over a D1 session that starts on the primary, counted like `db`. */
 export function primaryDb<E extends AppEnv>(c: Context<E>): { session: D1DatabaseSession; db: Database } {
   const session = c.env.DB.withSession('first-primary');
-  return { session, db: createDb(countD1(session, c.var.metrics, true)) };
+  return { session, db: createDb(countD1(session, c.get('metrics'), true)) };
 }
 
 /**

@@ -55,10 +55,10 @@ passkeysRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    assertStepUp(c.var.auth, await hasSecondFactor(c.var.db, c.var.auth.userId), now);
-    const user = await findUserById(c.var.db, c.var.auth.userId);
+    assertStepUp(c.get('auth'), await hasSecondFactor(c.get('db'), c.get('auth').userId), now);
+    const user = await findUserById(c.get('db'), c.get('auth').userId);
     if (!user) throw AppError.unauthorized();
-    return c.json(await registrationOptions(c.var.db, user, getConfig(c.env).webauthn, now), 200);
+    return c.json(await registrationOptions(c.get('db'), user, getConfig(c.env).webauthn, now), 200);
   },
 );
 
@@ -82,15 +82,15 @@ passkeysRouter.openapi(
   async (c) => {
     const body = c.req.valid('json');
     const row = await registerPasskey(
-      c.var.db,
-      c.var.auth.userId,
+      c.get('db'),
+      c.get('auth').userId,
       body.response as never,
       body.name,
       getConfig(c.env).webauthn,
       new Date(),
       idempotencyClaim(c),
     );
-    logInfo('passkey.registered', { userId: c.var.auth.userId });
+    logInfo('passkey.registered', { userId: c.get('auth').userId });
     return c.json({ passkey: present(row) }, 201);
   },
 );
@@ -106,7 +106,7 @@ passkeysRouter.openapi(
     middleware: requireAuth,
     responses: { 200: jsonResponse(PasskeysResponse, 'Passkeys'), 401: errors[401] },
   }),
-  async (c) => c.json({ passkeys: (await listPasskeys(c.var.db, c.var.auth.userId)).map(present) }, 200),
+  async (c) => c.json({ passkeys: (await listPasskeys(c.get('db'), c.get('auth').userId)).map(present) }, 200),
 );
 
 passkeysRouter.openapi(
@@ -130,9 +130,9 @@ passkeysRouter.openapi(
     },
   }),
   async (c) => {
-    const { userId } = c.var.auth;
-    assertStepUp(c.var.auth, await hasSecondFactor(c.var.db, userId), new Date());
-    await removePasskey(c.var.db, userId, c.req.valid('param').id);
+    const { userId } = c.get('auth');
+    assertStepUp(c.get('auth'), await hasSecondFactor(c.get('db'), userId), new Date());
+    await removePasskey(c.get('db'), userId, c.req.valid('param').id);
     logInfo('passkey.removed', { userId });
     return c.body(null, 204);
   },
@@ -149,7 +149,7 @@ passkeysRouter.openapi(
     middleware: [readPrimary, limitByIp('passkey')] as const,
     responses: { 200: jsonResponse(WebAuthnOptionsResponse, 'Request options'), 429: errors[429] },
   }),
-  async (c) => c.json(await authenticationOptions(c.var.db, getConfig(c.env).webauthn, new Date()), 200),
+  async (c) => c.json(await authenticationOptions(c.get('db'), getConfig(c.env).webauthn, new Date()), 200),
 );
 
 passkeysRouter.openapi(
@@ -172,7 +172,7 @@ passkeysRouter.openapi(
     const now = new Date();
     const config = getConfig(c.env);
     const { user, session } = await signInWithPasskey(
-      c.var.db,
+      c.get('db'),
       c.req.valid('json').response as never,
       config.webauthn,
       clientInfo(c),

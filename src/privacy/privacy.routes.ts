@@ -36,7 +36,7 @@ privacyRouter.openapi(
   }),
   async (c) => {
     const now = new Date();
-    const archive = await exportUserData(c.var.db, c.var.auth.userId, now);
+    const archive = await exportUserData(c.get('db'), c.get('auth').userId, now);
     return c.json(archive, 200, {
       'Content-Disposition': `attachment; filename="folio-export-${now.toISOString().slice(0, 10)}.json"`,
       'Cache-Control': 'no-store',
@@ -77,14 +77,14 @@ privacyRouter.openapi(
   }),
   async (c) => {
     const { sessionIds, mediaKeys } = await deleteAccount(
-      c.var.db,
-      c.var.auth.userId,
+      c.get('db'),
+      c.get('auth').userId,
       c.req.valid('json').password,
       new Date(),
-      async () => cancelSubscriptionForDeletion(await billingDeps(c), c.var.auth.userId),
+      async () => cancelSubscriptionForDeletion(await billingDeps(c), c.get('auth').userId),
     );
-    await deleteSessionCopies(c.var.sessionsKv, sessionIds);
-    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.var.auth.userId, sessionIds));
+    await deleteSessionCopies(c.get('sessionsKv'), sessionIds);
+    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.get('auth').userId, sessionIds));
     for (let i = 0; i < mediaKeys.length; i += 1000) await c.env.MEDIA.delete(mediaKeys.slice(i, i + 1000));
     return c.body(null, 204);
   },

@@ -28,8 +28,8 @@ profilesRouter.openapi(
     },
   }),
   async (c) => {
-    const viewerId = c.var.auth?.userId ?? null;
-    const profile = await getProfile(c.var.db, c.req.valid('param').username, viewerId);
+    const viewerId = c.get('auth')?.userId ?? null;
+    const profile = await getProfile(c.get('db'), c.req.valid('param').username, viewerId);
     return conditionalJson(c, { profile: toProfile(profile) }, viewerId);
   },
 );
@@ -52,7 +52,7 @@ profilesRouter.openapi(
     },
   }),
   async (c) => {
-    const profile = await followUser(c.var.db, c.var.auth.userId, c.req.valid('param').username, new Date());
+    const profile = await followUser(c.get('db'), c.get('auth').userId, c.req.valid('param').username, new Date());
     return c.json({ profile: toProfile(profile) }, 200);
   },
 );
@@ -70,7 +70,7 @@ profilesRouter.openapi(
     responses: { 200: jsonResponse(ProfileResponse, 'The unfollowed profile'), 401: errors[401], 404: errors[404] },
   }),
   async (c) => {
-    const profile = await unfollowUser(c.var.db, c.var.auth.userId, c.req.valid('param').username);
+    const profile = await unfollowUser(c.get('db'), c.get('auth').userId, c.req.valid('param').username);
     return c.json({ profile: toProfile(profile) }, 200);
   },
 );

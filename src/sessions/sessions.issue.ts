@@ -34,7 +34,7 @@ export async function issueAccessToken<E extends AppEnv>(
   );
   c.executionCtx.waitUntil(
     writeSessionCopy(
-      c.var.sessionsKv,
+      c.get('sessionsKv'),
       session.sessionId,
       {
         userId: session.userId,

@@ -42,7 +42,7 @@ function scheduleLastSeen(c: Context<AppEnv>, sessionId: string, seenAt: number,
   if (now.getTime() - previous < LAST_SEEN_INTERVAL_MS) return;
   if (lastSeenWrites.size > 10_000) lastSeenWrites.clear();
   lastSeenWrites.set(sessionId, now.getTime());
-  c.executionCtx.waitUntil(touchSession(c.var.db, sessionId, now).catch(() => undefined));
+  c.executionCtx.waitUntil(touchSession(c.get('db'), sessionId, now).catch(() => undefined));
 }
 
 /**
@@ -57,7 +57,7 @@ async function authenticate(c: Context<AppEnv>): Promise<AuthContext | null> {
   const claims = await verifyAccessTokenOnce(c.env, config, token, now);
   if (!claims) return null;
 
-  const copy = await readSessionCopy(c.var.sessionsKv, claims.sessionId);
+  const copy = await readSessionCopy(c.get('sessionsKv'), claims.sessionId);
   if (copy && isRole(copy.role)) {
     if (copy.userId !== claims.userId || copy.expiresAt <= now.getTime()) return null;
     scheduleLastSeen(c, claims.sessionId, copy.seenAt ?? 0, now);
@@ -69,7 +69,7 @@ async function authenticate(c: Context<AppEnv>): Promise<AuthContext | null> {
   const role = effectiveRole(session.role, session.username, config);
   c.executionCtx.waitUntil(
     writeSessionCopy(
-      c.var.sessionsKv,
+      c.get('sessionsKv'),
       session.id,
       { userId: session.userId, role, expiresAt: session.expiresAt.getTime() },
       now,
@@ -109,7 +109,7 @@ export const optionalAuth = createMiddleware<AppEnv & OptionalAuthEnv>(async fun
  */
 export function requirePermission(permission: Permission) {
   return createMiddleware<AppEnv & AuthEnv>(async function requirePermission(c, next) {
-    if (!can(c.var.auth.role, permission, getConfig(c.env))) {
+    if (!can(c.get('auth').role, permission, getConfig(c.env))) {
       throw new AppError(403, { permission: [`${permission} required`] });
     }
     await next();

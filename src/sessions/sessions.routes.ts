@@ -25,9 +25,9 @@ sessionsRouter.openapi(
     responses: { 204: { description: 'Logged out' }, 401: errors[401] },
   }),
   async (c) => {
-    const { userId, sessionId } = c.var.auth;
-    await revokeSession(c.var.db, userId, sessionId, new Date());
-    await deleteSessionCopies(c.var.sessionsKv, [sessionId]);
+    const { userId, sessionId } = c.get('auth');
+    await revokeSession(c.get('db'), userId, sessionId, new Date());
+    await deleteSessionCopies(c.get('sessionsKv'), [sessionId]);
     c.executionCtx.waitUntil(closeRealtimeSessions(c.env, userId, [sessionId]));
     return c.body(null, 204);
   },
@@ -45,8 +45,8 @@ sessionsRouter.openapi(
     responses: { 200: jsonResponse(SessionsResponse, 'Active sessions, newest first'), 401: errors[401] },
   }),
   async (c) => {
-    const rows = await listActiveSessions(c.var.db, c.var.auth.userId, new Date());
-    return c.json({ sessions: rows.map((row) => toSession(row, c.var.auth.sessionId)) }, 200);
+    const rows = await listActiveSessions(c.get('db'), c.get('auth').userId, new Date());
+    return c.json({ sessions: rows.map((row) => toSession(row, c.get('auth').sessionId)) }, 200);
   },
 );
 
@@ -64,10 +64,10 @@ sessionsRouter.openapi(
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const revoked = await revokeSession(c.var.db, c.var.auth.userId, id, new Date());
+    const revoked = await revokeSession(c.get('db'), c.get('auth').userId, id, new Date());
     if (!revoked) throw AppError.notFound('session');
-    await deleteSessionCopies(c.var.sessionsKv, [id]);
-    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.var.auth.userId, [id]));
+    await deleteSessionCopies(c.get('sessionsKv'), [id]);
+    c.executionCtx.waitUntil(closeRealtimeSessions(c.env, c.get('auth').userId, [id]));
     return c.body(null, 204);
   },
 );
@@ -84,10 +84,10 @@ sessionsRouter.openapi(
     responses: { 200: jsonResponse(RevokedResponse, 'How many sessions were revoked'), 401: errors[401] },
   }),
   async (c) => {
-    const { userId, sessionId } = c.var.auth;
-    const revoked = await revokeOtherSessionsStatement(c.var.db, userId, sessionId, new Date());
+    const { userId, sessionId } = c.get('auth');
+    const revoked = await revokeOtherSessionsStatement(c.get('db'), userId, sessionId, new Date());
     const ids = revoked.map((r) => r.id);
-    await deleteSessionCopies(c.var.sessionsKv, ids);
+    await deleteSessionCopies(c.get('sessionsKv'), ids);
     c.executionCtx.waitUntil(closeRealtimeSessions(c.env, userId, ids));
     return c.json({ revoked: revoked.length }, 200);
   },

@@ -92,7 +92,7 @@ async function beginAuthorization(
   const codeVerifier = randomCodeVerifier();
   const nonce = provider.config.type === 'oidc' ? randomNonce() : null;
   const flow = await prepareOAuthFlow(
-    c.var.db,
+    c.get('db'),
     state,
     { provider: providerId, codeVerifier, nonce, redirectTo, linkUserId },
     new Date(),
@@ -172,7 +172,7 @@ socialRouter.openapi(
     };
     const providerConfig = findProviderConfig(config, providerId);
     if (!providerConfig || !query.state) return fail(fallback, 'invalid_request', 'unknown provider or no state');
-    const flow = await consumeOAuthFlow(c.var.db, providerId, query.state, now);
+    const flow = await consumeOAuthFlow(c.get('db'), providerId, query.state, now);
     if (flow === 'invalid') return fail(fallback, 'invalid_request', 'unknown or used state');
     if ('expired' in flow) return fail(flow.expired, 'expired', 'expired state');
     if (query.error)
@@ -192,12 +192,12 @@ socialRouter.openapi(
         flow.nonce,
       );
       if (flow.linkUserId) {
-        await linkIdentity(c.var.db, flow.linkUserId, providerId, profile, now);
+        await linkIdentity(c.get('db'), flow.linkUserId, providerId, profile, now);
         logInfo('signin.social.linked', { provider: providerId, userId: flow.linkUserId });
         return c.redirect(withParams(flow.redirectTo, { linked: providerId }), 302);
       }
-      const resolved = await resolveSocialSignIn(c.var.db, providerId, profile, now);
-      const code = await issueExchangeCode(c.var.db, resolved.userId, providerId, now);
+      const resolved = await resolveSocialSignIn(c.get('db'), providerId, profile, now);
+      const code = await issueExchangeCode(c.get('db'), resolved.userId, providerId, now);
       logInfo('signin.social.succeeded', {
         provider: providerId,
         userId: resolved.userId,
@@ -236,7 +236,7 @@ socialRouter.openapi(
   async (c) => {
     const now = new Date();
     const outcome = await exchangeCode(
-      c.var.db,
+      c.get('db'),
       c.req.valid('json').code,
       clientInfo(c),
       getConfig(c.env).refreshTokenTtlSeconds,
@@ -261,7 +261,7 @@ socialRouter.openapi(
     responses: { 200: jsonResponse(IdentitiesResponse, 'Identities'), 401: errors[401] },
   }),
   async (c) => {
-    const rows = await listIdentities(c.var.db, c.var.auth.userId);
+    const rows = await listIdentities(c.get('db'), c.get('auth').userId);
     return c.json(
       {
         identities: rows.map((r) => ({
@@ -305,8 +305,8 @@ socialRouter.openapi(
     const { provider } = c.req.valid('param');
     providerOr404(config, provider);
     const redirectTo = allowedRedirect(config, c.req.valid('json').redirectTo);
-    assertStepUp(c.var.auth, await hasSecondFactor(c.var.db, c.var.auth.userId), now);
-    const url = await beginAuthorization(c as unknown as Context<AppEnv>, provider, redirectTo, c.var.auth.userId);
+    assertStepUp(c.get('auth'), await hasSecondFactor(c.get('db'), c.get('auth').userId), now);
+    const url = await beginAuthorization(c as unknown as Context<AppEnv>, provider, redirectTo, c.get('auth').userId);
     return c.json({ authorizationUrl: url }, 200);
   },
 );
@@ -332,9 +332,9 @@ socialRouter.openapi(
     },
   }),
   async (c) => {
-    const { userId } = c.var.auth;
-    assertStepUp(c.var.auth, await hasSecondFactor(c.var.db, userId), new Date());
-    await unlinkIdentity(c.var.db, userId, c.req.valid('param').id);
+    const { userId } = c.get('auth');
+    assertStepUp(c.get('auth'), await hasSecondFactor(c.get('db'), userId), new Date());
+    await unlinkIdentity(c.get('db'), userId, c.req.valid('param').id);
     logInfo('signin.social.unlinked', { userId });
     return c.body(null, 204);
   },

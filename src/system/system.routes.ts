@@ -59,7 +59,7 @@ systemRouter.openapi(
   }),
   async (c) => {
     if (getConfig(c.env).environment !== 'development') throw AppError.notFound('route');
-    const rows = await listOutbox(c.var.db, 50);
+    const rows = await listOutbox(c.get('db'), 50);
     return c.json({ messages: rows.map(toOutboxMessage) }, 200);
   },
 );

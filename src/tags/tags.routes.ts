@@ -22,5 +22,5 @@ tagsRouter.openapi(
       304: { description: 'Not modified (the `If-None-Match` ETag still matches)' },
     },
   }),
-  async (c) => conditionalJson(c, { tags: await listTags(c.var.db) }, null),
+  async (c) => conditionalJson(c, { tags: await listTags(c.get('db')) }, null),
 );

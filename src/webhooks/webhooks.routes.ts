@@ -32,7 +32,7 @@ const middleware = [requireAuth, requirePermission('manage:webhooks')] as [
 const denied = { 401: errors[401], 403: errors[403] };
 
 function actorOf(c: Context<AppEnv & AuthEnv>): AuditActor {
-  return { actorId: c.var.auth.userId, requestId: c.var.requestId };
+  return { actorId: c.get('auth').userId, requestId: c.get('requestId') };
 }
 
 const iso = (description: string) => z.string().openapi({ format: 'date-time', description });
@@ -169,7 +169,7 @@ webhooksRouter.openapi(
       ...denied,
     },
   }),
-  async (c) => c.json({ webhooks: (await listEndpoints(c.var.db)).map((e) => toEndpoint(e)) }, 200),
+  async (c) => c.json({ webhooks: (await listEndpoints(c.get('db'))).map((e) => toEndpoint(e)) }, 200),
 );
 
 webhooksRouter.openapi(
@@ -187,7 +187,7 @@ webhooksRouter.openapi(
   }),
   async (c) => {
     const row = await createEndpoint(
-      c.var.db,
+      c.get('db'),
       actorOf(c),
       c.req.valid('json').webhook,
       getConfig(c.env).isProduction,
@@ -210,7 +210,7 @@ webhooksRouter.openapi(
     request: { params: IdParam },
     responses: { 200: jsonResponse(EndpointResponse, 'The endpoint'), ...denied, 404: errors[404] },
   }),
-  async (c) => c.json({ webhook: toEndpoint(await getEndpoint(c.var.db, c.req.valid('param').id)) }, 200),
+  async (c) => c.json({ webhook: toEndpoint(await getEndpoint(c.get('db'), c.req.valid('param').id)) }, 200),
 );
 
 webhooksRouter.openapi(
@@ -228,7 +228,7 @@ webhooksRouter.openapi(
   }),
   async (c) => {
     const row = await updateEndpoint(
-      c.var.db,
+      c.get('db'),
       actorOf(c),
       c.req.valid('param').id,
       c.req.valid('json').webhook,
@@ -252,7 +252,7 @@ webhooksRouter.openapi(
     responses: { 204: { description: 'Deleted' }, ...denied, 404: errors[404] },
   }),
   async (c) => {
-    await deleteEndpoint(c.var.db, actorOf(c), c.req.valid('param').id, new Date());
+    await deleteEndpoint(c.get('db'), actorOf(c), c.req.valid('param').id, new Date());
     return c.body(null, 204);
   },
 );
@@ -270,7 +270,7 @@ webhooksRouter.openapi(
     responses: { 200: jsonResponse(EndpointResponse, 'New secret'), ...denied, 404: errors[404] },
   }),
   async (c) => {
-    const row = await rotateSecret(c.var.db, actorOf(c), c.req.valid('param').id, new Date());
+    const row = await rotateSecret(c.get('db'), actorOf(c), c.req.valid('param').id, new Date());
     return c.json({ webhook: toEndpoint(row, true) }, 200);
   },
 );
@@ -295,7 +295,7 @@ webhooksRouter.openapi(
     },
   }),
   async (c) => {
-    const row = await sendTestEvent(c.var.db, actorOf(c), c.req.valid('param').id, fetchWebhookSender, new Date());
+    const row = await sendTestEvent(c.get('db'), actorOf(c), c.req.valid('param').id, fetchWebhookSender, new Date());
     return c.json({ delivery: toDelivery(row) }, 200);
   },
 );
@@ -347,7 +347,7 @@ webhooksRouter.openapi(
   async (c) => {
     const { limit, cursor } = c.req.valid('query');
     const dot = cursor?.indexOf('.') ?? -1;
-    const page = await listDeliveries(c.var.db, c.req.valid('param').id, {
+    const page = await listDeliveries(c.get('db'), c.req.valid('param').id, {
       limit,
       cursor: cursor ? { at: Number(cursor.slice(0, dot)), id: cursor.slice(dot + 1) } : undefined,
     });
