@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { users } from '../db/schema';
+import type { Bindable } from '../db/compiled';
 
 /*
  * How every feature finds a user by email or username: case-insensitively, with the same
@@ -9,8 +10,8 @@ import { users } from '../db/schema';
 
 export const emailMatches = (email: string) => sql`lower(${users.email}) = lower(${email})`;
 
-export const usernameMatches = (username: string) => sql`lower(${users.username}) = lower(${username})`;
+export const usernameMatches = (username: Bindable<string>) => sql`lower(${users.username}) = lower(${username})`;
 
 /** The id of the user with this username, as a scalar subquery (NULL when there is none). */
-export const userIdByUsername = (username: string) =>
+export const userIdByUsername = (username: Bindable<string>) =>
   sql`(SELECT ${users.id} FROM ${users} WHERE ${usernameMatches(username)})`;

@@ -9,6 +9,7 @@ import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { userIdByUsername } from '../accounts/users.queries';
 import { paidAccessExpr } from '../billing/membership';
 import type { Database } from '../db/client';
+import { compiledQuery, placeholder, type Bindable } from '../db/compiled';
 import { flag, numberColumn } from '../db/computed';
 import { followingExpr } from '../profiles/profiles.queries';
 import { articles, articleTags, favorites, follows, siteCounters, tags, users } from '../db/schema';
@@ -27,21 +28,21 @@ export const articlesFts = sqliteTable('articles_fts', {
 
 /** Filters of `GET /api/articles` and the feed, already validated. */
 export interface ArticleFilters {
-  tag?: string;
-  author?: string;
-  favorited?: string;
+  tag?: Bindable<string>;
+  author?: Bindable<string>;
+  favorited?: Bindable<string>;
   /** Articles by authors this user follows (the feed). */
-  followedBy?: string;
+  followedBy?: Bindable<string>;
   /** `published` unless the viewer asks for their own drafts or scheduled articles. */
   status: ArticleStatus;
   /** Restricts to one author id (used for the viewer's own drafts). */
-  authorId?: string;
+  authorId?: Bindable<string>;
   /** An FTS5 MATCH expression built by `toMatchExpression`. */
-  match?: string;
+  match?: Bindable<string>;
 }
 
 /** Whether the viewer favorited the article (false for anonymous viewers, without a lookup). */
-function favoritedBy(viewerId: string | null) {
+function favoritedBy(viewerId: Bindable<string> | null) {
   return flag(
     viewerId
       ? sql`EXISTS (SELECT 1 FROM ${favorites} WHERE ${favorites.userId} = ${viewerId} AND ${favorites.articleId} = ${articles.id})`
@@ -51,7 +52,7 @@ function favoritedBy(viewerId: string | null) {
 }
 
 /** Columns of a list item: everything but the body, plus the author and the viewer's flags. */
-function listFields(viewerId: string | null) {
+function listFields(viewerId: Bindable<string> | null) {
   return {
     id: articles.id,
     slug: articles.slug,
@@ -77,7 +78,7 @@ function listFields(viewerId: string | null) {
   };
 }
 
-function detailFields(viewerId: string | null) {
+function detailFields(viewerId: Bindable<string> | null) {
   return { ...listFields(viewerId), body: articles.body };
 }
 
@@ -85,7 +86,7 @@ export type ArticleListRow = Awaited<ReturnType<typeof listPageQuery>>[number];
 export type ArticleDetailRow = Awaited<ReturnType<typeof articleBySlugQuery>>[number];
 
 /** Published articles, plus the viewer's own drafts and scheduled ones. */
-export function readableBy(viewerId: string | null): SQL {
+export function readableBy(viewerId: Bindable<string> | null): SQL {
   return viewerId
     ? or(eq(articles.status, 'published'), eq(articles.authorId, viewerId))!
     : eq(articles.status, 'published');
@@ -93,7 +94,7 @@ export function readableBy(viewerId: string | null): SQL {
 
 const newestFirst = [desc(articles.publishedAt), desc(articles.id)] as const;
 
-const tagIdByName = (name: string) => sql`(SELECT ${tags.id} FROM ${tags} WHERE ${tags.name} = ${name})`;
+const tagIdByName = (name: Bindable<string>) => sql`(SELECT ${tags.id} FROM ${tags} WHERE ${tags.name} = ${name})`;
 
 type Driver = 'search' | 'publishedTag' | 'tag' | 'favorited' | 'feed' | null;
 
@@ -220,9 +221,9 @@ function searchCondition(filters: ArticleFilters): SQL {
 export function listPageQuery(
   db: Database,
   filters: ArticleFilters,
-  viewerId: string | null,
-  limit: number,
-  offset: number,
+  viewerId: Bindable<string> | null,
+  limit: Bindable<number>,
+  offset: Bindable<number>,
 ) {
   const { id, from, where, order } = listSource(filters);
   const pageIds = sql`SELECT ${id} FROM ${from} WHERE ${where} ORDER BY ${sql.join(order, sql`, `)} LIMIT ${limit} OFFSET ${offset}`;
@@ -240,10 +241,10 @@ export function listPageQuery(
  */
 export function searchPageQuery(
   db: Database,
-  filters: ArticleFilters & { match: string },
-  viewerId: string | null,
-  limit: number,
-  offset: number,
+  filters: ArticleFilters & { match: Bindable<string> },
+  viewerId: Bindable<string> | null,
+  limit: Bindable<number>,
+  offset: Bindable<number>,
 ) {
   const ranked = sql`(SELECT ${articlesFts.rowid} AS id, rank FROM ${articlesFts} WHERE ${articlesFts} MATCH ${filters.match})`;
   return db
@@ -255,6 +256,61 @@ export function searchPageQuery(
     .orderBy(sql`hits.rank`, ...newestFirst)
     .limit(limit)
     .offset(offset);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reads as services run them: compiled once per shape (src/db/compiled.ts), values bound per request.
+
+const FILTER_VALUES = ['tag', 'author', 'favorited', 'followedBy', 'authorId', 'match'] as const;
+
+/**
+ * A list's shape: its status, whether a viewer is signed in, and which filters are present — all that
+ * changes the SQL text of `listPageQuery`, `searchPageQuery` and `countQueryFor`. The filter values,
+ * the viewer's id, limit and offset are bound per request.
+ */
+function listShapeOf(filters: ArticleFilters, viewerId: string | null): string {
+  const present = FILTER_VALUES.filter((name) => filters[name] !== undefined);
+  return [filters.status, viewerId === null ? 'anonymous' : 'viewer', ...present].join(' ');
+}
+
+function filtersOfShape(shape: string): { filters: ArticleFilters; viewerId: Bindable<string> | null } {
+  const [status, viewer, ...present] = shape.split(' ');
+  const filters: ArticleFilters = { status: status as ArticleStatus };
+  for (const name of present) filters[name as (typeof FILTER_VALUES)[number]] = placeholder<string>(name);
+  return { filters, viewerId: viewer === 'viewer' ? placeholder<string>('viewerId') : null };
+}
+
+const compiledListPage = compiledQuery((db, shape: string) => {
+  const { filters, viewerId } = filtersOfShape(shape);
+  const limit = placeholder<number>('limit');
+  const offset = placeholder<number>('offset');
+  return filters.match === undefined
+    ? listPageQuery(db, filters, viewerId, limit, offset)
+    : searchPageQuery(db, { ...filters, match: filters.match }, viewerId, limit, offset);
+});
+
+const compiledCount = compiledQuery((db, shape: string) => countQueryFor(db, filtersOfShape(shape).filters));
+
+/** A list's page and its count, ready for one `db.batch` (search text ranks the page by relevance). */
+export function listReads(
+  db: Database,
+  filters: ArticleFilters,
+  viewerId: string | null,
+  limit: number,
+  offset: number,
+): [ReturnType<typeof listPageQuery>, ReturnType<typeof countQueryFor>] {
+  const shape = listShapeOf(filters, viewerId);
+  const values = { ...filters, viewerId, limit, offset };
+  return [compiledListPage(db, shape, values) as ReturnType<typeof listPageQuery>, compiledCount(db, shape, values)];
+}
+
+const compiledArticleBySlug = compiledQuery((db, viewer: 'anonymous' | 'viewer') =>
+  articleBySlugQuery(db, placeholder('slug'), viewer === 'viewer' ? placeholder('viewerId') : null),
+);
+
+/** `articleBySlugQuery` as the article read runs it. */
+export function articleBySlugRead(db: Database, slug: string, viewerId: string | null) {
+  return compiledArticleBySlug(db, viewerId === null ? 'anonymous' : 'viewer', { slug, viewerId });
 }
 
 /** The `site_counters` row holding the number of published articles. */
@@ -307,7 +363,7 @@ function countSelect(db: Database, value: SQL, from: SQL, where: SQL) {
 }
 
 /** One article with body, author and the viewer's flags, if the viewer may see it at all. */
-export function articleBySlugQuery(db: Database, slug: string, viewerId: string | null) {
+export function articleBySlugQuery(db: Database, slug: Bindable<string>, viewerId: Bindable<string> | null) {
   return db
     .select(detailFields(viewerId))
     .from(articles)
@@ -337,7 +393,7 @@ export function toMatchExpression(text: string): string | undefined {
 }
 
 /** The article behind a slug as far as `viewerId` may see it (published, or their own), for other features. */
-export function readableArticleQuery(db: Database, slug: string, viewerId: string | null) {
+export function readableArticleQuery(db: Database, slug: Bindable<string>, viewerId: Bindable<string> | null) {
   return db
     .select({
       id: articles.id,

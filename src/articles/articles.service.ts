@@ -19,10 +19,9 @@ import {
 import {
   articleByIdQuery,
   articleBySlugQuery,
-  countQueryFor,
-  listPageQuery,
+  articleBySlugRead,
+  listReads,
   readableBy,
-  searchPageQuery,
   toMatchExpression,
   type ArticleDetailRow,
   type ArticleFilters,
@@ -51,11 +50,7 @@ async function runList(
   limit: number,
   offset: number,
 ): Promise<ArticlePage> {
-  const page =
-    filters.match === undefined
-      ? listPageQuery(db, filters, viewerId, limit, offset)
-      : searchPageQuery(db, { ...filters, match: filters.match }, viewerId, limit, offset);
-  const [rows, counted] = await db.batch([page, countQueryFor(db, filters)]);
+  const [rows, counted] = await db.batch(listReads(db, filters, viewerId, limit, offset));
   return { rows, count: counted[0]?.count ?? 0 };
 }
 
@@ -93,7 +88,7 @@ export async function listFeed(
 }
 
 export async function getArticle(db: Database, slug: string, viewerId: string | null): Promise<ArticleDetailRow> {
-  const [row] = await articleBySlugQuery(db, slug, viewerId);
+  const [row] = await articleBySlugRead(db, slug, viewerId);
   if (!row) throw AppError.notFound('article');
   return row;
 }

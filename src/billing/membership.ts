@@ -13,6 +13,7 @@
  * If the final event is lost, the billing cron expires memberships past period end plus the grace.
  */
 import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import type { Bindable } from '../db/compiled';
 import { memberships, purchases } from '../db/schema';
 import type { Visibility } from '../db/values';
 
@@ -28,7 +29,7 @@ export const ACCESS_GRANTING_STATUSES = ['active', 'trialing', 'past_due'] as co
 const granting = sql.raw(ACCESS_GRANTING_STATUSES.map((s) => `'${s}'`).join(', '));
 
 /** SQL: whether `viewerId` holds a membership whose status grants access (primary-key lookup). */
-function isMemberExpr(viewerId: string): SQL {
+function isMemberExpr(viewerId: Bindable<string>): SQL {
   return sql`EXISTS (SELECT 1 FROM ${memberships} WHERE ${memberships.userId} = ${viewerId} AND ${memberships.status} IN (${granting}))`;
 }
 
@@ -37,7 +38,7 @@ function isMemberExpr(viewerId: string): SQL {
  * and the viewer is a granting member or a (non-revoked) buyer; both lookups are primary-key seeks,
  * evaluated only for paid rows.
  */
-export function paidAccessExpr(viewerId: string | null, articleId: SQLWrapper, visibility: SQLWrapper) {
+export function paidAccessExpr(viewerId: Bindable<string> | null, articleId: SQLWrapper, visibility: SQLWrapper) {
   const value =
     viewerId === null
       ? sql`0`

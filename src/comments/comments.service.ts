@@ -3,6 +3,7 @@ import { readableArticleQuery } from '../articles/articles.queries';
 import { canReadBody, viewerOf } from '../billing/membership';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
+import { compiledQuery, placeholder, type Bindable } from '../db/compiled';
 import { articles, commentReports, comments, users } from '../db/schema';
 import { insertSelectRow } from '../db/computed';
 import { AppError } from '../errors';
@@ -29,11 +30,11 @@ function articleAccess(article: ReadableRow | undefined, viewerId: string | null
   return canReadBody(viewerOf(viewerId), article) ? 'open' : 'locked';
 }
 
-const articleIdBySlug = (slug: string) =>
+const articleIdBySlug = (slug: Bindable<string>) =>
   sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug})`;
 
 /** An article's comments joined to their authors, with the viewer's `following` (exported for the query-plan test). */
-export function commentsQuery(db: Database, slug: string, viewerId: string | null) {
+export function commentsQuery(db: Database, slug: Bindable<string>, viewerId: Bindable<string> | null) {
   return db
     .select({
       id: comments.id,
@@ -68,8 +69,19 @@ export function commentsQuery(db: Database, slug: string, viewerId: string | nul
  * selected through a subquery on the slug, so neither statement waits for the other).
  * A locked article's discussion is withheld: an empty list, the article itself stays visible.
  */
+const compiledArticle = compiledQuery((db, viewer: 'anonymous' | 'viewer') =>
+  readableArticleQuery(db, placeholder('slug'), viewer === 'viewer' ? placeholder('viewerId') : null),
+);
+const compiledComments = compiledQuery((db, viewer: 'anonymous' | 'viewer') =>
+  commentsQuery(db, placeholder('slug'), viewer === 'viewer' ? placeholder('viewerId') : null),
+);
+
 export async function listComments(db: Database, slug: string, viewerId: string | null): Promise<CommentRow[]> {
-  const [found, rows] = await db.batch([readableArticleQuery(db, slug, viewerId), commentsQuery(db, slug, viewerId)]);
+  const viewer = viewerId === null ? 'anonymous' : 'viewer';
+  const [found, rows] = await db.batch([
+    compiledArticle(db, viewer, { slug, viewerId }),
+    compiledComments(db, viewer, { slug, viewerId }),
+  ]);
   const access = articleAccess(found[0], viewerId);
   if (access === 'hidden') throw AppError.notFound('article');
   return access === 'open' ? rows : [];

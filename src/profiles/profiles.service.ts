@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { compiledQuery, placeholder, type Bindable } from '../db/compiled';
 import { follows, users } from '../db/schema';
 import { insertSelectRow } from '../db/computed';
 import { userIdByUsername, usernameMatches } from '../accounts/users.queries';
@@ -15,7 +16,7 @@ export interface ProfileRow {
 }
 
 /** Exported for the query-plan test. */
-export function profileQuery(db: Database, username: string, viewerId: string | null) {
+export function profileQuery(db: Database, username: Bindable<string>, viewerId: Bindable<string> | null) {
   return db
     .select({
       id: users.id,
@@ -36,8 +37,12 @@ function found(rows: ProfileRow[]): ProfileRow {
 }
 
 /** The profile with the viewer's `following`, in one query. */
+const compiledProfile = compiledQuery((db, viewer: 'anonymous' | 'viewer') =>
+  profileQuery(db, placeholder('username'), viewer === 'viewer' ? placeholder('viewerId') : null),
+);
+
 export async function getProfile(db: Database, username: string, viewerId: string | null): Promise<ProfileRow> {
-  return found(await profileQuery(db, username, viewerId));
+  return found(await compiledProfile(db, viewerId === null ? 'anonymous' : 'viewer', { username, viewerId }));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { asc, desc, gt } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { compiledQuery } from '../db/compiled';
 import { tags } from '../db/schema';
 
 /**
@@ -14,7 +15,9 @@ export function tagsInUseQuery(db: Database) {
     .orderBy(desc(tags.articlesCount), asc(tags.name));
 }
 
+const compiledTagsInUse = compiledQuery((db, _shape: 'all') => tagsInUseQuery(db));
+
 export async function listTags(db: Database): Promise<string[]> {
-  const rows = await tagsInUseQuery(db);
+  const rows = await compiledTagsInUse(db, 'all', {});
   return rows.map((r) => r.name);
 }
