@@ -4,6 +4,7 @@
  * - `articles_fts` row (the search index): title, description and public body of published articles;
  * - `tags.articles_count`: published articles carrying the tag;
  * - `site_counters.published_articles`: published articles;
+ * - `users.published_articles_count`: the author's published articles (the feed's and `?author=`'s count);
  * - `article_tags.published_at`: the article's `published_at` while it is published, else NULL;
  * - `articles.favorites_count`: the article's favorites.
  *
@@ -16,7 +17,7 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
-import { articles, articleTags, siteCounters, tags } from '../db/schema';
+import { articles, articleTags, siteCounters, tags, users } from '../db/schema';
 import { articlesFts, PUBLISHED_ARTICLES_COUNTER } from './articles.queries';
 
 type Statement = BatchItem<'sqlite'>;
@@ -69,6 +70,16 @@ function publishedCountStatement(db: Database, articleId: ArticleRef, delta: 1 |
     .where(and(publishedCounter, isPublished(articleId)));
 }
 
+/** Adds `delta` to the author's published-articles count if the article is published right now. */
+function authorCountStatement(db: Database, articleId: ArticleRef, delta: 1 | -1) {
+  return db
+    .update(users)
+    .set({ publishedArticlesCount: sql`${users.publishedArticlesCount} + ${delta}` })
+    .where(
+      sql`${users.id} = (SELECT ${articles.authorId} FROM ${articles} WHERE ${articles.id} = ${articleId} AND ${articles.status} = 'published')`,
+    );
+}
+
 /**
  * What `article_tags.published_at` holds for an article: its `published_at` while it is published,
  * else NULL, read inside the batch. Tag links are inserted with it (see articles.service.ts).
@@ -93,6 +104,7 @@ export function withdrawArticle(db: Database, articleId: ArticleRef): Statements
   return [
     tagCountStatement(db, articleId, -1),
     publishedCountStatement(db, articleId, -1),
+    authorCountStatement(db, articleId, -1),
     ftsDeleteStatement(db, articleId),
   ];
 }
@@ -104,6 +116,7 @@ export function contributeArticle(db: Database, articleId: ArticleRef): Statemen
     ftsInsertStatement(db, articleId),
     tagCountStatement(db, articleId, 1),
     publishedCountStatement(db, articleId, 1),
+    authorCountStatement(db, articleId, 1),
   ];
 }
 
@@ -147,6 +160,12 @@ export function contributeDueArticles(db: Database, due: SQL): Statements {
       .update(siteCounters)
       .set({ value: sql`${siteCounters.value} + (SELECT count(*) FROM ${due})` })
       .where(and(publishedCounter, sql`EXISTS ${due}`)),
+    db
+      .update(users)
+      .set({
+        publishedArticlesCount: sql`${users.publishedArticlesCount} + (SELECT count(*) FROM ${articles} WHERE ${articles.authorId} = ${users.id} AND ${articles.id} IN ${due})`,
+      })
+      .where(sql`${users.id} IN (SELECT ${articles.authorId} FROM ${articles} WHERE ${articles.id} IN ${due})`),
     // The links take the publication time the flip gives the article (its publishAt).
     db
       .update(articleTags)
@@ -171,7 +190,7 @@ export interface StoredCount {
   /** Key of the number of repaired rows in the job's result. */
   resultKey: string;
   /** The table whose ids the windows walk, and the column holding that id in the checked table. */
-  windows: { table: typeof articles | typeof tags; idColumn: SQL };
+  windows: { table: typeof articles | typeof tags | typeof users; idColumn: SQL };
   check: (db: Database, inWindow: SQL, sampleSize: number) => readonly [Statement, Statement];
 }
 
@@ -180,6 +199,7 @@ export interface StoredCount {
 const favoritesActual = sql<number>`(SELECT count(*) FROM favorites f WHERE f.article_id = articles.id)`;
 const tagArticlesActual = sql<number>`(SELECT count(*) FROM article_tags at JOIN articles a ON a.id = at.article_id
   WHERE at.tag_id = tags.id AND a.status = 'published')`;
+const authorPublishedActual = sql<number>`(SELECT count(*) FROM articles a WHERE a.author_id = users.id AND a.status = 'published')`;
 const linkPublishedAtActual = sql<
   number | null
 >`(SELECT a.published_at FROM articles a WHERE a.id = article_tags.article_id AND a.status = 'published')`;
@@ -216,6 +236,28 @@ export const STORED_COUNTS: StoredCount[] = [
           .orderBy(tags.id)
           .limit(sampleSize),
         db.update(tags).set({ articlesCount: tagArticlesActual }).where(drifted).returning({ id: tags.id }),
+      ] as const;
+    },
+  },
+  {
+    // Windows of user ids (text); each recount reads the author's entries of the (author_id, status, ...) index.
+    name: 'users.published_articles_count',
+    resultKey: 'authorPublishedCountFixed',
+    windows: { table: users, idColumn: sql`users.id` },
+    check: (db, inWindow, sampleSize) => {
+      const drifted = and(inWindow, sql`${users.publishedArticlesCount} <> ${authorPublishedActual}`);
+      return [
+        db
+          .select({ id: users.id, stored: users.publishedArticlesCount, actual: authorPublishedActual })
+          .from(users)
+          .where(drifted)
+          .orderBy(users.id)
+          .limit(sampleSize),
+        db
+          .update(users)
+          .set({ publishedArticlesCount: authorPublishedActual })
+          .where(drifted)
+          .returning({ id: users.id }),
       ] as const;
     },
   },

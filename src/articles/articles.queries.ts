@@ -6,7 +6,7 @@
  */
 import { and, desc, eq, isNotNull, or, sql, type SQL } from 'drizzle-orm';
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import { userIdByUsername } from '../accounts/users.queries';
+import { userIdByUsername, usernameMatches } from '../accounts/users.queries';
 import { paidAccessExpr } from '../billing/membership';
 import type { Database } from '../db/client';
 import { compiledQuery, placeholder, type Bindable } from '../db/compiled';
@@ -236,6 +236,73 @@ export function listPageQuery(
 }
 
 /**
+ * The feed's sort key of an article row `x`: published_at and id as one fixed-width text (15 digits
+ * each), which orders like (published_at, id) and is unique. It is exactly the expression of the
+ * partial index `articles_author_feed_key_idx` (author_id, key) WHERE status = 'published', so the
+ * feed walk seeks it; written literally (not bound) so SQLite matches the index.
+ */
+const FEED_KEY = sql.raw(`printf('%015d%015d', x.published_at, x.id)`);
+const FEED_KEY_ID_FROM = 16;
+
+/**
+ * The ids of one feed page (published articles by the authors `followerId` follows, newest first) by
+ * a k-way merge of the followed authors' newest-first index runs, without reading past the page:
+ * a recursive CTE whose queue is a priority queue (SQLite takes the queue's rows in the recursive
+ * select's ORDER BY order). It starts with each followed author's newest article; every row taken
+ * from the queue is the next article of the feed and puts back that author's next older one (one
+ * strict seek of the feed-key index, one entry read). The CTE stops after `offset + limit` rows.
+ * Rows read ≈ 2 × followed authors + 2 × (offset + limit), whatever the authors have written.
+ * An author without (more) published articles yields one NULL key, taken last and dropped.
+ */
+function feedPageIds(followerId: Bindable<string>, limit: Bindable<number>, offset: Bindable<number>): SQL {
+  const nextOf = (authorId: SQL, below: SQL | null) =>
+    sql`(SELECT ${FEED_KEY} FROM ${articles} x WHERE x.author_id = ${authorId} AND x.status = 'published'${below ? sql` AND ${FEED_KEY} < ${below}` : sql``} ORDER BY ${FEED_KEY} DESC LIMIT 1)`;
+  return sql`WITH RECURSIVE feed_walk(author_id, feed_key) AS (
+      SELECT f.followee_id, ${nextOf(sql`f.followee_id`, null)} FROM ${follows} f WHERE f.follower_id = ${followerId}
+      UNION ALL
+      SELECT w.author_id, ${nextOf(sql`w.author_id`, sql`w.feed_key`)} FROM feed_walk w WHERE w.feed_key IS NOT NULL
+      ORDER BY 2 DESC
+      LIMIT ${offset} + ${limit}
+    )
+    SELECT CAST(substr(feed_key, ${FEED_KEY_ID_FROM}) AS INTEGER) AS id FROM feed_walk WHERE feed_key IS NOT NULL
+    LIMIT ${limit} OFFSET ${offset}`;
+}
+
+/** Whether `filters` are exactly the feed (no other filter), which `feedPageQuery` and the followed authors' counters answer. */
+export function isPlainFeed(filters: ArticleFilters): filters is ArticleFilters & { followedBy: Bindable<string> } {
+  const { status, followedBy, ...others } = filters;
+  return (
+    status === 'published' && followedBy !== undefined && Object.values(others).every((value) => value === undefined)
+  );
+}
+
+/**
+ * One feed page (see `feedPageIds`): the page's ids drive the join (CROSS JOIN keeps them the outer
+ * loop), so each listed article costs its row and its author's row, nothing else. The rows come in
+ * no guaranteed order (an ORDER BY here would sort them again in a temp b-tree, which D1 bills as
+ * rows read): the caller sorts the page newest first (`sortNewestFirst`). `following` is true by
+ * construction: every article comes from one of the viewer's follows rows, read in this statement.
+ */
+export function feedPageQuery(
+  db: Database,
+  followerId: Bindable<string>,
+  limit: Bindable<number>,
+  offset: Bindable<number>,
+) {
+  return db
+    .select({ ...listFields(followerId), following: flag(sql`1`, 'following') })
+    .from(articles)
+    .innerJoin(sql`(${feedPageIds(followerId, limit, offset)}) AS feed_page`, sql`feed_page.id = ${articles.id}`)
+    .innerJoin(users, eq(users.id, articles.authorId));
+}
+
+/** Orders list rows as every list is ordered: publishedAt DESC, id DESC. */
+export function sortNewestFirst<T extends { publishedAt: Date | null; id: number }>(rows: T[]): T[] {
+  const time = (row: T) => row.publishedAt?.getTime() ?? 0;
+  return rows.sort((a, b) => time(b) - time(a) || b.id - a.id);
+}
+
+/**
  * One page of search results, best match first (bm25 via FTS5's `rank`, newest first on ties).
  * Only published articles are in the index (see `ftsInsertStatement`), so drafts cannot match.
  */
@@ -263,27 +330,44 @@ export function searchPageQuery(
 
 const FILTER_VALUES = ['tag', 'author', 'favorited', 'followedBy', 'authorId', 'match'] as const;
 
+/** Whether a list is the viewer's own plain feed, paged by `feedPageQuery`'s merge walk (rows come unordered). */
+export function isMergedFeed(filters: ArticleFilters, viewerId: string | null): boolean {
+  return isPlainFeed(filters) && filters.followedBy === viewerId;
+}
+
 /**
- * A list's shape: its status, whether a viewer is signed in, and which filters are present — all that
- * changes the SQL text of `listPageQuery`, `searchPageQuery` and `countQueryFor`. The filter values,
- * the viewer's id, limit and offset are bound per request.
+ * A list's shape: its status, whether a viewer is signed in (or reads their own feed), and which
+ * filters are present — all that changes the SQL text of `listPageQuery`, `feedPageQuery`,
+ * `searchPageQuery` and `countQueryFor`. The filter values, the viewer's id, limit and offset are
+ * bound per request.
  */
 function listShapeOf(filters: ArticleFilters, viewerId: string | null): string {
   const present = FILTER_VALUES.filter((name) => filters[name] !== undefined);
-  return [filters.status, viewerId === null ? 'anonymous' : 'viewer', ...present].join(' ');
+  const viewer = isMergedFeed(filters, viewerId) ? 'follower' : viewerId === null ? 'anonymous' : 'viewer';
+  return [filters.status, viewer, ...present].join(' ');
 }
 
-function filtersOfShape(shape: string): { filters: ArticleFilters; viewerId: Bindable<string> | null } {
+function filtersOfShape(shape: string): {
+  filters: ArticleFilters;
+  viewerId: Bindable<string> | null;
+  merged: boolean;
+} {
   const [status, viewer, ...present] = shape.split(' ');
   const filters: ArticleFilters = { status: status as ArticleStatus };
   for (const name of present) filters[name as (typeof FILTER_VALUES)[number]] = placeholder<string>(name);
-  return { filters, viewerId: viewer === 'viewer' ? placeholder<string>('viewerId') : null };
+  return {
+    filters,
+    viewerId: viewer === 'viewer' || viewer === 'follower' ? placeholder<string>('viewerId') : null,
+    merged: viewer === 'follower',
+  };
 }
 
 const compiledListPage = compiledQuery((db, shape: string) => {
-  const { filters, viewerId } = filtersOfShape(shape);
+  const { filters, viewerId, merged } = filtersOfShape(shape);
   const limit = placeholder<number>('limit');
   const offset = placeholder<number>('offset');
+  // The merge walk's rows have the list's columns (`following` is always true there).
+  if (merged) return feedPageQuery(db, viewerId!, limit, offset) as unknown as ReturnType<typeof listPageQuery>;
   return filters.match === undefined
     ? listPageQuery(db, filters, viewerId, limit, offset)
     : searchPageQuery(db, { ...filters, match: filters.match }, viewerId, limit, offset);
@@ -317,7 +401,7 @@ export function articleBySlugRead(db: Database, slug: string, viewerId: string |
 export const PUBLISHED_ARTICLES_COUNTER = 'published_articles';
 
 /** Where a list's `articlesCount` comes from (see `countQueryFor`). */
-export type CountSource = 'publishedCounter' | 'tagCounter' | 'matches';
+export type CountSource = 'publishedCounter' | 'tagCounter' | 'authorCounter' | 'followedCounters' | 'matches';
 
 /**
  * Decides how a list's total is obtained. Counting the matches reads one index entry per match, and
@@ -326,13 +410,19 @@ export type CountSource = 'publishedCounter' | 'tagCounter' | 'matches';
  * change it and recomputed daily by maintenance:
  * - every published article → `site_counters.published_articles`;
  * - published articles with one tag → `tags.articles_count` (published articles carrying the tag,
- *   whatever their visibility, exactly as the tag list shows them; 0 for an unknown tag).
- * Any other filter, or a combination (author, favorited, feed, search, the viewer's drafts), counts
+ *   whatever their visibility, exactly as the tag list shows them; 0 for an unknown tag);
+ * - published articles by one author → that author's `users.published_articles_count` (0 for an
+ *   unknown author);
+ * - the feed (published articles by the authors the viewer follows) → the sum of the followed
+ *   authors' `users.published_articles_count` (one follows entry and one user row per followed author).
+ * Any other filter, or a combination (favorited, search, the viewer's drafts, author with tag), counts
  * the matches; so does any filter added later until it is given a counter here.
  */
 export function countSourceOf(filters: ArticleFilters): CountSource {
-  const { status, tag, ...others } = filters;
+  if (isPlainFeed(filters)) return 'followedCounters';
+  const { status, tag, author, ...others } = filters;
   if (status !== 'published' || Object.values(others).some((value) => value !== undefined)) return 'matches';
+  if (author !== undefined) return tag === undefined ? 'authorCounter' : 'matches';
   return tag === undefined ? 'publishedCounter' : 'tagCounter';
 }
 
@@ -348,6 +438,15 @@ export function countQueryFor(db: Database, filters: ArticleFilters) {
       );
     case 'tagCounter':
       return countSelect(db, sql`${tags.articlesCount}`, sql`${tags}`, eq(tags.name, filters.tag!));
+    case 'authorCounter':
+      return countSelect(db, sql`${users.publishedArticlesCount}`, sql`${users}`, usernameMatches(filters.author!));
+    case 'followedCounters':
+      return countSelect(
+        db,
+        sql`coalesce(sum(${users.publishedArticlesCount}), 0)`,
+        sql`${follows} CROSS JOIN ${users}`,
+        sql`${follows.followerId} = ${filters.followedBy!} AND ${users.id} = ${follows.followeeId}`,
+      );
     case 'matches': {
       const { from, where } = listSource(filters);
       return countSelect(db, sql`count(*)`, from, where);

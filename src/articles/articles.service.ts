@@ -20,8 +20,10 @@ import {
   articleByIdQuery,
   articleBySlugQuery,
   articleBySlugRead,
+  isMergedFeed,
   listReads,
   readableBy,
+  sortNewestFirst,
   toMatchExpression,
   type ArticleDetailRow,
   type ArticleFilters,
@@ -51,7 +53,8 @@ async function runList(
   offset: number,
 ): Promise<ArticlePage> {
   const [rows, counted] = await db.batch(listReads(db, filters, viewerId, limit, offset));
-  return { rows, count: counted[0]?.count ?? 0 };
+  // The feed's merge walk returns its page unordered (see feedPageQuery).
+  return { rows: isMergedFeed(filters, viewerId) ? sortNewestFirst(rows) : rows, count: counted[0]?.count ?? 0 };
 }
 
 /**

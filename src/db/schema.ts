@@ -49,6 +49,12 @@ export const users = sqliteTable(
     dmPolicy: text('dm_policy', { enum: DM_POLICIES }).notNull().default('everyone'),
     /** Bumped by every write that changes this member's conversation list: the polling ETag. */
     inboxVersion: integer('inbox_version').notNull().default(0),
+    /**
+     * This member's published articles (denormalized: the feed's `articlesCount` sums it over the
+     * followed authors, `?author=` reads it). Kept in the batch of every article write
+     * (articles/articles.derived.ts); the daily maintenance job recomputes it and logs drift.
+     */
+    publishedArticlesCount: integer('published_articles_count').notNull().default(0),
   },
   (t) => [
     // Case-insensitive uniqueness; lookups use the same lower(...) expression so they hit these indexes.
@@ -250,6 +256,12 @@ export const articles = sqliteTable(
     index('articles_status_published_at_idx').on(t.status, t.publishedAt, t.id),
     index('articles_author_status_published_at_idx').on(t.authorId, t.status, t.publishedAt, t.id),
     index('articles_status_publish_at_idx').on(t.status, t.publishAt),
+    // The feed's merge walk (articles.queries.ts, feedPageQuery): one unique, fixed-width text key per
+    // published article that sorts like (published_at, id), so "the author's next older article" is a
+    // single strict range seek that reads one index entry, ties in published_at included.
+    index('articles_author_feed_key_idx')
+      .on(t.authorId, sql`printf('%015d%015d', ${t.publishedAt}, ${t.id})`)
+      .where(sql`${t.status} = 'published'`),
     check('articles_status_check', inList(t.status, ARTICLE_STATUSES)),
     check('articles_visibility_check', inList(t.visibility, ARTICLE_VISIBILITIES)),
   ],

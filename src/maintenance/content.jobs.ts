@@ -17,25 +17,32 @@ const SAMPLE_SIZE = 5;
 /** Every 5 minutes: publish scheduled articles whose `publish_at` has come. */
 export const publishScheduledJob: Job = async ({ db, now }) => ({ published: await publishDueArticles(db, now) });
 
+/** An id of the table a counter's windows walk: integer for articles and tags, text for users. */
+type WindowId = number | string;
+
 interface DriftRow {
-  id: number;
+  id: WindowId;
   stored: number | null;
   actual: number | null;
 }
 
-/** The next RECONCILE_CHUNK ids of `table` after `after`, as a condition on `idColumn`. */
-function windowOf(table: StoredCount['windows']['table'], after: number, idColumn: SQL) {
+/**
+ * The next RECONCILE_CHUNK ids of `table` after `after` (from the first id when null), as a condition
+ * on `idColumn`. Ids compare in the primary key's order (numbers, or text in binary collation).
+ */
+function windowOf(table: StoredCount['windows']['table'], after: WindowId | null, idColumn: SQL) {
   const name = sql.identifier(getTableName(table));
-  const ids = sql`SELECT id FROM ${name} WHERE id > ${after} ORDER BY id LIMIT ${RECONCILE_CHUNK}`;
+  const from = (column: SQL) => (after === null ? sql`1` : sql`${column} > ${after}`);
+  const ids = sql`SELECT id FROM ${name} WHERE ${from(sql`id`)} ORDER BY id LIMIT ${RECONCILE_CHUNK}`;
   return {
     /** The window's last id and size: where the next window starts, and whether there is one. */
     bounds: sql`(SELECT max(id) AS last, count(*) AS size FROM (${ids}))`,
-    condition: sql`${idColumn} > ${after} AND ${idColumn} <= (SELECT max(id) FROM (${ids}))`,
+    condition: sql`${from(idColumn)} AND ${idColumn} <= (SELECT max(id) FROM (${ids}))`,
   };
 }
 
 function windowBounds(db: Database, bounds: SQL) {
-  return db.select({ last: sql<number | null>`last`, size: sql<number>`size` }).from(bounds);
+  return db.select({ last: sql<WindowId | null>`last`, size: sql<number>`size` }).from(bounds);
 }
 
 /**
@@ -45,7 +52,7 @@ function windowBounds(db: Database, bounds: SQL) {
  * differs from the recount — so a run without drift writes nothing.
  */
 async function reconcile(db: Database, counter: StoredCount): Promise<number> {
-  let after = 0;
+  let after: WindowId | null = null;
   let fixed = 0;
   const sample: DriftRow[] = [];
   for (let chunk = 0; ; chunk++) {
@@ -56,7 +63,7 @@ async function reconcile(db: Database, counter: StoredCount): Promise<number> {
     const ids = windowOf(counter.windows.table, after, counter.windows.idColumn);
     const [driftSample, repair] = counter.check(db, ids.condition, SAMPLE_SIZE);
     const [bounds, drifted, repaired] = (await db.batch([windowBounds(db, ids.bounds), driftSample, repair])) as [
-      { last: number | null; size: number }[],
+      { last: WindowId | null; size: number }[],
       DriftRow[],
       { id: number }[],
     ];

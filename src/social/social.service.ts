@@ -156,6 +156,7 @@ export async function resolveSocialSignIn(
       deletedAt: null,
       dmPolicy: 'everyone',
       inboxVersion: 0,
+      publishedArticlesCount: 0,
     };
     try {
       await db.batch([db.insert(users).values(user), db.insert(identities).values({ ...identity, userId: user.id })]);
