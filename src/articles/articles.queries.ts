@@ -238,8 +238,8 @@ export function listPageQuery(
 /**
  * The feed's sort key of an article row `x`: published_at and id as one fixed-width text (15 digits
  * each), which orders like (published_at, id) and is unique. It is exactly the expression of the
- * partial index `articles_author_feed_key_idx` (author_id, key) WHERE status = 'published', so the
- * feed walk seeks it; written literally (not bound) so SQLite matches the index.
+ * index `articles_author_status_feed_key_idx` (author_id, status, key), so the feed walk seeks it;
+ * written literally (not bound) so SQLite matches the index expression.
  */
 const FEED_KEY = sql.raw(`printf('%015d%015d', x.published_at, x.id)`);
 const FEED_KEY_ID_FROM = 16;

@@ -256,12 +256,14 @@ export const articles = sqliteTable(
     index('articles_status_published_at_idx').on(t.status, t.publishedAt, t.id),
     index('articles_author_status_published_at_idx').on(t.authorId, t.status, t.publishedAt, t.id),
     index('articles_status_publish_at_idx').on(t.status, t.publishAt),
-    // The feed's merge walk (articles.queries.ts, feedPageQuery): one unique, fixed-width text key per
-    // published article that sorts like (published_at, id), so "the author's next older article" is a
+    // The feed's merge walk (articles.queries.ts, feedPageIds): one unique, fixed-width text key per
+    // article that sorts like (published_at, id), so "the author's next older published article" is a
     // single strict range seek that reads one index entry, ties in published_at included.
-    index('articles_author_feed_key_idx')
-      .on(t.authorId, sql`printf('%015d%015d', ${t.publishedAt}, ${t.id})`)
-      .where(sql`${t.status} = 'published'`),
+    index('articles_author_status_feed_key_idx').on(
+      t.authorId,
+      t.status,
+      sql`printf('%015d%015d', ${t.publishedAt}, ${t.id})`,
+    ),
     check('articles_status_check', inList(t.status, ARTICLE_STATUSES)),
     check('articles_visibility_check', inList(t.visibility, ARTICLE_VISIBILITIES)),
   ],
