@@ -122,6 +122,7 @@ describe('articlesCount of the unfiltered and tag lists', () => {
     expect(await reconcileCountersJob({ db: createDb(env.DB), env, now: new Date() })).toEqual({
       favoritesCountFixed: 0,
       tagArticlesCountFixed: 0,
+      authorPublishedCountFixed: 0,
       tagLinkPublishedAtFixed: 0,
       publishedArticlesFixed: 0,
     });

@@ -159,6 +159,53 @@ describe('daily cron: counter reconciliation', () => {
     expect(jobResult(again, 'reconcileCounters')).toMatchObject({ tagLinkPublishedAtFixed: 0 });
   });
 
+  it('detects drifted users.published_articles_count (the feed and ?author= counts), logs it and repairs it in every chunk of user ids', async () => {
+    const author = await insertUser(NOW);
+    await publishedArticle(author, []);
+    await publishedArticle(author, []);
+    await createArticle(author, { status: 'draft', at: NOW });
+    // More users than one reconciliation chunk holds, with ids that sort before insertUser's, so the
+    // next user (and its drift) lands past the first chunk of user ids.
+    await env.DB.prepare(
+      `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
+       INSERT INTO users (id, email, username, password_hash, created_at, updated_at)
+       SELECT 'usr_0' || printf('%06d', i), 'filler' || i || ?, 'filler' || i || ?, 'x', ?, ? FROM seq`,
+    )
+      .bind(RECONCILE_CHUNK, `@${unique('f')}.example.com`, unique('_'), NOW, NOW)
+      .run();
+    const late = await insertUser(NOW);
+    await publishedArticle(late, []);
+    const filler = 'usr_0000003';
+    await env.DB.batch([
+      // Counting the draft, a lost increment, a count on an account without articles.
+      env.DB.prepare('UPDATE users SET published_articles_count = 3 WHERE id = ?').bind(author),
+      env.DB.prepare('UPDATE users SET published_articles_count = 0 WHERE id = ?').bind(late),
+      env.DB.prepare('UPDATE users SET published_articles_count = 4 WHERE id = ?').bind(filler),
+    ]);
+    const listedCount = async (username: string) =>
+      (await call('GET', `/api/articles?author=${username}&limit=1&_=${unique()}`)).body.articlesCount;
+    expect(await listedCount(author)).toBe(3);
+
+    const logs = await runCron(DAILY, NOW);
+
+    const stored = async (id: string) =>
+      (await env.DB.prepare('SELECT published_articles_count AS n FROM users WHERE id = ?')
+        .bind(id)
+        .first<{ n: number }>())!.n;
+    expect([await stored(author), await stored(late), await stored(filler)]).toEqual([2, 1, 0]);
+    const drift = logs.find(
+      (l) => l.message === 'counter drift repaired' && l.counter === 'users.published_articles_count',
+    );
+    expect(drift).toMatchObject({ level: 'warn', mismatches: 3 });
+    expect(new Set(String(drift?.sample).split(','))).toEqual(
+      new Set([`${filler}:4->0`, `${author}:3->2`, `${late}:0->1`]),
+    );
+    expect(jobResult(logs, 'reconcileCounters')).toMatchObject({ authorPublishedCountFixed: 3 });
+    expect(await listedCount(author)).toBe(2);
+    const again = await runCron(DAILY, NOW);
+    expect(jobResult(again, 'reconcileCounters')).toMatchObject({ authorPublishedCountFixed: 0 });
+  });
+
   it('changes nothing when the counters are right', async () => {
     await consistentFixture();
     const snapshot = async () => ({
@@ -171,6 +218,7 @@ describe('daily cron: counter reconciliation', () => {
         ).all()
       ).results,
       siteCounters: (await env.DB.prepare('SELECT name, value FROM site_counters ORDER BY name').all()).results,
+      authorCounts: (await env.DB.prepare('SELECT id, published_articles_count FROM users ORDER BY id').all()).results,
     });
     const before = await snapshot();
 
@@ -181,6 +229,7 @@ describe('daily cron: counter reconciliation', () => {
     expect(jobResult(logs, 'reconcileCounters')).toMatchObject({
       favoritesCountFixed: 0,
       tagArticlesCountFixed: 0,
+      authorPublishedCountFixed: 0,
       tagLinkPublishedAtFixed: 0,
       publishedArticlesFixed: 0,
     });
