@@ -106,6 +106,7 @@ type Driver = 'search' | 'publishedTag' | 'tag' | 'favorited' | 'feed' | null;
  *   otherwise (kept in every write's batch), so it stands for both the status filter and the sort key.
  * - `search`, `tag` (the viewer's own drafts or scheduled articles with a tag), `favorited`, `feed`:
  *   start from that (smaller, indexed) set and sort it, so the cost is bounded by the set's size.
+ *   (The feed itself, without other filters, is paged by `feedPageQuery`'s merge walk instead.)
  * - none: walks an index of articles already in list order.
  */
 function driverOf(filters: ArticleFilters): Driver {
