@@ -41,5 +41,7 @@ export type AppEnv = {
     /** The sessions KV namespace, wrapped so each operation is counted. */
     sessionsKv: KVNamespace;
     metrics: RequestMetrics;
+    /** The JSON text of an anonymous public read, kept for the edge cache (http/conditional-json.ts). */
+    publicReadBody?: string;
   };
 };

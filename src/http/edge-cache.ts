@@ -23,27 +23,30 @@ const EDGE_CACHE_HEADER = 'Folio-Cache';
 /** What a browser or another cache in front of us may do with an anonymous read: revalidate with the ETag. */
 export const PUBLIC_READ_CACHE_CONTROL = 'public, max-age=0, must-revalidate';
 
-interface Version {
-  v: string;
-  at: number;
-}
+/** The version entry keeps its token and birth time in headers, so reading it needs no body. */
+const VERSION_HEADER = 'Folio-Version';
+const VERSION_AT_HEADER = 'Folio-Version-At';
 
 async function replaceVersion(cache: Cache, origin: string, seconds: number): Promise<string> {
-  const version: Version = { v: crypto.randomUUID(), at: Date.now() };
+  const version = crypto.randomUUID();
   await cache.put(
     origin + VERSION_PATH,
-    new Response(JSON.stringify(version), { headers: { 'Cache-Control': `max-age=${seconds}` } }),
+    new Response(null, {
+      headers: {
+        'Cache-Control': `max-age=${seconds}`,
+        [VERSION_HEADER]: version,
+        [VERSION_AT_HEADER]: String(Date.now()),
+      },
+    }),
   );
-  return version.v;
+  return version;
 }
 
 /** The location's version, or a new one when it is missing or older than the bound. */
 async function currentVersion(cache: Cache, origin: string, seconds: number): Promise<string> {
   const hit = await cache.match(origin + VERSION_PATH);
-  if (hit) {
-    const version = (await hit.json()) as Version;
-    if (Date.now() - version.at < seconds * 1000) return version.v;
-  }
+  const version = hit?.headers.get(VERSION_HEADER);
+  if (version && Date.now() - Number(hit!.headers.get(VERSION_AT_HEADER)) < seconds * 1000) return version;
   return replaceVersion(cache, origin, seconds);
 }
 
@@ -76,13 +79,13 @@ export const edgeCached = createMiddleware<AppEnv>(async function edgeCached(c, 
     c.header('Vary', 'Authorization');
     c.header('ETag', etag);
     if (etag && ifNoneMatchHits(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
-    return c.body(await cached.arrayBuffer(), 200, { 'Content-Type': 'application/json' });
+    return c.body(cached.body!, 200, { 'Content-Type': 'application/json' });
   }
   await next();
   c.header(EDGE_CACHE_HEADER, 'miss');
   if (c.res.status !== 200 || c.res.headers.get('Cache-Control') !== PUBLIC_READ_CACHE_CONTROL) return;
   // Only the body and its tag are kept: request ids, CORS and bookmarks belong to each request.
-  const body = await c.res.clone().arrayBuffer();
+  const body = c.get('publicReadBody') ?? (await c.res.clone().arrayBuffer());
   const stored = new Response(body, {
     headers: { 'Cache-Control': `max-age=${seconds}`, ETag: c.res.headers.get('ETag') ?? '' },
   });

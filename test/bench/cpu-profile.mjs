@@ -159,12 +159,9 @@ async function run(count, concurrency, task) {
  * Order matters only for names that nest (the first listed wins when two match on one stack).
  */
 const PIECES = [
-  ['requestId middleware', /^requestId2?$/],
   ['request log line', /^(logInfo|logWarn|logError)$/],
-  ['cors', /^cors2?$/],
-  ['securityHeaders', /^securityHeaders$/],
-  ['cacheControlDefault', /^cacheControlDefault$/],
-  ['bodyLimit', /^bodyLimit(FromConfig)?2?$/],
+  ['responseHeaders (CORS, security, cache-control)', /^responseHeaders2?$/],
+  ['bodyLimit', /^bodyLimit(Except)?2?$/],
   ['edge cache', /^(servePublicRead|cachedPublicRead|readCached|storeCached|purgesPublicReads|publicReadCache.*)$/],
   ['auth (optionalAuth/requireAuth)', /^(optionalAuth|requireAuth|authenticate.*)$/],
   ['jwt verify (jose)', /^(jwtVerify|compactVerify|flattenedVerify|verifyAccessToken)$/],
