@@ -84,7 +84,13 @@ async function start(buildDir, stateDir) {
       resourcePersistencePath: stateDir,
       handleStructuredLogs: () => {},
       workers: [
-        { ...common, name: 'folio', modules: [{ type: 'ESModule', path: path.join(buildDir, 'index.js') }] },
+        // Without Miniflare's local asset router in front, as `npm run bench` measures the API.
+        {
+          ...common,
+          assets: undefined,
+          name: 'folio',
+          modules: [{ type: 'ESModule', path: path.join(buildDir, 'index.js') }],
+        },
         {
           ...common,
           name: 'floor-hello',

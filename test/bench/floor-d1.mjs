@@ -3,6 +3,8 @@
 // line: one prepared statement and Response.json. Folio's reads are compared with it.
 //   /floor/d1/one?id=N      one article row by primary key (with its body)
 //   /floor/d1/page?offset=N a 20-row page of articles, newest id first (no body)
+//   /floor/d1/one-kv?id=N   one KV read (a session key, as a signed-in request's check does) and
+//                           then the one-row read (diagnostic: what the KV read costs on this runtime)
 // Each answer reports D1's rows_read for its one query in `X-Floor-Rows-Read`.
 /* global Response, URL */
 const ONE =
@@ -15,7 +17,8 @@ const PAGE =
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    if (url.pathname === '/floor/d1/one') {
+    if (url.pathname === '/floor/d1/one-kv') await env.SESSIONS.get(`session:floor-${url.searchParams.get('id')}`);
+    if (url.pathname === '/floor/d1/one' || url.pathname === '/floor/d1/one-kv') {
       const { results, meta } = await env.DB.prepare(ONE)
         .bind(Number(url.searchParams.get('id') ?? 1))
         .all();
