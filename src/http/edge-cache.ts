@@ -97,10 +97,16 @@ export const edgeCached = createMiddleware<AppEnv>(async function edgeCached(c, 
  * favorites, profiles): after a successful write, this location's cached reads are dropped before
  * the response leaves, so the writer's next read, signed in or not, sees the change.
  */
-export const purgesPublicReads = createMiddleware<AppEnv>(async function purgesPublicReads(c, next) {
-  await next();
+export const purgesPublicReads = createMiddleware<AppEnv>(function purgesPublicReads(c, next) {
   const method = c.req.method;
-  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || c.res.status >= 400) return;
+  // Reads pass straight through (no extra await on the read path).
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
+  return purgeAfter(c, next);
+});
+
+async function purgeAfter(c: Context<AppEnv>, next: () => Promise<void>): Promise<void> {
+  await next();
+  if (c.res.status >= 400) return;
   const seconds = enabled(c);
   if (seconds) await replaceVersion(caches.default, new URL(c.req.url).origin, seconds);
-});
+}

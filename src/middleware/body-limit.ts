@@ -18,7 +18,7 @@ const limitFromConfig = fromConfig((config) =>
  * given paths, which carry their own larger caps. A request without a body passes straight through.
  */
 export function bodyLimitExcept(paths: readonly string[]) {
-  return createMiddleware<AppEnv>(async function bodyLimitExcept(c, next) {
+  return createMiddleware<AppEnv>(function bodyLimitExcept(c, next) {
     if (c.req.raw.body === null || paths.includes(c.req.path)) return next();
     return limitFromConfig(c, next);
   });

@@ -36,11 +36,12 @@ const PREFLIGHT_HEADERS: [string, string][] = [
 /**
  * Security headers on every response: HSTS for a year with subdomains, no framing (both
  * `X-Frame-Options` and CSP `frame-ancestors`), a CSP that lets an API response load nothing, and
- * the other defaults of OWASP's secure-headers list. A header the handler already set wins, so a
- * page that needs its own policy (`/docs`) sets it in its handler.
+ * the other defaults of OWASP's secure-headers list. The CSP is the one a handler may set itself
+ * (`/docs`, media files): theirs wins. The others are never set by handlers, so they are set without
+ * a lookup first (each header operation is a call into the runtime).
  */
+const DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'";
 const SECURITY_HEADERS: [string, string][] = [
-  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
   ['Cross-Origin-Opener-Policy', 'same-origin'],
   ['Cross-Origin-Resource-Policy', 'cross-origin'],
   ['Origin-Agent-Cluster', '?1'],
@@ -77,6 +78,7 @@ export const responseHeaders = createMiddleware<AppEnv>(async function responseH
   if (allowedOrigin) headers.set('Access-Control-Allow-Origin', allowedOrigin);
   headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
   headers.append('Vary', 'Origin');
-  for (const [name, value] of SECURITY_HEADERS) if (!headers.has(name)) headers.set(name, value);
+  for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
+  if (!headers.has('Content-Security-Policy')) headers.set('Content-Security-Policy', DEFAULT_CSP);
   if (!headers.has('Cache-Control')) headers.set('Cache-Control', 'no-store');
 });
