@@ -11,7 +11,8 @@
  * The compiled query behaves like the builder it was made from for the two things services do with
  * builders: `await` it, or put it in `db.batch([...])`. It cannot be refined further (no `.where()`).
  * Builders must not branch on a placeholder's value in JavaScript: anything that changes the SQL
- * text belongs in the shape.
+ * text belongs in the shape. Shapes must come from a small closed set (flags, filter names, enum
+ * values), never from request values: each one is kept for the isolate's lifetime.
  */
 import { sql, type Placeholder } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
