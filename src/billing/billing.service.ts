@@ -7,7 +7,13 @@ import { logWarn } from '../lib/log';
 import { newId } from '../lib/tokens';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { assertWithinLimit, hitStatement, type WindowLimit } from '../security/rate-limit';
-import { checkoutCompletedStatements, syncSubscriptionStatements, type BillingDeps } from './billing.webhooks';
+import {
+  checkoutCompletedStatements,
+  membershipEventData,
+  syncSubscriptionStatements,
+  type BillingDeps,
+} from './billing.webhooks';
+import { webhookEventStatement } from '../webhooks/webhooks.outbox';
 import type { CheckoutInput } from './billing.schemas';
 import { gatewayErrorType } from './gateway/gateway';
 import { ACCESS_GRANTING_STATUSES, paidAccessExpr } from './membership';
@@ -430,7 +436,8 @@ const RECONCILE_BATCH = 25;
 /**
  * In case an event is lost: checkouts left open past their expiry are re-read from the gateway
  * (completed → applied as the webhook would; otherwise marked expired), and memberships still
- * granting access past period end plus the grace are re-synced, then expired if still past it.
+ * granting access past period end plus the grace are re-synced, then expired if still past it
+ * (25 a run, each expiry with its `membership.updated` webhook event).
  */
 export async function reconcileBilling(deps: BillingDeps, now: Date): Promise<Record<string, number>> {
   const { db } = deps;
@@ -474,7 +481,7 @@ export async function reconcileBilling(deps: BillingDeps, now: Date): Promise<Re
     lt(memberships.currentPeriodEnd, cutoff),
   );
   const due = await db
-    .select({ subscriptionId: memberships.gatewaySubscriptionId })
+    .select({ userId: memberships.userId, subscriptionId: memberships.gatewaySubscriptionId })
     .from(memberships)
     .where(overdue)
     .limit(RECONCILE_BATCH);
@@ -489,12 +496,29 @@ export async function reconcileBilling(deps: BillingDeps, now: Date): Promise<Re
       // unreachable gateway or unknown subscription: the expiry below still applies
     }
   }
-  const expired = await db
-    .update(memberships)
-    .set({ status: 'canceled', gatewayStateAt: Date.now(), updatedAt: now })
-    .where(overdue)
-    .returning({ userId: memberships.userId });
-  result.membershipsExpired = expired.length;
+  // The expiry of this run's memberships, in one batch. Each UPDATE is preceded by its
+  // `membership.updated` (the payload the webhook path sends, status as expired), guarded by the
+  // UPDATE's own predicate: queued exactly when the UPDATE changes the row, so a membership a sync
+  // above renewed, or a re-run of the cron (even with the same scheduled time), sends nothing.
+  const stateAt = Date.now();
+  const expiry = due.flatMap(({ userId }) => {
+    const stillOverdue = and(eq(memberships.userId, userId), overdue)!;
+    const expiresNow = sql`EXISTS (SELECT 1 FROM ${memberships} WHERE ${stillOverdue})`;
+    const asExpired = sql`json_set(${membershipEventData(userId, expiresNow)}, '$.status', 'canceled')`;
+    return [
+      webhookEventStatement(db, 'membership.updated', asExpired, now),
+      db
+        .update(memberships)
+        .set({ status: 'canceled', gatewayStateAt: stateAt, updatedAt: now })
+        .where(stillOverdue)
+        .returning({ userId: memberships.userId }),
+    ];
+  });
+  const [first, ...rest] = expiry;
+  if (first) {
+    const results = await db.batch([first, ...rest]);
+    result.membershipsExpired = results.filter((r, i) => i % 2 === 1 && (r as unknown[]).length > 0).length;
+  }
   return result;
 }
 
