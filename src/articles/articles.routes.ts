@@ -176,15 +176,23 @@ articlesRouter.openapi(
     method: 'delete',
     path: '/articles/{slug}',
     tags,
-    summary: 'Delete an article (author only), with its comments and favorites',
-    description: 'Answers 204 with no body; 403 when you are not the author.',
+    summary: 'Delete an article (its author, or an editor), with its comments and favorites',
+    description:
+      "Answers 204 with no body. The author may delete their article; editors and admins (permission `delete:any-article`) may delete any article they can read, for moderation — audited (`article.delete`) when it is someone else's. Anyone else: 403 (404 when they cannot read it). Sends `article.deleted` for a published article.",
     security: tokenAuth,
     middleware: requireAuth,
     request: { params: SlugParam },
     responses: { 204: { description: 'Deleted' }, 401: errors[401], 403: errors[403], 404: errors[404] },
   }),
   async (c) => {
-    await deleteArticle(c.get('db'), c.get('auth').userId, c.req.valid('param').slug, new Date());
+    const { userId, role } = c.get('auth');
+    await deleteArticle(
+      c.get('db'),
+      { actorId: userId, requestId: c.get('requestId') },
+      c.req.valid('param').slug,
+      new Date(),
+      { deleteAny: can(role, 'delete:any-article', getConfig(c.env)) },
+    );
     return c.body(null, 204);
   },
 );

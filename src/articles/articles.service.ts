@@ -1,4 +1,4 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { insertSelectRow } from '../db/computed';
@@ -9,6 +9,7 @@ import { articles, articleTags, favorites, tags } from '../db/schema';
 import type { ArticleStatus } from '../db/values';
 import { AppError, InternalError } from '../errors';
 import { RESERVED_SLUGS, slugFitsBase, slugify, slugSuffix } from '../lib/slug';
+import { auditStatement, type AuditActor } from '../security/audit';
 import {
   contributeArticle,
   contributeDueArticles,
@@ -341,32 +342,63 @@ export async function updateArticle(
 }
 
 /**
- * One D1 round trip. The deletes only match when the viewer is the author, so a non-author's request
- * changes nothing and the first statement tells 404 from 403. Comments, favorites and tag links go
- * with the article (ON DELETE CASCADE); the search row and tag counts are removed explicitly.
+ * One D1 round trip. The deletes only match an article the viewer may delete — their own, or, with
+ * `deleteAny` (permission delete:any-article: moderation), any article they can read — so a refused
+ * request changes nothing and the first statement tells 404 from 403. Someone else's article is
+ * audited in the same batch, under the same condition. Comments, favorites and tag links go with the
+ * article (ON DELETE CASCADE); the search row and tag counts are removed explicitly.
  */
-export async function deleteArticle(db: Database, viewerId: string, slug: string, now: Date): Promise<void> {
-  const owned = sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${articles.authorId} = ${viewerId})`;
+export async function deleteArticle(
+  db: Database,
+  actor: AuditActor,
+  slug: string,
+  now: Date,
+  options: { deleteAny: boolean } = { deleteAny: false },
+): Promise<void> {
+  const viewerId = actor.actorId;
+  const deletable = and(
+    eq(articles.slug, slug),
+    options.deleteAny ? readableBy(viewerId) : eq(articles.authorId, viewerId),
+  )!;
+  const target = sql`(SELECT ${articles.id} FROM ${articles} WHERE ${deletable})`;
   const [found] = await db.batch([
     db
       .select({ id: articles.id, authorId: articles.authorId })
       .from(articles)
       .where(and(eq(articles.slug, slug), readableBy(viewerId)))
       .limit(1),
-    ...withdrawArticle(db, owned),
+    ...(options.deleteAny
+      ? [
+          auditStatement(
+            db,
+            actor,
+            {
+              action: 'article.delete',
+              targetType: 'article',
+              targetId: sql`CAST(${articles.id} AS TEXT)`,
+              from: articles,
+              where: and(deletable, ne(articles.authorId, viewerId))!,
+              before: sql`json_object('slug', ${articles.slug}, 'title', ${articles.title}, 'authorId', ${articles.authorId}, 'status', ${articles.status}, 'visibility', ${articles.visibility})`,
+              after: null,
+            },
+            now,
+          ),
+        ]
+      : []),
+    ...withdrawArticle(db, target),
     webhookEventStatement(
       db,
       'article.deleted',
       articleEventData(
-        sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.id} = ${owned} AND ${articles.status} = 'published')`,
+        sql`(SELECT ${articles.id} FROM ${articles} WHERE ${articles.id} = ${target} AND ${articles.status} = 'published')`,
       ),
       now,
     ),
-    db.delete(articles).where(and(eq(articles.slug, slug), eq(articles.authorId, viewerId))),
+    db.delete(articles).where(deletable),
   ]);
   const article = found[0];
   if (!article) throw AppError.notFound('article');
-  if (article.authorId !== viewerId) throw AppError.forbidden('article');
+  if (article.authorId !== viewerId && !options.deleteAny) throw AppError.forbidden('article');
 }
 
 /** One D1 round trip; the counter moves only when a favorite row was really inserted (see favoritesCountStatement). */

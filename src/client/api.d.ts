@@ -2509,8 +2509,8 @@ export interface paths {
         };
         post?: never;
         /**
-         * Delete an article (author only), with its comments and favorites
-         * @description Answers 204 with no body; 403 when you are not the author.
+         * Delete an article (its author, or an editor), with its comments and favorites
+         * @description Answers 204 with no body. The author may delete their article; editors and admins (permission `delete:any-article`) may delete any article they can read, for moderation — audited (`article.delete`) when it is someone else's. Anyone else: 403 (404 when they cannot read it). Sends `article.deleted` for a published article.
          */
         delete: {
             parameters: {

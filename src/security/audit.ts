@@ -13,7 +13,8 @@ export interface AuditActor {
 export interface AuditEntry {
   action: string;
   targetType: string;
-  targetId: string;
+  /** The target's id, or SQL over the `from` row (e.g. an id the caller does not know up front). */
+  targetId: string | SQL;
   /**
    * The row the action changes (`from`), and the condition under which the change applies (`where`):
    * the same condition as the change's own statement, so an audit row exists exactly when the change

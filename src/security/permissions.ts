@@ -23,6 +23,8 @@ const PERMISSIONS = {
   'upload:media': 'member',
   'report:comment': 'member',
   'edit:any-article': 'editor',
+  /** Moderation: remove any article the editor can read (audited when it is someone else's). */
+  'delete:any-article': 'editor',
   'moderate:comment': 'editor',
   'moderate:message': 'editor',
   'read:users': 'editor',

@@ -5,6 +5,7 @@ import { sessionKey } from '../../src/sessions/sessions.kv';
 import { login, registerUser } from '../helpers/factories';
 import { call } from '../helpers/request';
 import { auditRows, userWithRole } from '../helpers/roles';
+import { postArticle } from '../articles/helpers';
 
 const ROLES: Role[] = ['member', 'author', 'editor', 'admin'];
 
@@ -14,6 +15,7 @@ const EXPECTED: Record<Permission, Role> = {
   'upload:media': 'member',
   'report:comment': 'member',
   'edit:any-article': 'editor',
+  'delete:any-article': 'editor',
   'moderate:comment': 'editor',
   'moderate:message': 'editor',
   'read:users': 'editor',
@@ -131,6 +133,116 @@ describe('publishing', () => {
     expect(edited.status).toBe(200);
     expect(edited.body.article.description).toBe('edited');
     expect(edited.body.article.author.username).toBe(writer.username);
+  });
+});
+
+describe('DELETE /api/articles/:slug (delete:any-article)', () => {
+  const articleId = async (slug: string) =>
+    String((await env.DB.prepare('SELECT id FROM articles WHERE slug = ?').bind(slug).first<{ id: number }>())!.id);
+
+  /** An endpoint subscribed to article.deleted; returns the slugs of the events queued for it. */
+  async function deletedHook() {
+    const admin = await userWithRole('admin');
+    const res = await call('POST', '/api/admin/webhooks', {
+      token: admin.token,
+      body: { webhook: { url: 'https://hooks.example.com/deleted', events: ['article.deleted'] } },
+    });
+    expect(res.status).toBe(201);
+    return async () => {
+      const { results } = await env.DB.prepare('SELECT payload FROM webhook_deliveries WHERE endpoint_id = ?')
+        .bind(res.body.webhook.id)
+        .all<{ payload: string }>();
+      return results.map((r) => JSON.parse(r.payload).data.slug as string);
+    };
+  }
+
+  it("lets an editor remove someone else's article: 204, audited in the same batch, webhook sent, cache purged", async () => {
+    const [writer, editor] = await Promise.all([userWithRole('member'), userWithRole('editor')]);
+    const deletedSlugs = await deletedHook();
+    const article = await postArticle(writer);
+    const id = await articleId(article.slug);
+    // An anonymous read is cached at the edge; the moderator's delete must drop it.
+    await call('GET', `/api/articles/${article.slug}`);
+    expect((await call('GET', `/api/articles/${article.slug}`)).headers.get('Folio-Cache')).toBe('hit');
+
+    const res = await call('DELETE', `/api/articles/${article.slug}`, {
+      token: editor.token,
+      headers: { 'X-Request-Id': 'req-moderate-1' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.body).toBeNull();
+    expect((await call('GET', `/api/articles/${article.slug}`)).status).toBe(404);
+    expect(await deletedSlugs()).toEqual([article.slug]);
+
+    const audit = await auditRows(id, 'article');
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({
+      actor_id: editor.id,
+      action: 'article.delete',
+      target_type: 'article',
+      target_id: id,
+      request_id: 'req-moderate-1',
+      after: null,
+    });
+    expect(JSON.parse(audit[0]!.before)).toEqual({
+      slug: article.slug,
+      title: article.title,
+      authorId: writer.id,
+      status: 'published',
+      visibility: 'public',
+    });
+
+    // Again: 404, and no second audit row or event.
+    expect((await call('DELETE', `/api/articles/${article.slug}`, { token: editor.token })).status).toBe(404);
+    expect(await auditRows(id, 'article')).toHaveLength(1);
+    expect(await deletedSlugs()).toEqual([article.slug]);
+  });
+
+  it('lets an admin remove any article too (the table cascades)', async () => {
+    const [writer, admin] = await Promise.all([userWithRole('author'), userWithRole('admin')]);
+    const article = await postArticle(writer);
+    const id = await articleId(article.slug);
+    expect((await call('DELETE', `/api/articles/${article.slug}`, { token: admin.token })).status).toBe(204);
+    expect((await auditRows(id, 'article')).map((r) => [r.action, r.actor_id])).toEqual([['article.delete', admin.id]]);
+  });
+
+  it('refuses members and plain authors with 403 (nothing deleted, nothing audited); the author deletes unaudited', async () => {
+    const [writer, member, author] = await Promise.all([
+      userWithRole('member'),
+      userWithRole('member'),
+      userWithRole('author'),
+    ]);
+    const deletedSlugs = await deletedHook();
+    const article = await postArticle(writer);
+    const id = await articleId(article.slug);
+    for (const other of [member, author]) {
+      const refused = await call('DELETE', `/api/articles/${article.slug}`, { token: other.token });
+      expect(refused.status).toBe(403);
+      expect(refused.body).toEqual({ errors: { article: ['forbidden'] } });
+    }
+    expect((await call('GET', `/api/articles/${article.slug}`)).status).toBe(200);
+    expect(await deletedSlugs()).toEqual([]);
+
+    expect((await call('DELETE', `/api/articles/${article.slug}`, { token: writer.token })).status).toBe(204);
+    expect((await call('GET', `/api/articles/${article.slug}`)).status).toBe(404);
+    expect(await deletedSlugs()).toEqual([article.slug]);
+    expect(await auditRows(id, 'article')).toEqual([]);
+  });
+
+  it("an editor's own article is not audited; someone else's draft stays unreadable to them (404, kept)", async () => {
+    const [writer, editor] = await Promise.all([userWithRole('member'), userWithRole('editor')]);
+    const own = await postArticle(editor);
+    const ownId = await articleId(own.slug);
+    expect((await call('DELETE', `/api/articles/${own.slug}`, { token: editor.token })).status).toBe(204);
+    expect(await auditRows(ownId, 'article')).toEqual([]);
+
+    const draft = await postArticle(writer, { status: 'draft' });
+    const draftId = await articleId(draft.slug);
+    const hidden = await call('DELETE', `/api/articles/${draft.slug}`, { token: editor.token });
+    expect(hidden.status).toBe(404);
+    expect(hidden.body).toEqual({ errors: { article: ['not found'] } });
+    expect((await call('GET', `/api/articles/${draft.slug}`, { token: writer.token })).status).toBe(200);
+    expect(await auditRows(draftId, 'article')).toEqual([]);
   });
 });
 
