@@ -270,7 +270,7 @@ function feedPageIds(followerId: Bindable<string>, limit: Bindable<number>, offs
 }
 
 /** Whether `filters` are exactly the feed (no other filter), which `feedPageQuery` and the followed authors' counters answer. */
-export function isPlainFeed(filters: ArticleFilters): filters is ArticleFilters & { followedBy: Bindable<string> } {
+function isPlainFeed(filters: ArticleFilters): filters is ArticleFilters & { followedBy: Bindable<string> } {
   const { status, followedBy, ...others } = filters;
   return (
     status === 'published' && followedBy !== undefined && Object.values(others).every((value) => value === undefined)
