@@ -1,74 +1,11 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
-import { env, exports } from 'cloudflare:workers';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { MemberSockets } from '../../src/messages/member-sockets.object';
 import { login } from '../helpers/factories';
 import { call } from '../helpers/request';
-import type { TestUser } from '../helpers/factories';
 import { conversation, members, sent } from './helpers';
-
-interface Socket {
-  ws: WebSocket;
-  /** Resolves with the next event (JSON) of this type. */
-  next(type: string, timeoutMs?: number): Promise<any>;
-  closed: Promise<{ code: number; reason: string }>;
-}
-
-async function ticket(user: TestUser): Promise<string> {
-  const res = await call('POST', '/api/realtime/ticket', { token: user.token });
-  expect(res.status).toBe(201);
-  return res.body.ticket;
-}
-
-/** Opens a real WebSocket through the Worker's own fetch handler. */
-async function connect(t: string): Promise<Response> {
-  return worker.fetch(`http://folio.test/api/realtime?ticket=${encodeURIComponent(t)}`, {
-    headers: { Upgrade: 'websocket' },
-  });
-}
-
-async function open(user: TestUser): Promise<Socket> {
-  const res = await connect(await ticket(user));
-  expect(res.status).toBe(101);
-  const ws = res.webSocket!;
-  const events: any[] = [];
-  const waiters: Array<() => void> = [];
-  ws.accept();
-  ws.addEventListener('message', (e) => {
-    events.push(JSON.parse(e.data as string));
-    waiters.splice(0).forEach((w) => w());
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason })),
-  );
-  const socket: Socket = {
-    ws,
-    closed,
-    async next(type, timeoutMs = 3000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const i = events.findIndex((e) => e.type === type);
-        if (i >= 0) return events.splice(i, 1)[0];
-        if (Date.now() > deadline) throw new Error(`no ${type} event within ${timeoutMs} ms`);
-        await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, 50))]);
-      }
-    },
-  };
-  await socket.next('ready');
-  return socket;
-}
-
-/** The Worker's own entry (`exports.default`), as a fetcher. */
-const worker = (exports as unknown as { default: Fetcher }).default;
-
-function stubOf(userId: string) {
-  const namespace = env.MEMBER_SOCKETS as unknown as DurableObjectNamespace<MemberSockets>;
-  return namespace.get(namespace.idFromName(userId));
-}
-
-async function userId(user: TestUser): Promise<string> {
-  return (await env.DB.prepare('SELECT id FROM users WHERE username = ?').bind(user.username).first<string>('id'))!;
-}
+import { connect, open, stubOf, ticket, userIdOf as userId, worker } from './sockets';
 
 describe('GET /api/realtime', () => {
   it('requires a ticket (401), an upgrade (426), and a ticket works once', async () => {
@@ -197,7 +134,7 @@ describe('real-time events', () => {
 
     expect((await call('POST', '/api/users/logout', { token: laptopUser.token })).status).toBe(204);
     expect(await desk.next('session.revoked')).toEqual({ type: 'session.revoked' });
-    expect(await desk.closed).toEqual({ code: 4001, reason: 'session revoked' });
+    expect(await desk.closedWithin()).toEqual({ code: 4001, reason: 'session revoked' });
     // The other session's socket is still open and receiving.
     const stub = stubOf(await userId(bob!));
     expect((await stub.describe()).sockets).toBe(1);
@@ -208,7 +145,7 @@ describe('real-time events', () => {
     const sessions = await call('GET', '/api/user/sessions', { token: bob!.token });
     const target = sessions.body.sessions.find((s: { current: boolean }) => !s.current).id;
     expect((await call('DELETE', `/api/user/sessions/${target}`, { token: bob!.token })).status).toBe(204);
-    expect((await otherSocket.closed).code).toBe(4001);
+    expect((await otherSocket.closedWithin()).code).toBe(4001);
     expect((await stub.describe()).sockets).toBe(1);
 
     // A password change ends every session, this one included: every socket of the account closes.
@@ -219,8 +156,8 @@ describe('real-time events', () => {
       body: { user: { password: 'a-new-password-1' } },
     });
     expect(changed.status).toBe(200);
-    expect((await tabletSocket.closed).code).toBe(4001);
-    expect((await phone.closed).code).toBe(4001);
+    expect((await tabletSocket.closedWithin()).code).toBe(4001);
+    expect((await phone.closedWithin()).code).toBe(4001);
     expect((await stub.describe()).sockets).toBe(0);
   });
 
