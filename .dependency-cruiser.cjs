@@ -63,6 +63,11 @@ const FEATURE_EDGES = [
     'revoking a session (logout, revocation, password change, ban, role change, account deletion) closes its WebSockets',
   ],
   [
+    'accounts',
+    '^src/messages/messages[.]queries[.]ts$',
+    'a profile edit bumps, in its batch, the inbox version of everyone whose conversation list shows the member',
+  ],
+  [
     'admin',
     '^src/messages/messages[.]service[.]ts$',
     "moderators remove a reported message with the same tombstone as the sender's delete",

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
 import { insertSelectRow } from '../db/computed';
@@ -33,6 +33,7 @@ import { banInForce } from '../security/permissions';
 import { memberCreatedWebhook } from '../webhooks/webhooks.outbox';
 import { logInfo } from '../lib/log';
 import { prepareMfaChallenge } from '../mfa/mfa.service';
+import { bumpInboxesShowing } from '../messages/messages.queries';
 import { emailMatches, usernameMatches } from './users.queries';
 
 export type UserRow = typeof users.$inferSelect;
@@ -240,6 +241,31 @@ export interface UserPatch {
  * account, the current one included, and starts a fresh session for the caller in the same batch: a
  * token taken before the change stops working everywhere.
  */
+/**
+ * When the patch touches what conversation lists show of a member (username, bio, image): the
+ * statement bumping the inbox version (the list's ETag) of everyone whose list shows them. It runs
+ * before the update in the same batch and compares the stored row with the new values, so it bumps
+ * only when something shown really changes (also under concurrent edits).
+ */
+function shownProfileChange(
+  db: Database,
+  userId: string,
+  patch: UserPatch,
+): [] | [ReturnType<typeof bumpInboxesShowing>] {
+  const changed: SQL[] = [];
+  if (patch.username !== undefined) changed.push(sql`pu.username IS NOT ${patch.username}`);
+  if (patch.bio !== undefined) changed.push(sql`pu.bio IS NOT ${patch.bio}`);
+  if (patch.image !== undefined) changed.push(sql`pu.image IS NOT ${patch.image}`);
+  if (changed.length === 0) return [];
+  return [
+    bumpInboxesShowing(
+      db,
+      userId,
+      sql`EXISTS (SELECT 1 FROM users pu WHERE pu.id = ${userId} AND (${sql.join(changed, sql` OR `)}))`,
+    ),
+  ];
+}
+
 export async function updateUser(
   db: Database,
   current: UserRow,
@@ -260,19 +286,17 @@ export async function updateUser(
   const user: UserRow = { ...current, ...changes };
 
   const extra = emailChanged ? await verificationStatements(db, user, options.appUrl, now) : [];
+  const inboxes = shownProfileChange(db, current.id, patch);
   try {
     const update = db.update(users).set(changes).where(eq(users.id, current.id));
     if (patch.password === undefined) {
-      await db.batch([update, ...extra]);
+      await db.batch([...inboxes, update, ...extra]);
       return { user, revokedSessionIds: [], session: null };
     }
     const session = await prepareSession(db, current.id, options.client, options.refreshTtlSeconds, now, method);
-    const [, revoked] = await db.batch([
-      update,
-      revokeOtherSessionsStatement(db, current.id, null, now),
-      ...session.statements,
-      ...extra,
-    ]);
+    const revoke = revokeOtherSessionsStatement(db, current.id, null, now);
+    const results = await db.batch([...inboxes, update, revoke, ...session.statements, ...extra]);
+    const revoked = results[inboxes.length + 1] as Awaited<typeof revoke>;
     return { user, revokedSessionIds: revoked.map((r) => r.id), session };
   } catch (err) {
     if (isUniqueViolation(err, 'users')) throw await conflictFor(db, patch.email, patch.username, current.id);

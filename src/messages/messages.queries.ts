@@ -1,4 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { users } from '../db/schema';
 
 /*
  * SQL pieces shared by the messaging services. D1 has no interactive transactions, so every guard
@@ -50,6 +52,23 @@ export function bumpInboxes(conversation: ConversationRef, condition: SQL = sql`
   return sql`UPDATE users SET inbox_version = inbox_version + 1
     WHERE id IN (SELECT user_id FROM conversation_participants WHERE conversation_id = ${conversation} AND left_at IS NULL)
       AND ${condition}`;
+}
+
+/**
+ * Bumps the inbox version of every member whose conversation list shows `userId`'s profile: the
+ * active participants of each conversation `userId` is in or has left (a leaver can still be the
+ * last sender), `userId` included. One set-based statement (conversation_participants_user_idx, then
+ * primary keys); `condition` is evaluated once, so put it in the batch before the change it tests.
+ */
+export function bumpInboxesShowing(db: Database, userId: string, condition: SQL) {
+  return db
+    .update(users)
+    .set({ inboxVersion: sql`${users.inboxVersion} + 1` })
+    .where(
+      sql`${users.id} IN (SELECT q.user_id FROM conversation_participants p
+          JOIN conversation_participants q ON q.conversation_id = p.conversation_id AND q.left_at IS NULL
+        WHERE p.user_id = ${userId}) AND ${condition}`,
+    );
 }
 
 /** JSON array of the active participants' profiles and read markers, for one conversation row `c`. */

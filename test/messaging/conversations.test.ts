@@ -162,3 +162,84 @@ describe('PUT /api/conversations/:id and POST /api/conversations/:id/leave', () 
     );
   });
 });
+
+describe("the inbox ETag follows the participants' profiles (PUT /api/user)", () => {
+  const profile = (by: { token: string }, user: Record<string, unknown>) =>
+    call('PUT', '/api/user', { token: by.token, body: { user } });
+  const names = (res: { body: any }) =>
+    res.body.conversations[0].participants.map((p: { username: string }) => p.username).sort();
+
+  it("a participant's rename, bio or image change turns the other's 304 into 200 with the new profile", async () => {
+    const [ann, bob] = await members(2);
+    await conversation(ann!, [bob!]);
+    let etag = (await inbox(bob!)).headers.get('ETag')!;
+    expect((await inbox(bob!, '', { 'If-None-Match': etag })).status).toBe(304);
+
+    const renamed = `${ann!.username}x`;
+    expect((await profile(ann!, { username: renamed })).status).toBe(200);
+    const fresh = await inbox(bob!, '', { 'If-None-Match': etag });
+    expect(fresh.status).toBe(200);
+    expect(names(fresh)).toEqual([bob!.username, renamed].sort());
+    // The member's own list shows them too: its ETag moved as well.
+    etag = fresh.headers.get('ETag')!;
+
+    expect((await profile(ann!, { bio: 'new bio' })).status).toBe(200);
+    const withBio = await inbox(bob!, '', { 'If-None-Match': etag });
+    expect(withBio.status).toBe(200);
+    expect(withBio.body.conversations[0].participants.find((p: any) => p.username === renamed).bio).toBe('new bio');
+    etag = withBio.headers.get('ETag')!;
+
+    expect((await profile(ann!, { image: 'https://example.com/ann.png' })).status).toBe(200);
+    const withImage = await inbox(bob!, '', { 'If-None-Match': etag });
+    expect(withImage.status).toBe(200);
+    expect(withImage.body.conversations[0].participants.find((p: any) => p.username === renamed).image).toBe(
+      'https://example.com/ann.png',
+    );
+  });
+
+  it("the member's own ETag moves; edits that show nowhere (same values, email, password) keep the 304s", async () => {
+    const [ann, bob, cid, dan] = await members(4);
+    await conversation(ann!, [bob!]);
+    await conversation(cid!, [dan!]);
+    const etags = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          [ann!, bob!, cid!].map(async (u) => [u.username, (await inbox(u)).headers.get('ETag')!] as const),
+        ),
+      );
+    const status = async (u: { token: string; username: string }, tags: Record<string, string>, name = u.username) =>
+      (await inbox(u, '', { 'If-None-Match': tags[name]! })).status;
+
+    const before = await etags();
+    expect((await profile(ann!, { username: ann!.username, bio: null, image: null })).status).toBe(200);
+    expect((await profile(ann!, { email: `${ann!.username}-new@example.com` })).status).toBe(200);
+    const password = await profile(ann!, { password: 'another-password-1' });
+    expect(password.status).toBe(200);
+    ann!.token = password.body.user.token;
+    expect(await status(ann!, before)).toBe(304);
+    expect(await status(bob!, before)).toBe(304);
+
+    // A bio change alongside a password change (the batch that also revokes sessions).
+    const both = await profile(ann!, { password: 'yet-another-password-1', bio: 'changed' });
+    expect(both.status).toBe(200);
+    ann!.token = both.body.user.token;
+    expect(await status(ann!, before)).toBe(200);
+    expect(await status(bob!, before)).toBe(200);
+    // Members who share no conversation with Ann keep their 304.
+    expect(await status(cid!, before)).toBe(304);
+  });
+
+  it('a member who left a conversation but sent its last message: the others still see the rename', async () => {
+    const [ann, bob, cid] = await members(3);
+    const id = await conversation(ann!, [bob!, cid!], { title: 'club' });
+    await sent(ann!, id, 'bye all');
+    expect((await call('POST', `/api/conversations/${id}/leave`, { token: ann!.token })).status).toBe(204);
+    const first = await inbox(bob!);
+    expect(first.body.conversations[0].lastMessage.sender).toBe(ann!.username);
+    const renamed = `${ann!.username}y`;
+    expect((await profile(ann!, { username: renamed })).status).toBe(200);
+    const after = await inbox(bob!, '', { 'If-None-Match': first.headers.get('ETag')! });
+    expect(after.status).toBe(200);
+    expect(after.body.conversations[0].lastMessage.sender).toBe(renamed);
+  });
+});

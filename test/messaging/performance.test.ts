@@ -1,18 +1,24 @@
 import { env } from 'cloudflare:workers';
-import { sql, type SQL } from 'drizzle-orm';
+import { is, sql, SQL } from 'drizzle-orm';
 import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
 import { describe, expect, it } from 'vitest';
 import { conversationsPageSql, inboxVersionSql } from '../../src/messages/conversations.service';
 import { digestCandidatesSql } from '../../src/messages/digest.service';
-import { blockedInConversation, conversationRef, isActiveParticipant } from '../../src/messages/messages.queries';
+import { createDb } from '../../src/db/client';
+import {
+  blockedInConversation,
+  bumpInboxesShowing,
+  conversationRef,
+  isActiveParticipant,
+} from '../../src/messages/messages.queries';
 import { messagesPageSql, sentMessageSql } from '../../src/messages/messages.service';
 import { call } from '../helpers/request';
 import { conversation, inbox, members, messagesOf, send, sent } from './helpers';
 
 const dialect = new SQLiteAsyncDialect();
 
-async function plan(statement: SQL): Promise<string[]> {
-  const { sql: text, params } = dialect.sqlToQuery(statement);
+async function plan(statement: SQL | { toSQL(): { sql: string; params: unknown[] } }): Promise<string[]> {
+  const { sql: text, params } = is(statement, SQL) ? dialect.sqlToQuery(statement) : statement.toSQL();
   const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${text}`)
     .bind(...params)
     .all<{ detail: string }>();
@@ -82,6 +88,16 @@ describe('query plans (O(page): no scan of messages or participants)', () => {
     const readBack = await plan(sentMessageSql(conv, 'usr_a', 'client'));
     expect(fullScans(readBack)).toEqual([]);
     expect(readBack.join('\n')).toContain('messages_client_id_unique');
+  });
+
+  it("a profile edit's inbox bump seeks the member's participations, their participants and users by key", async () => {
+    const changed = sql`EXISTS (SELECT 1 FROM users pu WHERE pu.id = ${'usr_a'} AND (pu.username IS NOT ${'x'}))`;
+    const details = await plan(bumpInboxesShowing(createDb(env.DB), 'usr_a', changed));
+    expect(fullScans(details)).toEqual([]);
+    const text = details.join('\n');
+    expect(text).toContain('SEARCH p USING COVERING INDEX conversation_participants_user_idx (user_id=?)');
+    expect(text).toMatch(/SEARCH q USING INDEX sqlite_autoindex_conversation_participants_1 \(conversation_id=\?\)/);
+    expect(text).not.toContain('TEMP B-TREE');
   });
 
   it('digest candidates come from the partial unread_since index', async () => {

@@ -58,7 +58,7 @@ export async function open(user: TestUser): Promise<Socket> {
       }
     },
     closedWithin(timeoutMs = 3000) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: ReturnType<typeof setTimeout> | null = null;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs);
       });
