@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { compiledQuery, placeholder, type Bindable } from '../db/compiled';
 import { follows, users } from '../db/schema';
@@ -45,12 +45,31 @@ export async function getProfile(db: Database, username: string, viewerId: strin
   return found(await compiledProfile(db, viewerId === null ? 'anonymous' : 'viewer', { username, viewerId }));
 }
 
+const followed = (viewerId: string, username: string) =>
+  sql`EXISTS (SELECT 1 FROM ${follows} WHERE ${follows.followerId} = ${viewerId} AND ${follows.followeeId} = ${userIdByUsername(username)})`;
+
+/**
+ * Conversation lists show each participant's `following` flag for the viewer: a follow or unfollow
+ * that changes it bumps the viewer's inbox version (the list's ETag). Put before the change it tests.
+ */
+function bumpOwnInbox(db: Database, viewerId: string, changes: SQL) {
+  return db
+    .update(users)
+    .set({ inboxVersion: sql`${users.inboxVersion} + 1` })
+    .where(and(eq(users.id, viewerId), changes));
+}
+
 /**
  * Follows a user: one batch (insert-if-absent, then read back). The insert skips the viewer's own row,
  * so the follows CHECK (follower <> followee) is never hit; following yourself answers 422.
  */
 export async function followUser(db: Database, viewerId: string, username: string, now: Date): Promise<ProfileRow> {
-  const [, rows] = await db.batch([
+  const [, , rows] = await db.batch([
+    bumpOwnInbox(
+      db,
+      viewerId,
+      sql`NOT ${followed(viewerId, username)} AND ${userIdByUsername(username)} <> ${viewerId}`,
+    ),
     db
       .insert(follows)
       .select(
@@ -69,7 +88,8 @@ export async function followUser(db: Database, viewerId: string, username: strin
 
 /** Unfollows a user; unfollowing someone not followed (including yourself) is a no-op. One batch. */
 export async function unfollowUser(db: Database, viewerId: string, username: string): Promise<ProfileRow> {
-  const [, rows] = await db.batch([
+  const [, , rows] = await db.batch([
+    bumpOwnInbox(db, viewerId, followed(viewerId, username)),
     db
       .delete(follows)
       .where(and(eq(follows.followerId, viewerId), sql`${follows.followeeId} = ${userIdByUsername(username)}`)),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { registerUser } from '../helpers/factories';
+import { registerUser, type TestUser } from '../helpers/factories';
 import { call } from '../helpers/request';
 import { conversation, inbox, member, members, messagesOf, send, sent, start } from './helpers';
 
@@ -197,6 +197,33 @@ describe("the inbox ETag follows the participants' profiles (PUT /api/user)", ()
     );
   });
 
+  it("the viewer's own follow or unfollow of a participant moves their ETag (the `following` flag)", async () => {
+    const [ann, bob] = await members(2);
+    await conversation(ann!, [bob!]);
+    const following = (res: { body: any }) =>
+      res.body.conversations[0].participants.find((p: any) => p.username === ann!.username).following;
+    const first = await inbox(bob!);
+    expect(following(first)).toBe(false);
+    expect((await call('POST', `/api/profiles/${ann!.username}/follow`, { token: bob!.token })).status).toBe(200);
+    const followed = await inbox(bob!, '', { 'If-None-Match': first.headers.get('ETag')! });
+    expect(followed.status).toBe(200);
+    expect(following(followed)).toBe(true);
+    const etag = followed.headers.get('ETag')!;
+    // Following again changes nothing: still 304.
+    await call('POST', `/api/profiles/${ann!.username}/follow`, { token: bob!.token });
+    expect((await inbox(bob!, '', { 'If-None-Match': etag })).status).toBe(304);
+    // Ann's list does not show Bob's follows.
+    const annTag = (await inbox(ann!)).headers.get('ETag')!;
+    expect((await call('DELETE', `/api/profiles/${ann!.username}/follow`, { token: bob!.token })).status).toBe(200);
+    const unfollowed = await inbox(bob!, '', { 'If-None-Match': etag });
+    expect(unfollowed.status).toBe(200);
+    expect(following(unfollowed)).toBe(false);
+    expect((await inbox(ann!, '', { 'If-None-Match': annTag })).status).toBe(304);
+    // Unfollowing again: 304.
+    await call('DELETE', `/api/profiles/${ann!.username}/follow`, { token: bob!.token });
+    expect((await inbox(bob!, '', { 'If-None-Match': unfollowed.headers.get('ETag')! })).status).toBe(304);
+  });
+
   it("the member's own ETag moves; edits that show nowhere (same values, email, password) keep the 304s", async () => {
     const [ann, bob, cid, dan] = await members(4);
     await conversation(ann!, [bob!]);
@@ -207,7 +234,7 @@ describe("the inbox ETag follows the participants' profiles (PUT /api/user)", ()
           [ann!, bob!, cid!].map(async (u) => [u.username, (await inbox(u)).headers.get('ETag')!] as const),
         ),
       );
-    const status = async (u: { token: string; username: string }, tags: Record<string, string>, name = u.username) =>
+    const status = async (u: TestUser, tags: Record<string, string>, name = u.username) =>
       (await inbox(u, '', { 'If-None-Match': tags[name]! })).status;
 
     const before = await etags();
