@@ -145,7 +145,8 @@ articlesRouter.openapi(
     path: '/articles/{slug}',
     tags,
     summary: 'Update an article (its author, or an editor)',
-    description: 'A new title gives a new slug. Omitting `tagList` keeps the tags, `[]` clears them.',
+    description:
+      "A new title gives a new slug. Omitting `tagList` keeps the tags, `[]` clears them. Editors and admins (permission `edit:any-article`) may update any article they can read; that is audited (`article.update`) when it is someone else's.",
     security: tokenAuth,
     middleware: requireAuth,
     request: { params: SlugParam, ...jsonBody(UpdateArticleBody) },
@@ -161,7 +162,7 @@ articlesRouter.openapi(
     const { userId, role } = c.get('auth');
     const row = await updateArticle(
       c.get('db'),
-      userId,
+      { actorId: userId, requestId: c.get('requestId') },
       c.req.valid('param').slug,
       c.req.valid('json').article,
       new Date(),

@@ -267,12 +267,13 @@ function articleChangedWebhook(db: Database, articleId: number, before: string, 
  */
 export async function updateArticle(
   db: Database,
-  viewerId: string,
+  actor: AuditActor,
   slug: string,
   patch: ArticlePatch,
   now: Date,
   options: { editAny: boolean } = { editAny: false },
 ): Promise<ArticleDetailRow> {
+  const viewerId = actor.actorId;
   const [current] = await db
     .select({
       id: articles.id,
@@ -288,8 +289,9 @@ export async function updateArticle(
     .where(and(eq(articles.slug, slug), readableBy(viewerId)))
     .limit(1);
   if (!current) throw AppError.notFound('article');
-  // Editors (permission edit:any-article) may edit any article they can read.
-  if (current.authorId !== viewerId && !options.editAny) throw AppError.forbidden('article');
+  // Editors (permission edit:any-article) may edit any article they can read; that is audited.
+  const moderating = current.authorId !== viewerId;
+  if (moderating && !options.editAny) throw AppError.forbidden('article');
 
   const status = patch.status ?? current.status;
   const keptPublishAt = current.status === 'scheduled' ? current.publishAt : null;
@@ -323,6 +325,25 @@ export async function updateArticle(
     };
     const results = await db.batch([
       ...withdrawArticle(db, current.id),
+      ...(moderating
+        ? [
+            auditStatement(
+              db,
+              actor,
+              {
+                action: 'article.update',
+                targetType: 'article',
+                targetId: String(current.id),
+                from: articles,
+                where: eq(articles.id, current.id),
+                before: sql`json_object('slug', ${articles.slug}, 'title', ${articles.title}, 'authorId', ${articles.authorId}, 'status', ${articles.status}, 'visibility', ${articles.visibility})`,
+                // What the editor changed (field names and values as sent; the body is named, not copied).
+                after: { ...patch, ...(patch.body !== undefined && { body: '(changed)' }) },
+              },
+              now,
+            ),
+          ]
+        : []),
       db.update(articles).set(changes).where(eq(articles.id, current.id)),
       ...(patch.tagList !== undefined
         ? [

@@ -2442,7 +2442,7 @@ export interface paths {
         };
         /**
          * Update an article (its author, or an editor)
-         * @description A new title gives a new slug. Omitting `tagList` keeps the tags, `[]` clears them.
+         * @description A new title gives a new slug. Omitting `tagList` keeps the tags, `[]` clears them. Editors and admins (permission `edit:any-article`) may update any article they can read; that is audited (`article.update`) when it is someone else's.
          */
         put: {
             parameters: {

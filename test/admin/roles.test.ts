@@ -119,7 +119,7 @@ describe('publishing', () => {
     expect((await call('POST', '/api/articles', { token: author.token, body: article, env: vars })).status).toBe(201);
   });
 
-  it("lets an editor edit someone else's article, but not a plain author", async () => {
+  it("lets an editor edit someone else's article (audited), but not a plain author", async () => {
     const [writer, editor, author] = await Promise.all([
       userWithRole('member'),
       userWithRole('editor'),
@@ -129,10 +129,37 @@ describe('publishing', () => {
     const slug = created.body.article.slug;
     const patch = { article: { description: 'edited' } };
     expect((await call('PUT', `/api/articles/${slug}`, { token: author.token, body: patch })).status).toBe(403);
-    const edited = await call('PUT', `/api/articles/${slug}`, { token: editor.token, body: patch });
+    const edited = await call('PUT', `/api/articles/${slug}`, {
+      token: editor.token,
+      body: { article: { description: 'edited', body: 'a new body' } },
+      headers: { 'X-Request-Id': 'req-edit-1' },
+    });
     expect(edited.status).toBe(200);
     expect(edited.body.article.description).toBe('edited');
     expect(edited.body.article.author.username).toBe(writer.username);
+
+    // The editor's edit is audited in the update's batch; the author's own edits and refused ones are not.
+    const id = String(
+      (await env.DB.prepare('SELECT id FROM articles WHERE slug = ?').bind(slug).first<{ id: number }>())!.id,
+    );
+    const audit = await auditRows(id, 'article');
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({
+      actor_id: editor.id,
+      action: 'article.update',
+      target_type: 'article',
+      request_id: 'req-edit-1',
+    });
+    expect(JSON.parse(audit[0]!.before)).toEqual({
+      slug,
+      title: 'Hello',
+      authorId: writer.id,
+      status: 'published',
+      visibility: 'public',
+    });
+    expect(JSON.parse(audit[0]!.after)).toEqual({ description: 'edited', body: '(changed)' });
+    expect((await call('PUT', `/api/articles/${slug}`, { token: writer.token, body: patch })).status).toBe(200);
+    expect(await auditRows(id, 'article')).toHaveLength(1);
   });
 });
 
