@@ -102,6 +102,10 @@ describe('role × admin endpoint', () => {
   });
 });
 
+/** An article's numeric id as the audit log stores it (text). */
+const articleId = async (slug: string) =>
+  String((await env.DB.prepare('SELECT id FROM articles WHERE slug = ?').bind(slug).first<{ id: number }>())!.id);
+
 describe('publishing', () => {
   const article = { article: { title: 'Hello', description: 'd', body: 'b' } };
 
@@ -139,9 +143,7 @@ describe('publishing', () => {
     expect(edited.body.article.author.username).toBe(writer.username);
 
     // The editor's edit is audited in the update's batch; the author's own edits and refused ones are not.
-    const id = String(
-      (await env.DB.prepare('SELECT id FROM articles WHERE slug = ?').bind(slug).first<{ id: number }>())!.id,
-    );
+    const id = await articleId(slug);
     const audit = await auditRows(id, 'article');
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({
@@ -164,9 +166,6 @@ describe('publishing', () => {
 });
 
 describe('DELETE /api/articles/:slug (delete:any-article)', () => {
-  const articleId = async (slug: string) =>
-    String((await env.DB.prepare('SELECT id FROM articles WHERE slug = ?').bind(slug).first<{ id: number }>())!.id);
-
   /** An endpoint subscribed to article.deleted; returns the slugs of the events queued for it. */
   async function deletedHook() {
     const admin = await userWithRole('admin');

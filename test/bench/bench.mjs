@@ -13,6 +13,7 @@
 //
 // Not part of `npm test` (vitest only picks up test/**/*.test.ts).
 /* global process, Buffer, console, URL, fetch, setTimeout, WebSocket */
+import './pinned-node.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -24,14 +25,7 @@ import { buildDocsAssets } from '../../scripts/docs-assets.mjs';
 import zlib from 'node:zlib';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const FLOOR_DIR = import.meta.dirname;
 
-// Wrangler needs Node >= 22: when started with an older `node`, hand over to the pinned one.
-const PINNED_NODE = path.join(ROOT, 'node_modules/.bin/node');
-if (Number(process.versions.node.split('.')[0]) < 22 && fs.existsSync(PINNED_NODE)) {
-  const rerun = spawnSync(PINNED_NODE, process.argv.slice(1), { stdio: 'inherit' });
-  process.exit(rerun.status ?? 1);
-}
 /** Runs wrangler's CLI on this very Node (the pinned one under `npm run`), whatever `node` is on PATH. */
 const WRANGLER = [process.execPath, path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js')];
 const CHILD_ENV = {
@@ -40,10 +34,16 @@ const CHILD_ENV = {
   CI: '1',
 };
 const require = createRequire(import.meta.url);
-// Miniflare as wrangler ships it (the same workerd `wrangler dev` runs).
-const wranglerRequire = createRequire(require.resolve('wrangler/package.json'));
-const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await import(wranglerRequire.resolve('miniflare'));
-const { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } = await import('wrangler');
+const {
+  Miniflare,
+  Log,
+  LogLevel,
+  convertV4MiniflareOptions,
+  commonWorkerOptions,
+  folioWorker,
+  floorWorker,
+  ...runtime
+} = await import('./runtime.mjs');
 
 const { values: args } = parseArgs({
   options: {
@@ -215,24 +215,8 @@ function build(outdir) {
 const serverLines = new Map();
 
 async function startMiniflare(buildDir, stateDir) {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
-  const common = {
-    ...workerOptions,
-    rootPath: buildDir,
-    modulesRoot: buildDir,
-    modulesRules: undefined,
-    cronTriggers: undefined,
-    // As `npm run dev` runs: the per-IP brake off, so seeding and logins need no faked client IPs. The
-    // per-sender message limit (30/min) would turn a send benchmark into a 429 benchmark.
-    bindings: {
-      ...workerOptions.bindings,
-      ENVIRONMENT: 'development',
-      IP_RATE_LIMIT: 'off',
-      MESSAGE_SEND_LIMIT_PER_MINUTE: '100000000',
-      // Payments through the in-process test gateway.
-      GATEWAY: 'test',
-    },
-  };
+  // The per-sender message limit (30/min) would turn a send benchmark into a 429 benchmark.
+  const common = commonWorkerOptions(buildDir, { MESSAGE_SEND_LIMIT_PER_MINUTE: '100000000' });
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: '127.0.0.1',
@@ -250,33 +234,11 @@ async function startMiniflare(buildDir, stateDir) {
           serverLines.set(line.requestId, line);
       },
       workers: [
-        // Folio's API is measured as the floors are served: the Worker alone. Locally, a Worker with
-        // static assets (the /docs renderer) gets Miniflare's asset router in front of every request
-        // (about 350 µs of CPU per request on this machine, measured: BENCHMARKS.md); in production
-        // the platform routes assets before the Worker runs.
-        {
-          ...common,
-          assets: undefined,
-          name: 'folio',
-          modules: [{ type: 'ESModule', path: path.join(buildDir, 'index.js') }],
-        },
+        // Folio's API is measured as the floors are served: the Worker alone (see folioWorker).
+        folioWorker(common, buildDir),
         // The runtime floors: same entry, same workerd, same D1 state (routed by path).
-        {
-          ...common,
-          name: 'floor-hello',
-          routes: ['*/floor/hello*'],
-          modules: [{ type: 'ESModule', path: path.join(FLOOR_DIR, 'floor-hello.mjs') }],
-          rootPath: FLOOR_DIR,
-          modulesRoot: FLOOR_DIR,
-        },
-        {
-          ...common,
-          name: 'floor-d1',
-          routes: ['*/floor/d1/*'],
-          modules: [{ type: 'ESModule', path: path.join(FLOOR_DIR, 'floor-d1.mjs') }],
-          rootPath: FLOOR_DIR,
-          modulesRoot: FLOOR_DIR,
-        },
+        floorWorker(common, 'floor-hello', 'floor-hello.mjs', '*/floor/hello*'),
+        floorWorker(common, 'floor-d1', 'floor-d1.mjs', '*/floor/d1/*'),
         // Other builds of the Worker (--variant), routed by Host.
         ...VARIANTS.map((v) => ({
           ...common,
@@ -306,18 +268,7 @@ async function startMiniflare(buildDir, stateDir) {
 }
 
 async function applyMigrations(db) {
-  const dir = path.join(ROOT, 'migrations');
-  const files = fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
-    .sort();
-  for (const file of files) {
-    const statements = unstable_splitSqlQuery(fs.readFileSync(path.join(dir, file), 'utf8'))
-      .map((s) => s.trim())
-      .filter(Boolean);
-    await db.batch(statements.map((s) => db.prepare(s)));
-  }
-  log(`applied ${files.length} migrations`);
+  log(`applied ${await runtime.applyMigrations(db)} migrations`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1245,7 +1196,7 @@ function machine() {
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
     wrangler: require('wrangler/package.json').version,
-    miniflare: wranglerRequire('miniflare/package.json').version,
+    miniflare: runtime.MINIFLARE_VERSION,
   };
 }
 

@@ -10,23 +10,24 @@
 //
 // Not part of `npm test`.
 /* global process, console, fetch, WebSocket, URL */
+import './pinned-node.mjs';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const PINNED_NODE = path.join(ROOT, 'node_modules/.bin/node');
-if (Number(process.versions.node.split('.')[0]) < 22 && fs.existsSync(PINNED_NODE)) {
-  const rerun = spawnSync(PINNED_NODE, process.argv.slice(1), { stdio: 'inherit' });
-  process.exit(rerun.status ?? 1);
-}
-const require = createRequire(import.meta.url);
-const wranglerRequire = createRequire(require.resolve('wrangler/package.json'));
-const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await import(wranglerRequire.resolve('miniflare'));
-const { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } = await import('wrangler');
+const {
+  Miniflare,
+  Log,
+  LogLevel,
+  convertV4MiniflareOptions,
+  commonWorkerOptions,
+  folioWorker,
+  floorWorker,
+  applyMigrations,
+} = await import('./runtime.mjs');
 
 const { values: args } = parseArgs({
   options: {
@@ -64,16 +65,7 @@ function build() {
 }
 
 async function start(buildDir, stateDir) {
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml'));
-  const common = {
-    ...workerOptions,
-    rootPath: buildDir,
-    modulesRoot: buildDir,
-    modulesRules: undefined,
-    cronTriggers: undefined,
-    bindings: { ...workerOptions.bindings, ENVIRONMENT: 'development', IP_RATE_LIMIT: 'off', GATEWAY: 'test' },
-  };
-  const floorDir = import.meta.dirname;
+  const common = commonWorkerOptions(buildDir);
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: '127.0.0.1',
@@ -85,36 +77,13 @@ async function start(buildDir, stateDir) {
       handleStructuredLogs: () => {},
       workers: [
         // Without Miniflare's local asset router in front, as `npm run bench` measures the API.
-        {
-          ...common,
-          assets: undefined,
-          name: 'folio',
-          modules: [{ type: 'ESModule', path: path.join(buildDir, 'index.js') }],
-        },
-        {
-          ...common,
-          name: 'floor-hello',
-          routes: ['*/floor/hello*'],
-          modules: [{ type: 'ESModule', path: path.join(floorDir, 'floor-hello.mjs') }],
-          rootPath: floorDir,
-          modulesRoot: floorDir,
-        },
+        folioWorker(common, buildDir),
+        floorWorker(common, 'floor-hello', 'floor-hello.mjs', '*/floor/hello*'),
       ],
     }),
   );
   const url = await mf.ready;
   return { mf, url };
-}
-
-async function applyMigrations(db) {
-  const dir = path.join(ROOT, 'migrations');
-  for (const file of fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
-    .sort()) {
-    const statements = unstable_splitSqlQuery(fs.readFileSync(path.join(dir, file), 'utf8'));
-    await db.batch(statements.map((s) => db.prepare(s)));
-  }
 }
 
 /** A DevTools session on one worker's isolate. */
