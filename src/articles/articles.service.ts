@@ -102,6 +102,9 @@ export async function getArticle(db: Database, slug: string, viewerId: string | 
 // published-articles counter, the tag links' publication time) come from articles.derived.ts and go in
 // the same batch as the change.
 
+/** What an audit row keeps of an article a moderator changes or removes (its `before`). */
+const auditedArticle = sql`json_object('slug', ${articles.slug}, 'title', ${articles.title}, 'authorId', ${articles.authorId}, 'status', ${articles.status}, 'visibility', ${articles.visibility})`;
+
 /** The id of the article just inserted in this batch: AUTOINCREMENT ids only grow, and a batch is one transaction. */
 const insertedArticleId = sql`(SELECT max(${articles.id}) FROM ${articles})`;
 
@@ -336,7 +339,7 @@ export async function updateArticle(
                 targetId: String(current.id),
                 from: articles,
                 where: eq(articles.id, current.id),
-                before: sql`json_object('slug', ${articles.slug}, 'title', ${articles.title}, 'authorId', ${articles.authorId}, 'status', ${articles.status}, 'visibility', ${articles.visibility})`,
+                before: auditedArticle,
                 // What the editor changed (field names and values as sent; the body is named, not copied).
                 after: { ...patch, ...(patch.body !== undefined && { body: '(changed)' }) },
               },
@@ -399,7 +402,7 @@ export async function deleteArticle(
               targetId: sql`CAST(${articles.id} AS TEXT)`,
               from: articles,
               where: and(deletable, ne(articles.authorId, viewerId))!,
-              before: sql`json_object('slug', ${articles.slug}, 'title', ${articles.title}, 'authorId', ${articles.authorId}, 'status', ${articles.status}, 'visibility', ${articles.visibility})`,
+              before: auditedArticle,
               after: null,
             },
             now,
