@@ -229,6 +229,9 @@ export function getConfig(env: Env): AppConfig {
   if (config.isProduction && config.authProviders.some((p) => p.issuer && isLoopback(p.issuer))) {
     throw new ConfigError('AUTH_PROVIDERS: loopback issuers are refused in production');
   }
+  // Two-factor is open to every member: production refuses to start without its own key, rather than
+  // failing the first enrolment.
+  if (config.isProduction) checkedMfaKey(env.MFA_ENCRYPTION_KEY, true);
   cache.set(env, config);
   return config;
 }
@@ -246,16 +249,18 @@ const DEV_MFA_ENCRYPTION_KEY = 'ZGV2LW9ubHktbWZhLWtleS1ub3QtZm9yLXByb2R1Y3Q';
  * base64url). Outside production a development default applies; production refuses to run without it.
  */
 export function mfaEncryptionKey(env: Env): string {
-  const config = getConfig(env);
-  const key = env.MFA_ENCRYPTION_KEY;
+  return checkedMfaKey(env.MFA_ENCRYPTION_KEY, getConfig(env).isProduction);
+}
+
+function checkedMfaKey(key: string | undefined, isProduction: boolean): string {
   if (key) {
     if (!/^[A-Za-z0-9_-]{43}$/.test(key)) throw new ConfigError('MFA_ENCRYPTION_KEY must be 32 bytes, base64url');
-    if (config.isProduction && key === DEV_MFA_ENCRYPTION_KEY) {
+    if (isProduction && key === DEV_MFA_ENCRYPTION_KEY) {
       throw new ConfigError('the development MFA key cannot be used in production');
     }
     return key;
   }
-  if (config.isProduction) throw new ConfigError('MFA_ENCRYPTION_KEY secret is required in production');
+  if (isProduction) throw new ConfigError('MFA_ENCRYPTION_KEY secret is required in production');
   return DEV_MFA_ENCRYPTION_KEY;
 }
 

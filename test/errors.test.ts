@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { registerUser } from './helpers/factories';
 import { call } from './helpers/request';
-import { PRODUCTION_BILLING } from './billing/helpers';
+import { PRODUCTION_SECRETS } from './helpers/production';
 
 /** The error contract every front end relies on: JSON `{"errors": {...}}` with the right status. */
 describe('error responses', () => {
@@ -58,7 +58,7 @@ describe('error responses', () => {
   it('unexpected failures answer a generic 500 with the request id, never internals', async () => {
     // A production Worker without its signing key cannot issue tokens: a server error, reported generically.
     const res = await call('POST', '/api/users', {
-      env: { ENVIRONMENT: 'production', ...PRODUCTION_BILLING },
+      env: { ENVIRONMENT: 'production', ...PRODUCTION_SECRETS },
       headers: { 'X-Request-Id': 'req-config-check' },
       body: { user: { username: 'prodcheck', email: 'prodcheck@example.com', password: 'password123' } },
     });

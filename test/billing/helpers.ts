@@ -9,13 +9,6 @@ import { registerUser, unique, type TestUser } from '../helpers/factories';
 export const SECRET = DEV_WEBHOOK_SECRET;
 const cryptoProvider = Stripe.createSubtleCryptoProvider();
 
-/** What a production deploy has to set for billing (tests that switch ENVIRONMENT to production). */
-export const PRODUCTION_BILLING = {
-  GATEWAY: 'stripe',
-  STRIPE_SECRET_KEY: 'sk_live_test_only',
-  STRIPE_WEBHOOK_SECRET: 'whsec_production_test_only',
-};
-
 /** A non-JSON request through the Worker (HTML pages, redirects). */
 export async function fetchRaw(
   method: string,

@@ -4,16 +4,8 @@ import { payCheckoutSession } from '../../src/billing/gateway/fake-stripe';
 import { createDb } from '../../src/db/client';
 import { call } from '../helpers/request';
 import { EVERY_5_MINUTES, runCron } from '../maintenance/cron';
-import {
-  PRODUCTION_BILLING,
-  advance,
-  checkout,
-  fetchRaw,
-  paidArticle,
-  readArticle,
-  registerUser,
-  subscribe,
-} from './helpers';
+import { advance, checkout, fetchRaw, paidArticle, readArticle, registerUser, subscribe } from './helpers';
+import { PRODUCTION_SECRETS } from '../helpers/production';
 
 async function userId(username: string): Promise<string> {
   const row = await env.DB.prepare('SELECT id FROM users WHERE username = ?').bind(username).first<{ id: string }>();
@@ -132,7 +124,7 @@ describe('the billing cron (reconciliation)', () => {
 
 describe('configuration', () => {
   it('refuses GATEWAY=test in production, and requires the Stripe secrets there', async () => {
-    const base = { ENVIRONMENT: 'production', ...PRODUCTION_BILLING };
+    const base = { ENVIRONMENT: 'production', ...PRODUCTION_SECRETS };
     expect((await call('GET', '/api/tiers', { env: base })).status).toBe(200);
     expect((await call('GET', '/api/tiers', { env: { ...base, GATEWAY: 'test' } })).status).toBe(500);
     expect((await call('GET', '/api/tiers', { env: { ...base, STRIPE_WEBHOOK_SECRET: '' } })).status).toBe(500);

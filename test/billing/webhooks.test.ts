@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call } from '../helpers/request';
-import { advance, PRODUCTION_BILLING, postWebhook, registerUser, SECRET, sign, subscribe } from './helpers';
+import { advance, postWebhook, registerUser, SECRET, sign, subscribe } from './helpers';
+import { PRODUCTION_SECRETS } from '../helpers/production';
 
 const API_VERSION = '2026-10-28.endive';
 
@@ -138,7 +139,7 @@ describe('POST /api/billing/webhooks: signatures (Stripe SDK generateTestHeaderS
     const res = await call('POST', '/api/billing/webhooks', {
       rawBody: payload,
       headers: { 'Stripe-Signature': await sign(payload, SECRET) },
-      env: { STRIPE_WEBHOOK_SECRET: PRODUCTION_BILLING.STRIPE_WEBHOOK_SECRET },
+      env: { STRIPE_WEBHOOK_SECRET: PRODUCTION_SECRETS.STRIPE_WEBHOOK_SECRET },
     });
     expect(res.status).toBe(400);
   });

@@ -1,4 +1,3 @@
-import { PRODUCTION_BILLING } from '../billing/helpers';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mfaEncryptionKey } from '../../src/config';
@@ -6,6 +5,7 @@ import { LOCKOUT_THRESHOLD } from '../../src/security/rate-limit';
 import { login, registerUser, type TestUser } from '../helpers/factories';
 import { call } from '../helpers/request';
 import { claimsOf, totpCode } from '../helpers/totp';
+import { PRODUCTION_SECRETS } from '../helpers/production';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -304,15 +304,27 @@ describe('sensitive actions', () => {
 });
 
 describe('MFA_ENCRYPTION_KEY', () => {
+  it('is required for a production Worker to answer at all, not only at the first enrolment', async () => {
+    const production = { ...PRODUCTION_SECRETS, ENVIRONMENT: 'production' };
+    expect((await call('GET', '/api/tags', { env: production })).status).toBe(200);
+    const missing = await call('GET', '/api/tags', { env: { ...production, MFA_ENCRYPTION_KEY: '' } });
+    expect(missing.status).toBe(500);
+    expect(JSON.stringify(missing.body)).not.toContain('MFA');
+    const development = await call('GET', '/api/tags', {
+      env: { ...production, MFA_ENCRYPTION_KEY: mfaEncryptionKey(env) },
+    });
+    expect(development.status).toBe(500);
+  });
+
   it('has a development default that production refuses', () => {
     expect(mfaEncryptionKey({ ...env, ENVIRONMENT: 'development' })).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(() => mfaEncryptionKey({ ...env, ...PRODUCTION_BILLING, ENVIRONMENT: 'production' })).toThrow(
-      /MFA_ENCRYPTION_KEY/,
-    );
+    expect(() =>
+      mfaEncryptionKey({ ...env, ...PRODUCTION_SECRETS, ENVIRONMENT: 'production', MFA_ENCRYPTION_KEY: '' }),
+    ).toThrow(/MFA_ENCRYPTION_KEY/);
     expect(() =>
       mfaEncryptionKey({
         ...env,
-        ...PRODUCTION_BILLING,
+        ...PRODUCTION_SECRETS,
         ENVIRONMENT: 'production',
         MFA_ENCRYPTION_KEY: mfaEncryptionKey({ ...env }),
       }),
@@ -322,7 +334,7 @@ describe('MFA_ENCRYPTION_KEY', () => {
       .replace(/\//g, '_')
       .replace(/=+$/, '');
     expect(
-      mfaEncryptionKey({ ...env, ...PRODUCTION_BILLING, ENVIRONMENT: 'production', MFA_ENCRYPTION_KEY: key }),
+      mfaEncryptionKey({ ...env, ...PRODUCTION_SECRETS, ENVIRONMENT: 'production', MFA_ENCRYPTION_KEY: key }),
     ).toBe(key);
   });
 });

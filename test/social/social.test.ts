@@ -1,4 +1,3 @@
-import { PRODUCTION_BILLING } from '../billing/helpers';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getConfig } from '../../src/config';
@@ -7,6 +6,7 @@ import { login, registerUser, unique } from '../helpers/factories';
 import { randomIp } from '../helpers/request';
 import { claimsOf, totpCode } from '../helpers/totp';
 import { APP_ORIGIN, authorizeAtIdp, exchange, REDIRECT_TO, socialCall, socialSignIn } from './helpers';
+import { PRODUCTION_SECRETS } from '../helpers/production';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -347,7 +347,7 @@ describe('social sign-in configuration', () => {
       { id: 'local', type: 'oidc', name: 'Local', issuer: 'http://127.0.0.1:9400', clientId: 'x' },
     ]);
     expect(() =>
-      getConfig({ ...env, ...PRODUCTION_BILLING, ENVIRONMENT: 'production', AUTH_PROVIDERS: loopback }),
+      getConfig({ ...env, ...PRODUCTION_SECRETS, ENVIRONMENT: 'production', AUTH_PROVIDERS: loopback }),
     ).toThrow(/loopback/);
     expect(getConfig({ ...env, ENVIRONMENT: 'development', AUTH_PROVIDERS: loopback }).authProviders).toHaveLength(1);
     expect(() => getConfig({ ...env, AUTH_PROVIDERS: '[{"id":"x","type":"oidc"}]' })).toThrow(/AUTH_PROVIDERS/);

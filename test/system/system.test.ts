@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEV_SIGNING_JWK } from '../../src/sessions/dev-signing-key';
 import { registerUser } from '../helpers/factories';
 import { call } from '../helpers/request';
-import { PRODUCTION_BILLING } from '../billing/helpers';
+import { PRODUCTION_SECRETS } from '../helpers/production';
 
 describe('GET /api/health', () => {
   it('answers ok without touching storage', async () => {
@@ -75,7 +75,7 @@ describe('CORS', () => {
   });
 
   it('allows only configured origins', async () => {
-    const env = { ENVIRONMENT: 'production', ...PRODUCTION_BILLING, CORS_ORIGINS: 'https://app.folio.example' };
+    const env = { ENVIRONMENT: 'production', ...PRODUCTION_SECRETS, CORS_ORIGINS: 'https://app.folio.example' };
     expect((await preflight('https://app.folio.example', env)).headers.get('Access-Control-Allow-Origin')).toBe(
       'https://app.folio.example',
     );
@@ -95,7 +95,7 @@ describe('development-only routes', () => {
     const res = await call('GET', '/api/dev/outbox', {
       env: {
         ENVIRONMENT: 'production',
-        ...PRODUCTION_BILLING,
+        ...PRODUCTION_SECRETS,
         JWT_PRIVATE_KEY: JSON.stringify({ ...DEV_SIGNING_JWK, kid: 'prod-test' }),
       },
     });
@@ -106,7 +106,7 @@ describe('development-only routes', () => {
 describe('production configuration', () => {
   it('refuses the development signing key', async () => {
     const res = await call('GET', '/.well-known/jwks.json', {
-      env: { ENVIRONMENT: 'production', ...PRODUCTION_BILLING, JWT_PRIVATE_KEY: JSON.stringify(DEV_SIGNING_JWK) },
+      env: { ENVIRONMENT: 'production', ...PRODUCTION_SECRETS, JWT_PRIVATE_KEY: JSON.stringify(DEV_SIGNING_JWK) },
     });
     expect(res.status).toBe(500);
   });
@@ -115,7 +115,7 @@ describe('production configuration', () => {
     const res = await call('GET', '/.well-known/jwks.json', {
       env: {
         ENVIRONMENT: 'production',
-        ...PRODUCTION_BILLING,
+        ...PRODUCTION_SECRETS,
         JWT_PRIVATE_KEY: JSON.stringify({ ...DEV_SIGNING_JWK, kid: 'prod-test' }),
       },
     });
