@@ -10,6 +10,21 @@ interface SocketAttachment {
 const SESSION_REVOKED_CLOSE_CODE = 4001;
 
 /**
+ * How long the object remembers a revoked session. An upgrade checked against D1 just before the
+ * revocation committed can reach the object just after `closeSessions` ran; it arrives within the
+ * ticket's lifetime (60 s) or not at all, so a few minutes cover it.
+ */
+const REVOKED_MEMORY_MS = 5 * 60_000;
+const revokedKey = (sessionId: string) => `revoked:${sessionId}`;
+
+/** Durable Object storage takes at most 128 keys per put or delete. */
+function chunks<T>(items: T[], size = 128): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
  * One Durable Object per member (`idFromName(userId)`), holding that member's open WebSockets with
  * the Hibernation API: sockets are accepted with `ctx.acceptWebSocket(ws, [sessionId])`, so the object
  * can be evicted from memory between events without dropping them, and `getWebSockets(sessionId)`
@@ -27,6 +42,11 @@ export class MemberSockets extends DurableObject<Env> {
     const sessionId = request.headers.get('X-Folio-Session-Id');
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket' || !sessionId) {
       return new Response(null, { status: 400 });
+    }
+    // Storage reads close the object's input gate, so a closeSessions call cannot slip in between this
+    // check and the accept below.
+    if ((await this.ctx.storage.get(revokedKey(sessionId))) !== undefined) {
+      return new Response(null, { status: 401 });
     }
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
@@ -50,8 +70,16 @@ export class MemberSockets extends DurableObject<Env> {
     return sockets.length;
   }
 
-  /** Closes the sockets opened by these sessions; returns how many were closed. */
+  /**
+   * Closes the sockets opened by these sessions and refuses new ones for them (an upgrade already
+   * past its D1 check when the revocation committed); returns how many were closed.
+   */
   async closeSessions(sessionIds: string[]): Promise<number> {
+    const until = Date.now() + REVOKED_MEMORY_MS;
+    for (const chunk of chunks(sessionIds)) {
+      await this.ctx.storage.put(Object.fromEntries(chunk.map((id) => [revokedKey(id), until])));
+    }
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(until);
     let closed = 0;
     for (const sessionId of sessionIds) {
       for (const ws of this.ctx.getWebSockets(sessionId)) {
@@ -79,6 +107,16 @@ export class MemberSockets extends DurableObject<Env> {
     // Clients only listen (sends go over HTTP, so D1 stays the record); anything but ping is refused.
     if (typeof message !== 'string' || message.length > 1024) return;
     ws.send(JSON.stringify({ type: 'error', error: 'send messages with POST /api/conversations/:id/messages' }));
+  }
+
+  /** Forgets revoked sessions once no upgrade checked before their revocation can still arrive. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const revoked = await this.ctx.storage.list<number>({ prefix: 'revoked:' });
+    const expired = [...revoked].filter(([, until]) => until <= now).map(([key]) => key);
+    for (const chunk of chunks(expired)) await this.ctx.storage.delete(chunk);
+    const next = Math.min(...[...revoked].filter(([, until]) => until > now).map(([, until]) => until));
+    if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sessionKey } from '../../src/sessions/sessions.kv';
@@ -137,5 +138,47 @@ describe('sockets close when the account loses its sessions', () => {
     expect((await phoneSocket.next('message.created')).message.body).toBe('for the phone');
     expect((await laptopSocket.next('message.created')).message.body).toBe('for the phone');
     expect((await stubOf(bobId).describe()).sessions).toEqual([sessionIdOf(bob!.token), sessionIdOf(bob!.token)]);
+  });
+});
+
+describe('an upgrade that passed its D1 check just before the revocation committed', () => {
+  const upgrade = (userId: string, sessionId: string) =>
+    stubOf(userId).fetch('https://member-sockets/connect', {
+      headers: { Upgrade: 'websocket', 'X-Folio-Session-Id': sessionId },
+    });
+
+  it("is refused by the member's object once the revocation's close ran; other sessions still connect", async () => {
+    const [bob] = await members(1);
+    const bobId = await userIdOf(bob!);
+    const revoked = sessionIdOf(bob!.token);
+    const other = sessionIdOf((await secondDevice(bob!)).token);
+    // What the revoking paths' hook does after their batch commits.
+    await stubOf(bobId).closeSessions([revoked]);
+
+    const late = await upgrade(bobId, revoked);
+    expect(late.status).toBe(401);
+    expect(late.webSocket).toBeNull();
+    const fine = await upgrade(bobId, other);
+    expect(fine.status).toBe(101);
+    fine.webSocket!.accept();
+    expect((await stubOf(bobId).describe()).sessions).toEqual([other]);
+    fine.webSocket!.close(1000, 'done');
+  });
+
+  it('is remembered only for a while: the alarm forgets revocations past their window', async () => {
+    const [bob] = await members(1);
+    const bobId = await userIdOf(bob!);
+    const sessionId = sessionIdOf(bob!.token);
+    await stubOf(bobId).closeSessions([sessionId]);
+    const stub = stubOf(bobId);
+    expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).not.toBeNull();
+    // Not yet due: the alarm keeps it.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await upgrade(bobId, sessionId)).status).toBe(401);
+    // Past its window: forgotten.
+    await runInDurableObject(stub, (_, state) => state.storage.put(`revoked:${sessionId}`, Date.now() - 1));
+    await runInDurableObject(stub, (_, state) => state.storage.setAlarm(Date.now()));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_, state) => state.storage.get(`revoked:${sessionId}`))).toBeUndefined();
   });
 });
