@@ -34,7 +34,7 @@ import { memberCreatedWebhook } from '../webhooks/webhooks.outbox';
 import { logInfo } from '../lib/log';
 import { prepareMfaChallenge } from '../mfa/mfa.service';
 import { bumpInboxesShowing } from '../messages/messages.queries';
-import { emailMatches, usernameMatches } from './users.queries';
+import { emailMatches, newAccountRole, usernameMatches } from './users.queries';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -153,11 +153,9 @@ export async function registerUser(
   const session = await prepareSession(db, values.id, options.client, options.refreshTtlSeconds, now);
   try {
     const [inserted] = await db.batch([
-      // On a fresh database the first account is the admin. Decided inside the INSERT (SQLite runs
-      // one write at a time), so two first registrations racing cannot both become admin.
       db
         .insert(users)
-        .values({ ...values, role: sql`(CASE WHEN EXISTS (SELECT 1 FROM ${users}) THEN 'member' ELSE 'admin' END)` })
+        .values({ ...values, role: newAccountRole })
         .returning(),
       ...session.statements,
       ...(await verificationStatements(db, values, options.appUrl, now)),

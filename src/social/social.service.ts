@@ -6,7 +6,7 @@ import { AppError } from '../errors';
 import { NO_PASSWORD } from '../lib/password';
 import { newId } from '../lib/tokens';
 import { assertMaySignIn } from '../accounts/accounts.service';
-import { emailMatches } from '../accounts/users.queries';
+import { emailMatches, newAccountRole } from '../accounts/users.queries';
 import { prepareMfaChallenge } from '../mfa/mfa.service';
 import { consumeFlowStatement, flowConsumedBy, flowIdOf, newUseId, prepareFlow } from '../security/auth-flows';
 import { prepareSession, type ClientInfo, type NewSession } from '../sessions/sessions.service';
@@ -159,7 +159,11 @@ export async function resolveSocialSignIn(
       publishedArticlesCount: 0,
     };
     try {
-      await db.batch([db.insert(users).values(user), db.insert(identities).values({ ...identity, userId: user.id })]);
+      await db.batch([
+        // The first account of a fresh database is the admin, however it signed up.
+        db.insert(users).values({ ...user, role: newAccountRole }),
+        db.insert(identities).values({ ...identity, userId: user.id }),
+      ]);
       return { kind: 'signed_in', userId: user.id, created: true, linked: false };
     } catch (err) {
       if (isUniqueViolation(err, 'users_username_lower_unique')) continue;
