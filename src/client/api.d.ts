@@ -5084,7 +5084,7 @@ export interface paths {
         };
         /**
          * List your conversations, newest activity first
-         * @description Cursor pagination with `before` (a conversation `cursor`). Answers `ETag` from your inbox version: send it back in `If-None-Match` to get 304 for the cost of one tiny read when nothing changed.
+         * @description Cursor pagination with `before` (a conversation `cursor`). Answers `ETag` from your inbox version: send it back in `If-None-Match` to get 304 for the cost of one single-row read when nothing changed (a changed inbox comes back in the same round trip).
          */
         get: {
             parameters: {

@@ -144,10 +144,23 @@ export function parseConversationCursor(cursor: string): { at: number; id: strin
   return match ? { at: Number(match[1]), id: match[2]! } : null;
 }
 
-/** The statement listing a member's conversations (exported for the query-plan test). */
-export function conversationsPageSql(viewerId: string, before: { at: number; id: string } | null, limit: number): SQL {
-  const filter = before ? sql`(p.activity_at, p.conversation_id) < (${before.at}, ${before.id})` : sql`1`;
-  return conversationViewSql(viewerId, filter, limit + 1);
+/**
+ * The statement listing a member's conversations (exported for the query-plan test). With
+ * `unlessVersion` (the inbox version the client already has), it lists nothing when the inbox is
+ * still at that version: the LIMIT is then 0, which SQLite checks before reading any row.
+ */
+export function conversationsPageSql(
+  viewerId: string,
+  before: { at: number; id: string } | null,
+  limit: number,
+  unlessVersion: number | null = null,
+): SQL {
+  const page = before ? sql`(p.activity_at, p.conversation_id) < (${before.at}, ${before.id})` : sql`1`;
+  const rows =
+    unlessVersion === null
+      ? limit + 1
+      : sql`CASE WHEN (${inboxVersionSql(viewerId)}) = ${unlessVersion} THEN 0 ELSE ${limit + 1} END`;
+  return conversationViewSql(viewerId, page, rows);
 }
 
 /** The member's inbox version: what the polling ETag is made of. */
@@ -155,16 +168,20 @@ export function inboxVersionSql(viewerId: string): SQL {
   return sql`SELECT inbox_version FROM users WHERE id = ${viewerId}`;
 }
 
-/** One round trip: the inbox version and the page, in one read-only batch. */
+/**
+ * One round trip: the inbox version and the page, in one read-only batch. Given the version the
+ * client already has (`unlessVersion`), the page is read only if the inbox moved since.
+ */
 export async function listConversations(
   db: Database,
   viewerId: string,
   before: { at: number; id: string } | null,
   limit: number,
+  unlessVersion: number | null = null,
 ): Promise<ConversationPage & { version: number }> {
   const [version, page] = await batchRows(db, [
     inboxVersionSql(viewerId),
-    conversationsPageSql(viewerId, before, limit),
+    conversationsPageSql(viewerId, before, limit, unlessVersion),
   ]);
   const list = (page ?? []) as unknown as ConversationViewRow[];
   return {
@@ -172,11 +189,6 @@ export async function listConversations(
     rows: list.slice(0, limit),
     hasMore: list.length > limit,
   };
-}
-
-export async function inboxVersion(db: Database, viewerId: string): Promise<number> {
-  const [row] = await rows<{ inbox_version: number }>(db, inboxVersionSql(viewerId));
-  return Number(row?.inbox_version ?? 0);
 }
 
 export async function getConversation(db: Database, conversationId: string, viewerId: string) {

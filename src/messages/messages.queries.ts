@@ -100,7 +100,7 @@ export interface ConversationViewRow {
  * Conversations seen by `viewerId` (one row each), walking the partial index
  * conversation_participants_inbox_idx (user_id, activity_at, conversation_id) newest first.
  */
-export function conversationViewSql(viewerId: string, filter: SQL, limit: number): SQL {
+export function conversationViewSql(viewerId: string, filter: SQL, limit: number | SQL): SQL {
   return sql`SELECT c.id, c.kind, c.title, c.last_message_id, c.last_message_seq, c.last_message_preview,
       (SELECT username FROM users WHERE id = c.last_message_sender_id) AS last_sender,
       c.created_at, p.unread_count, p.last_read_seq, p.activity_at, ${participantsJson(viewerId)} AS participants

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { getConfig } from '../config';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
-import { ifNoneMatchHits, weakEtag } from '../lib/etag';
+import { weakEtag } from '../lib/etag';
 import type { RawStatement } from '../db/raw';
 import { idempotencyClaim, idempotent } from '../middleware/idempotency';
 import { errors, IdempotencyHeaders, jsonBody, jsonResponse, tokenAuth } from '../openapi';
@@ -11,7 +11,6 @@ import { createRouter } from '../router';
 import { requireAuth } from '../sessions/sessions.middleware';
 import {
   getConversation,
-  inboxVersion,
   leaveConversation,
   listConversations,
   parseConversationCursor,
@@ -63,6 +62,15 @@ function claimOf(c: Context): RawStatement[] {
 /** Fans an event out to members' sockets after the response (the batch has committed). */
 function publish(c: Ctx, memberIds: string[], event: RealtimeEvent) {
   c.executionCtx.waitUntil(notifyMembers(c.env, memberIds, event));
+}
+
+/** The inbox version an `If-None-Match` header names for this viewer and page, if any. */
+function knownInboxVersion(header: string | undefined, pageTag: string): number | null {
+  for (const candidate of header?.split(',') ?? []) {
+    const match = /^(?:W\/)?"(\d{1,15})\.([A-Za-z0-9_-]+)"$/.exec(candidate.trim());
+    if (match && match[2] === pageTag) return Number(match[1]);
+  }
+  return null;
 }
 
 messagesRouter.openapi(
@@ -133,7 +141,7 @@ messagesRouter.openapi(
     tags,
     summary: 'List your conversations, newest activity first',
     description:
-      'Cursor pagination with `before` (a conversation `cursor`). Answers `ETag` from your inbox version: send it back in `If-None-Match` to get 304 for the cost of one tiny read when nothing changed.',
+      'Cursor pagination with `before` (a conversation `cursor`). Answers `ETag` from your inbox version: send it back in `If-None-Match` to get 304 for the cost of one single-row read when nothing changed (a changed inbox comes back in the same round trip).',
     security: tokenAuth,
     middleware: requireAuth,
     request: { query: ConversationsQuery },
@@ -149,19 +157,16 @@ messagesRouter.openapi(
     const cursor = before === undefined ? null : parseConversationCursor(before);
     if (before !== undefined && !cursor) throw AppError.validation({ before: ['is not a valid cursor'] });
     const me = c.get('auth').userId;
-    const etagFor = (version: number) => weakEtag(me, `inbox:${version}:${before ?? ''}:${limit}`);
+    // The ETag names the inbox version it was made at, plus a tag of who asked for which page, so a
+    // conditional poll is answered by one round trip that reads the page only if the version moved.
+    const pageTag = (await weakEtag(me, `inbox:${before ?? ''}:${limit}`)).slice(3, -1);
+    const etagFor = (version: number) => `W/"${version}.${pageTag}"`;
     c.header('Vary', 'Authorization', { append: true });
     c.header('Cache-Control', 'private, no-cache');
-    const ifNoneMatch = c.req.header('If-None-Match');
-    if (ifNoneMatch) {
-      const etag = await etagFor(await inboxVersion(c.get('db'), me));
-      if (ifNoneMatchHits(ifNoneMatch, etag)) {
-        c.header('ETag', etag);
-        return c.body(null, 304);
-      }
-    }
-    const page = await listConversations(c.get('db'), me, cursor, limit);
-    c.header('ETag', await etagFor(page.version));
+    const known = knownInboxVersion(c.req.header('If-None-Match'), pageTag);
+    const page = await listConversations(c.get('db'), me, cursor, limit, known);
+    c.header('ETag', etagFor(page.version));
+    if (known !== null && page.version === known) return c.body(null, 304);
     const conversations = page.rows.map(toConversation);
     return c.json({ conversations, nextBefore: page.hasMore ? (conversations.at(-1)?.cursor ?? null) : null }, 200);
   },

@@ -119,10 +119,20 @@ describe('GET /api/conversations', () => {
     await sent(ann!, id, 'new');
     const changed = await inbox(bob!, '', { 'If-None-Match': etag });
     expect(changed.status).toBe(200);
+    // A poll that misses still costs one round trip: the version and the page travel in one batch.
+    expect(changed.d1).toBe(1);
     expect(changed.headers.get('ETag')).not.toBe(etag);
     expect(changed.body.conversations[0].unreadCount).toBe(1);
-    // Another member's ETag never matches.
+    // Another member's ETag never matches, nor does this member's for another page.
     expect((await inbox(ann!, '', { 'If-None-Match': changed.headers.get('ETag')! })).status).toBe(200);
+    expect((await inbox(bob!, '?limit=5', { 'If-None-Match': changed.headers.get('ETag')! })).status).toBe(200);
+    // Several tags, one of them current: 304. A forged version for this page: 200 with the real one.
+    const current = changed.headers.get('ETag')!;
+    expect((await inbox(bob!, '', { 'If-None-Match': `W/"x", ${current}` })).status).toBe(304);
+    const forged = current.replace(/^W\/"\d+\./, 'W/"999999.');
+    const corrected = await inbox(bob!, '', { 'If-None-Match': forged });
+    expect(corrected.status).toBe(200);
+    expect(corrected.headers.get('ETag')).toBe(current);
   });
 });
 

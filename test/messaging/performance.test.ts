@@ -59,10 +59,42 @@ describe('round trips (one D1 round trip per read, plus the session KV read)', (
   });
 });
 
+describe('a conditional inbox poll', () => {
+  it('reads the page only when the inbox moved: a matching version stops the statement before its first row', async () => {
+    const [ann, bob, cid] = await members(3);
+    for (let i = 0; i < 3; i++) await conversation(ann!, [bob!, cid!], { title: `group ${i}` });
+    const bobId = (await env.DB.prepare('SELECT id FROM users WHERE username = ?')
+      .bind(bob!.username)
+      .first<string>('id'))!;
+    const version = (await env.DB.prepare('SELECT inbox_version AS v FROM users WHERE id = ?')
+      .bind(bobId)
+      .first<number>('v'))!;
+    const page = (known: number | null) => {
+      const { sql: text, params } = dialect.sqlToQuery(conversationsPageSql(bobId, null, 20, known));
+      return env.DB.prepare(text)
+        .bind(...params)
+        .all();
+    };
+    const unchanged = await page(version);
+    const moved = await page(version - 1);
+    const unconditional = await page(null);
+    expect(unchanged.results).toEqual([]);
+    expect(moved.results).toHaveLength(3);
+    expect(unconditional.results).toEqual(moved.results);
+    // The version lookup (one row by primary key), and no conversation read.
+    expect(unchanged.meta.rows_read).toBeLessThanOrEqual(1);
+    expect(moved.meta.rows_read).toBeGreaterThan(3);
+  });
+});
+
 describe('query plans (O(page): no scan of messages or participants)', () => {
   it('conversation list walks the partial inbox index in order, with and without a cursor', async () => {
-    for (const cursor of [null, { at: Date.now(), id: 'cnv_x' }]) {
-      const details = await plan(conversationsPageSql('usr_viewer', cursor, 20));
+    for (const [cursor, known] of [
+      [null, null],
+      [{ at: Date.now(), id: 'cnv_x' }, null],
+      [null, 7],
+    ] as const) {
+      const details = await plan(conversationsPageSql('usr_viewer', cursor, 20, known));
       expect(fullScans(details)).toEqual([]);
       const text = details.join('\n');
       expect(text).toContain('conversation_participants_inbox_idx');
