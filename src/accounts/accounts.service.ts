@@ -231,15 +231,6 @@ export interface UserPatch {
 }
 
 /**
- * Applies a profile update. Changing the email un-verifies it and queues a new confirmation;
- * changing the password revokes every other session (returned, so the caller can drop their KV copies).
- */
-/**
- * Applies a profile/credentials patch in one batch. A password change ends every session of the
- * account, the current one included, and starts a fresh session for the caller in the same batch: a
- * token taken before the change stops working everywhere.
- */
-/**
  * When the patch touches what conversation lists show of a member (username, bio, image): the
  * statement bumping the inbox version (the list's ETag) of everyone whose list shows them. It runs
  * before the update in the same batch and compares the stored row with the new values, so it bumps
@@ -264,6 +255,12 @@ function shownProfileChange(
   ];
 }
 
+/**
+ * Applies a profile/credentials patch in one batch. Changing the email un-verifies it and queues a
+ * new confirmation. A password change ends every session of the account, the current one included
+ * (returned, so the caller can drop their KV copies), and starts a fresh session for the caller in
+ * the same batch: a token taken before the change stops working everywhere.
+ */
 export async function updateUser(
   db: Database,
   current: UserRow,
