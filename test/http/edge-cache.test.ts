@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { lookUpPublicRead } from '../../src/http/edge-cache';
 import { postArticle } from '../articles/helpers';
 import { registerUser, unique, type TestUser } from '../helpers/factories';
 import { call, currentLocation, readFromAnotherLocation, useLocation } from '../helpers/request';
@@ -97,6 +98,49 @@ describe('anonymous public reads from the edge cache', () => {
     expect(missing.status).toBe(404);
     expect(missing.headers.get('Cache-Control')).toBe('no-store');
     expect((await anon('/api/articles/no-such-slug')).d1).toBe(1);
+  });
+});
+
+describe('lookup', () => {
+  /** A cache whose lookups stay pending until the test answers them, recording the keys asked for. */
+  function slowCache() {
+    const asked = new Map<string, (found: Response | undefined) => void>();
+    const cache = {
+      match: (key: string) => new Promise<Response | undefined>((resolve) => asked.set(key, resolve)),
+      put: async () => undefined,
+    } as unknown as Cache;
+    return { cache, asked };
+  }
+  const url = new URL('https://folio.test/api/articles?tag=x&limit=5');
+  const version = (token: string) =>
+    new Response(null, { headers: { 'Folio-Version': token, 'Folio-Version-At': String(Date.now()) } });
+  const entry = (token: string) => new Response('{"articles":[]}', { headers: { 'Folio-Version': token } });
+
+  it('asks for the version and the entry at once, so a hit waits for one cache round trip', async () => {
+    const { cache, asked } = slowCache();
+    const lookup = lookUpPublicRead(cache, url, 30);
+    await Promise.resolve();
+    // Both lookups are out before either has answered.
+    const [versionKey, entryKey] = [...asked.keys()];
+    expect(asked.size).toBe(2);
+    expect(entryKey).toBe('https://folio.test/__folio/public-reads/api/articles?limit=5&tag=x');
+    asked.get(entryKey!)!(entry('v1'));
+    asked.get(versionKey!)!(version('v1'));
+    const found = await lookup;
+    expect(found.version).toBe('v1');
+    expect(await found.entry!.json()).toEqual({ articles: [] });
+  });
+
+  it('never serves an entry stored under an older version', async () => {
+    const { cache, asked } = slowCache();
+    const lookup = lookUpPublicRead(cache, url, 30);
+    await Promise.resolve();
+    const [versionKey, entryKey] = [...asked.keys()];
+    asked.get(versionKey!)!(version('v2'));
+    asked.get(entryKey!)!(entry('v1'));
+    const found = await lookup;
+    expect(found.version).toBe('v2');
+    expect(found.entry).toBeUndefined();
   });
 });
 
