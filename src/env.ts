@@ -41,6 +41,8 @@ export type AppEnv = {
     /** The sessions KV namespace, wrapped so each operation is counted. */
     sessionsKv: KVNamespace;
     metrics: RequestMetrics;
+    /** The session whose liveness every write of this request needs (signed-in writes; db/write-guard.ts). */
+    writeGuard?: string;
     /** The JSON text of an anonymous public read, kept for the edge cache (http/conditional-json.ts). */
     publicReadBody?: string;
   };

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { isUniqueViolation } from './db/errors';
+import { isRevokedSessionWrite } from './db/write-guard';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { logError } from './lib/log';
 
@@ -87,6 +88,12 @@ export function handleError(err: Error, c: Context): Response {
   const known = err instanceof HTTPException ? fromHttpException(err) : err;
   if (known instanceof AppError) {
     return c.json({ errors: known.errors }, known.status, known.headers);
+  }
+  // The session was revoked after its edge copy was read: the write rolled back (db/write-guard.ts), and
+  // the caller is told what a revoked session is told anywhere.
+  if (isRevokedSessionWrite(err)) {
+    const refused = AppError.unauthorized();
+    return c.json({ errors: refused.errors }, refused.status, refused.headers);
   }
   // Two requests with one Idempotency-Key raced into the same effect: the loser's batch rolled back.
   // middleware/idempotency.ts turns this into a replay of the winner's response when it can.

@@ -15,6 +15,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Database } from '../db/client';
 import { isUniqueViolation } from '../db/errors';
+import { isRevokedSessionWrite } from '../db/write-guard';
 import { idempotencyKeys } from '../db/schema';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
@@ -111,7 +112,8 @@ export const idempotent = createMiddleware<IdempotencyEnv>(async function idempo
     }
     return;
   }
-  if (!claim.claimed) return;
+  // Nothing was claimed, or the session's writes are refused (its claim rolled back with the effect).
+  if (!claim.claimed || isRevokedSessionWrite(c.error)) return;
   // This request's own claim row (never another request's with the same key).
   const where = and(
     eq(idempotencyKeys.userId, claim.userId),

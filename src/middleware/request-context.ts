@@ -3,6 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import { matchedRoutes } from 'hono/route';
 import { BOOKMARK_HEADER, readBookmark } from '../db/bookmark';
 import { createDb, type Database } from '../db/client';
+import { guardWrites } from '../db/write-guard';
 import type { AppEnv } from '../env';
 import { logInfo } from '../lib/log';
 import { countD1, countKv, newMetrics } from '../lib/metrics';
@@ -52,10 +53,24 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
   });
 });
 
-/** A drizzle client over a D1 session that starts on the primary, counted like `db`. */
+/** A drizzle client over a D1 session that starts on the primary, counted (and guarded) like `db`. */
 export function primaryDb<E extends AppEnv>(c: Context<E>): { session: D1DatabaseSession; db: Database } {
   const session = c.env.DB.withSession('first-primary');
-  return { session, db: createDb(countD1(session, c.get('metrics'), true)) };
+  const counted = countD1(session, c.get('metrics'), true);
+  const sessionId = c.get('writeGuard');
+  return { session, db: createDb(sessionId ? guardWrites(counted, sessionId) : counted) };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * For a signed-in request that may write: from now on every write it sends to D1 commits only while
+ * `sessionId` is live there (db/write-guard.ts), whatever the session's edge copy in KV still says.
+ */
+export function guardWritesBySession<E extends AppEnv>(c: Context<E>, sessionId: string): void {
+  if (SAFE_METHODS.has(c.req.method)) return;
+  c.set('writeGuard', sessionId);
+  c.set('db', createDb(guardWrites(c.get('db').$client, sessionId)));
 }
 
 /**

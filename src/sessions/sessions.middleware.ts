@@ -3,7 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import { getConfig } from '../config';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
-import { primaryDb } from '../middleware/request-context';
+import { guardWritesBySession, primaryDb } from '../middleware/request-context';
 import { can, effectiveRole, isRole, type Permission, type Role } from '../security/permissions';
 import { verifyAccessTokenOnce } from './verified-tokens';
 import type { SessionAssurance } from './jwt';
@@ -90,6 +90,7 @@ export const requireAuth = createMiddleware<AppEnv & AuthEnv>(async function req
   const auth = await authenticate(c as unknown as Context<AppEnv>);
   if (!auth) throw AppError.unauthorized();
   c.set('auth', auth);
+  guardWritesBySession(c, auth.sessionId);
   await next();
 });
 
@@ -99,7 +100,10 @@ export const requireAuth = createMiddleware<AppEnv & AuthEnv>(async function req
  */
 export const optionalAuth = createMiddleware<AppEnv & OptionalAuthEnv>(async function optionalAuth(c, next) {
   const auth = await authenticate(c as unknown as Context<AppEnv>);
-  if (auth) c.set('auth', auth);
+  if (auth) {
+    c.set('auth', auth);
+    guardWritesBySession(c, auth.sessionId);
+  }
   await next();
 });
 

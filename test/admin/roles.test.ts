@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { ALL_PERMISSIONS, can, type Permission, type Role } from '../../src/security/permissions';
 import { sessionKey } from '../../src/sessions/sessions.kv';
-import { login, registerUser } from '../helpers/factories';
+import { login, registerUser, sessionIdOf } from '../helpers/factories';
 import { call } from '../helpers/request';
 import { auditRows, userWithRole } from '../helpers/roles';
 import { postArticle } from '../articles/helpers';
@@ -31,10 +31,6 @@ const EXPECTED: Record<Permission, Role> = {
 };
 
 const rank = (r: Role) => ROLES.indexOf(r);
-
-function sessionIdOf(token: string): string {
-  return JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sid;
-}
 
 describe('the permission table', () => {
   it('lists exactly the expected permissions', () => {

@@ -2,13 +2,9 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sessionKey } from '../../src/sessions/sessions.kv';
 import { createArticle } from '../helpers/content';
-import { login, registerUser, unique } from '../helpers/factories';
+import { login, registerUser, unique, sessionIdOf } from '../helpers/factories';
 import { call } from '../helpers/request';
 import { auditRows, userWithRole } from '../helpers/roles';
-
-function sessionIdOf(token: string): string {
-  return JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sid;
-}
 
 describe('GET /api/admin/users', () => {
   it('searches by username or email prefix, pages newest first with a keyset cursor and a total', async () => {

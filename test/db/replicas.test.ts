@@ -2,14 +2,10 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sessionKey } from '../../src/sessions/sessions.kv';
 import { postArticle } from '../articles/helpers';
-import { registerUser } from '../helpers/factories';
+import { registerUser, sessionIdOf } from '../helpers/factories';
 import { call } from '../helpers/request';
 
 const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32,64}$/;
-
-function sessionIdOf(token: string): string {
-  return JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sid;
-}
 
 describe('D1 read replicas: the bookmark', () => {
   it('comes back on every response that touched D1, and a client sends it with its next request', async () => {

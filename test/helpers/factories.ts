@@ -32,3 +32,8 @@ export async function registerUser(
 export async function login(email: string, password: string) {
   return call('POST', '/api/users/login', { body: { user: { email, password } } });
 }
+
+/** The session id (`sid` claim) of an access token. */
+export function sessionIdOf(token: string): string {
+  return JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sid;
+}

@@ -2,16 +2,12 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { DELETED_RETENTION_MS } from '../../src/privacy/privacy.service';
 import { sessionKey } from '../../src/sessions/sessions.kv';
-import { login, registerUser, type TestUser } from '../helpers/factories';
+import { login, registerUser, type TestUser, sessionIdOf } from '../helpers/factories';
 import { call } from '../helpers/request';
 import { userWithRole } from '../helpers/roles';
 import { DAILY, jobResult, runCron } from '../maintenance/cron';
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4, 5, 6, 7, 8]);
-
-function sessionIdOf(token: string): string {
-  return JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sid;
-}
 
 /** A member with one of each kind of data: published and draft articles, a comment, a favorite, follows, an upload. */
 async function activeMember(other: TestUser) {

@@ -1,13 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sessionKey } from '../../src/sessions/sessions.kv';
-import { login, registerUser } from '../helpers/factories';
+import { login, registerUser, sessionIdOf } from '../helpers/factories';
 import { call } from '../helpers/request';
-
-function sessionIdOf(token: string): string {
-  const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')));
-  return payload.sid;
-}
 
 describe('session checks on authenticated requests', () => {
   it('keeps an edge copy of each new session in KV with an expiry', async () => {

@@ -1,0 +1,63 @@
+/**
+ * The session write guard: a signed-in request's writes commit only while its session is live in D1.
+ *
+ * Sessions are checked on the hot path against their edge copy in KV, which another location may keep
+ * for up to about a minute after a revocation (KV is eventually consistent). Reads may lag by that
+ * bound; writes must not. So a signed-in write request's D1 client puts one statement at the head of
+ * every batch it sends, and sends every lone write as a batch behind it: the migration's trigger
+ * (`session_write_guard`, migrations/0014) aborts the batch, and with it the whole transaction, unless
+ * the session exists, is not revoked and has not expired. One primary-key read per batch, no extra
+ * round trip. Reads sent alone are not guarded (they change nothing).
+ */
+
+const GUARD_SQL = 'INSERT INTO session_write_guard (session_id, now) VALUES (?, ?)';
+/** The trigger's abort message (migrations/0014_session_write_guard.sql). */
+const REVOKED = 'folio_session_revoked';
+const WRITE = /^\s*(insert|update|delete|replace)\b/i;
+
+type D1Like = Pick<D1Database, 'prepare' | 'batch'>;
+
+/** True when a batch was refused because its session is no longer live. */
+export function isRevokedSessionWrite(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.message.includes(REVOKED)) return true;
+  }
+  return false;
+}
+
+/** Wraps a (counted) D1 binding or session so every write it sends is guarded by `sessionId`'s liveness. */
+export function guardWrites(d1: D1Like, sessionId: string): D1Database {
+  const inner = new WeakMap<object, D1PreparedStatement>();
+  const batch = async (statements: D1PreparedStatement[]): Promise<D1Result[]> => {
+    const guard = d1.prepare(GUARD_SQL).bind(sessionId, Date.now());
+    const results = await d1.batch([guard, ...statements.map((s) => inner.get(s) ?? s)]);
+    return results.slice(1);
+  };
+  const lone = async (statement: D1PreparedStatement): Promise<D1Result> => (await batch([statement]))[0]!;
+
+  function guarded(statement: D1PreparedStatement): D1PreparedStatement {
+    const wrapped = {
+      bind: (...values: unknown[]) => guarded(statement.bind(...values)),
+      run: () => lone(statement),
+      all: () => lone(statement),
+      first: async (column?: string) => {
+        const row = ((await lone(statement)).results[0] ?? null) as Record<string, unknown> | null;
+        return column === undefined || row === null ? row : (row[column] ?? null);
+      },
+      // A write's RETURNING columns come from one table, so their names are distinct and the
+      // objects a batch returns keep every value, in column order.
+      raw: async (options?: { columnNames?: boolean }) => {
+        const rows = (await lone(statement)).results as Record<string, unknown>[];
+        const values = rows.map((row) => Object.values(row));
+        return options?.columnNames ? [Object.keys(rows[0] ?? {}), ...values] : values;
+      },
+    };
+    inner.set(wrapped, statement);
+    return wrapped as unknown as D1PreparedStatement;
+  }
+
+  return {
+    prepare: (query: string) => (WRITE.test(query) ? guarded(d1.prepare(query)) : d1.prepare(query)),
+    batch,
+  } as unknown as D1Database;
+}
