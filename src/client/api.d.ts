@@ -8751,6 +8751,11 @@ export interface components {
             updatedAt: string;
             /** @description Text. */
             body: string;
+            /**
+             * @description Present only on your own comment that a moderator hid: nobody else sees it until it is unhidden.
+             * @enum {boolean}
+             */
+            hidden?: true;
             author: components["schemas"]["Profile"];
         };
         /**

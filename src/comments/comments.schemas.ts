@@ -32,6 +32,9 @@ const Comment = z
     createdAt: z.string().openapi({ format: 'date-time', description: 'When it was written.' }),
     updatedAt: z.string().openapi({ format: 'date-time', description: 'Last change.' }),
     body: z.string().openapi({ description: 'Text.' }),
+    hidden: z.literal(true).optional().openapi({
+      description: 'Present only on your own comment that a moderator hid: nobody else sees it until it is unhidden.',
+    }),
     author: Profile,
   })
   .openapi('Comment', { description: 'A comment on an article.' });

@@ -5,7 +5,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
 import { compiledQuery, placeholder, type Bindable } from '../db/compiled';
 import { articles, commentReports, comments, users } from '../db/schema';
-import { insertSelectRow } from '../db/computed';
+import { flag, insertSelectRow } from '../db/computed';
 import { AppError } from '../errors';
 import { followingExpr } from '../profiles/profiles.queries';
 import { banInForce, isBanned } from '../security/permissions';
@@ -41,6 +41,8 @@ export function commentsQuery(db: Database, slug: Bindable<string>, viewerId: Bi
       createdAt: comments.createdAt,
       updatedAt: comments.updatedAt,
       body: comments.body,
+      // Only its author can see a hidden comment, so only they are told it is hidden.
+      hidden: flag(viewerId ? sql`${comments.hiddenAt} IS NOT NULL` : null, 'hidden'),
       author: {
         username: users.username,
         bio: users.bio,

@@ -70,6 +70,10 @@ describe('the reports queue and hiding', () => {
     expect(await ids(reader.token)).not.toContain(commentId);
     expect(await ids(author.token)).not.toContain(commentId);
     expect(await ids(commenter.token)).toContain(commentId);
+    // Its author is told it is hidden; the comments around it keep RealWorld's shape.
+    const own = await call('GET', `/api/articles/${article.slug}/comments`, { token: commenter.token });
+    const flagged = own.body.comments.filter((c: any) => 'hidden' in c);
+    expect(flagged.map((c: any) => [c.id, c.hidden])).toEqual([[commentId, true]]);
     // Others cannot report what they no longer see.
     expect((await report(article.slug, commentId, author.token)).status).toBe(404);
 
@@ -84,6 +88,8 @@ describe('the reports queue and hiding', () => {
     const shown = await call('DELETE', `/api/admin/comments/${commentId}/hide`, { token: editor.token });
     expect(shown.body).toEqual({ comment: { id: commentId, hidden: false } });
     expect(await ids()).toContain(commentId);
+    const again = await call('GET', `/api/articles/${article.slug}/comments`, { token: commenter.token });
+    expect(again.body.comments.find((c: any) => c.id === commentId)).not.toHaveProperty('hidden');
 
     expect((await auditRows(String(commentId), 'comment')).map((a) => [a.action, a.actor_id])).toEqual([
       ['comment.hide', editor.id],
