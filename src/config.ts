@@ -17,6 +17,7 @@ const configSchema = z.object({
   PUBLIC_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   ADMIN_USERNAMES: z.string().default(''),
   ONLY_AUTHORS_PUBLISH: z.enum(['true', 'false']).default('false'),
+  ARTICLE_CREATE_LIMIT_PER_HOUR: positiveInt.default(30),
   MEDIA_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
   MEDIA_QUOTA_BYTES: positiveInt.default(100 * 1024 * 1024),
   MESSAGE_MAX_PARTICIPANTS: positiveInt.max(99).default(9),
@@ -118,6 +119,8 @@ export interface AppConfig {
   adminUsernames: string[];
   /** When true, publishing an article needs the `author` role (permission `publish:article`). */
   onlyAuthorsPublish: boolean;
+  /** New articles (drafts included) one account may create per hour. */
+  articleCreateLimitPerHour: number;
   /** Largest accepted upload (POST /api/media), separate from maxBodyBytes. */
   mediaMaxBytes: number;
   /** Total bytes of uploads each member may keep. */
@@ -196,6 +199,7 @@ export function getConfig(env: Env): AppConfig {
       .map((u) => u.trim().toLowerCase())
       .filter(Boolean),
     onlyAuthorsPublish: v.ONLY_AUTHORS_PUBLISH === 'true',
+    articleCreateLimitPerHour: v.ARTICLE_CREATE_LIMIT_PER_HOUR,
     mediaMaxBytes: v.MEDIA_MAX_BYTES,
     mediaQuotaBytes: v.MEDIA_QUOTA_BYTES,
     messaging: {

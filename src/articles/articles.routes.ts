@@ -120,7 +120,7 @@ articlesRouter.openapi(
     tags,
     summary: 'Create an article',
     description:
-      'Answers 201 with the article. The slug comes from the title (made unique, so duplicate titles are fine). Folio extensions: `status` (draft, scheduled with `publishAt`) and `visibility`. Needs the permission `publish:article` (every member, unless ONLY_AUTHORS_PUBLISH=true: then authors, editors and admins).',
+      'Answers 201 with the article. The slug comes from the title (made unique, so duplicate titles are fine). Folio extensions: `status` (draft, scheduled with `publishAt`) and `visibility`. Needs the permission `publish:article` (every member, unless ONLY_AUTHORS_PUBLISH=true: then authors, editors and admins). At most ARTICLE_CREATE_LIMIT_PER_HOUR (30) new articles per account per hour, drafts included: then 429 with `Retry-After`.',
     security: tokenAuth,
     middleware: [requireAuth, requirePermission('publish:article'), idempotent] as const,
     request: { headers: IdempotencyHeaders, ...jsonBody(NewArticleBody) },
@@ -130,11 +130,15 @@ articlesRouter.openapi(
       403: errors[403],
       409: errors[409],
       422: errors[422],
+      429: errors[429],
     },
   }),
   async (c) => {
     const { userId } = c.get('auth');
-    const row = await createArticle(c.get('db'), userId, c.req.valid('json').article, new Date(), idempotencyClaim(c));
+    const row = await createArticle(c.get('db'), userId, c.req.valid('json').article, new Date(), {
+      limitPerHour: getConfig(c.env).articleCreateLimitPerHour,
+      alsoInBatch: idempotencyClaim(c),
+    });
     return c.json({ article: toArticle(row, { userId }) }, 201);
   },
 );

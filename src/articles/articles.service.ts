@@ -31,6 +31,7 @@ import {
   type ArticleListRow,
 } from './articles.queries';
 import { DEFAULT_LIMIT, type ArticlePatch, type ListQueryInput, type NewArticleInput } from './articles.schemas';
+import { limitGuard, rethrowWhenLimited, type WindowLimit } from '../security/rate-limit';
 
 export interface ArticlePage {
   rows: ArticleListRow[];
@@ -213,14 +214,22 @@ export async function createArticle(
   authorId: string,
   input: NewArticleInput,
   now: Date,
-  /** Statements that must commit with the article or not at all (an Idempotency-Key claim). */
-  alsoInBatch: BatchItem<'sqlite'>[] = [],
+  options: {
+    /** New articles this author may create per hour (ARTICLE_CREATE_LIMIT_PER_HOUR). */
+    limitPerHour: number;
+    /** Statements that must commit with the article or not at all (an Idempotency-Key claim). */
+    alsoInBatch?: BatchItem<'sqlite'>[];
+  },
 ): Promise<ArticleDetailRow> {
   const schedule = checkSchedule(input.status ?? 'published', input.publishAt, input.publishAt !== undefined, now);
   const tagList = input.tagList ?? [];
   const priced = checkPrice(input.price, input.currency, { price: null, currency: null });
+  const rule: WindowLimit = { limit: options.limitPerHour, windowSeconds: 3600 };
+  // The guard aborts the whole batch over the limit: the statements after the insert find the new
+  // article as the newest row, which must never be someone else's.
   const [row] = await withSlugRetry(async () => {
     const results = await db.batch([
+      ...limitGuard(db, `article:${authorId}`, rule, now),
       db.insert(articles).values({
         slug: slugExpression(input.title),
         title: input.title,
@@ -238,7 +247,7 @@ export async function createArticle(
         createdAt: now,
         updatedAt: now,
       }),
-      ...alsoInBatch,
+      ...(options.alsoInBatch ?? []),
       ...tagLinkStatements(db, insertedArticleId, tagList),
       ...contributeArticle(db, insertedArticleId),
       ...(schedule.status === 'published'
@@ -247,7 +256,7 @@ export async function createArticle(
       articleByIdQuery(db, insertedArticleId, authorId),
     ]);
     return results[results.length - 1] as ArticleDetailRow[];
-  });
+  }).catch((err: unknown) => rethrowWhenLimited(err, rule, now));
   if (!row) throw new InternalError('created article not found');
   return row;
 }

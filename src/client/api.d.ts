@@ -2310,7 +2310,7 @@ export interface paths {
         put?: never;
         /**
          * Create an article
-         * @description Answers 201 with the article. The slug comes from the title (made unique, so duplicate titles are fine). Folio extensions: `status` (draft, scheduled with `publishAt`) and `visibility`. Needs the permission `publish:article` (every member, unless ONLY_AUTHORS_PUBLISH=true: then authors, editors and admins).
+         * @description Answers 201 with the article. The slug comes from the title (made unique, so duplicate titles are fine). Folio extensions: `status` (draft, scheduled with `publishAt`) and `visibility`. Needs the permission `publish:article` (every member, unless ONLY_AUTHORS_PUBLISH=true: then authors, editors and admins). At most ARTICLE_CREATE_LIMIT_PER_HOUR (30) new articles per account per hour, drafts included: then 429 with `Retry-After`.
          */
         post: {
             parameters: {
@@ -2366,6 +2366,15 @@ export interface paths {
                 };
                 /** @description Validation failed */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -13,3 +13,8 @@ export function isUniqueViolation(err: unknown, name?: string): boolean {
   const text = messages(err);
   return text.includes('UNIQUE constraint failed') && (name === undefined || text.includes(name));
 }
+
+/** True when a statement failed with `text` in its message (a trigger's `RAISE(ABORT, text)`, a constraint). */
+export function failedWith(err: unknown, text: string): boolean {
+  return messages(err).includes(text);
+}

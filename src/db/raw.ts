@@ -1,4 +1,5 @@
 import { is, SQL } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import { SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Database } from './client';
 
@@ -28,4 +29,18 @@ export async function batchRows(db: Database, statements: RawStatement[]): Promi
 export async function rows<T = Row>(db: Database, statement: RawStatement): Promise<T[]> {
   const { results } = await prepare(db, statement).all();
   return results as T[];
+}
+
+/**
+ * A raw statement as an item of drizzle's `db.batch([...])`, beside builders: drizzle prepares each item
+ * (`_prepare()`), binds its parameters and maps its result; this one's result is its rows as objects.
+ */
+export function batchItem(db: Database, statement: SQL): BatchItem<'sqlite'> {
+  const query = dialect.sqlToQuery(statement);
+  const prepared = {
+    getQuery: () => query,
+    stmt: (db.$client as D1Database).prepare(query.sql),
+    mapResult: (result: D1Result) => result.results ?? [],
+  };
+  return { _prepare: () => prepared } as unknown as BatchItem<'sqlite'>;
 }

@@ -10,6 +10,8 @@
  * round trip. Reads sent alone are not guarded (they change nothing).
  */
 
+import { failedWith } from './errors';
+
 const GUARD_SQL = 'INSERT INTO session_write_guard (session_id, now) VALUES (?, ?)';
 /** The trigger's abort message (migrations/0014_session_write_guard.sql). */
 const REVOKED = 'folio_session_revoked';
@@ -19,10 +21,7 @@ type D1Like = Pick<D1Database, 'prepare' | 'batch'>;
 
 /** True when a batch was refused because its session is no longer live. */
 export function isRevokedSessionWrite(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e.message.includes(REVOKED)) return true;
-  }
-  return false;
+  return failedWith(err, REVOKED);
 }
 
 /** Wraps a (counted) D1 binding or session so every write it sends is guarded by `sessionId`'s liveness. */

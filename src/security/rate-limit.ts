@@ -1,7 +1,10 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { Database } from '../db/client';
+import { failedWith } from '../db/errors';
+import { batchItem } from '../db/raw';
 import { loginLockouts, rateLimits, users } from '../db/schema';
 import type { AppEnv } from '../env';
 import { getConfig } from '../config';
@@ -68,6 +71,38 @@ export function assertWithinLimit(
   if (row && row.hits > rule.limit) {
     throw AppError.tooManyRequests(row.windowStart + rule.windowSeconds - now.getTime() / 1000);
   }
+}
+
+/** The abort message of the `rate_limit_guard` trigger (migrations/0015_rate_limit_guard.sql). */
+const LIMITED = 'folio_rate_limited';
+
+/**
+ * For a write whose later statements depend on its first one having happened: put these two statements
+ * at the head of its batch. They count the hit and, once `key` is over `rule` in the current window,
+ * abort the whole batch (the hit included), so nothing of the write lands. Catch the failure with
+ * `rethrowWhenLimited`.
+ */
+export function limitGuard(
+  db: Database,
+  key: string,
+  rule: WindowLimit,
+  now: Date,
+): [BatchItem<'sqlite'>, BatchItem<'sqlite'>] {
+  return [
+    hitStatement(db, key, rule, now),
+    batchItem(
+      db,
+      sql`INSERT INTO rate_limit_guard (key, window_start, max_hits) VALUES (${key}, ${windowStartOf(rule, now)}, ${rule.limit})`,
+    ),
+  ];
+}
+
+/** Turns a batch refused by `limitGuard` into the 429 (with `Retry-After`); rethrows anything else. */
+export function rethrowWhenLimited(err: unknown, rule: WindowLimit, now: Date): never {
+  if (failedWith(err, LIMITED)) {
+    throw AppError.tooManyRequests(windowStartOf(rule, now) + rule.windowSeconds - now.getTime() / 1000);
+  }
+  throw err;
 }
 
 /** Counts a hit and throws 429 when the window's limit is exceeded: one D1 round trip. */

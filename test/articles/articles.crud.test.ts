@@ -140,6 +140,50 @@ describe('POST /api/articles', () => {
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ errors: { token: ['is missing'] } });
   });
+
+  it('limits new articles to 30 per account per hour: the 31st is a 429 that leaves nothing behind', async () => {
+    // ARTICLE_CREATE_LIMIT_PER_HOUR in wrangler.toml. Time is fixed mid-window so the hour cannot turn.
+    const hour = 3_600_000;
+    vi.useFakeTimers({ toFake: ['Date'], now: Math.floor(Date.now() / hour) * hour + 60_000 });
+    try {
+      const jake = await newUser();
+      const other = await newUser();
+      const create = (user: typeof jake, title: string, headers?: Record<string, string>) =>
+        call('POST', '/api/articles', {
+          token: user.token,
+          headers,
+          body: { article: { title, description: 'd', body: 'b', tagList: [unique('limit')] } },
+        });
+      for (let i = 0; i < 30; i++) expect((await create(jake, unique('Post '))).status).toBe(201);
+
+      const title = unique('One too many ');
+      const refused = await create(jake, title);
+      expect(refused.status).toBe(429);
+      expect(refused.body).toEqual({ errors: { rate: ['too many requests, try again later'] } });
+      expect(Number(refused.headers.get('Retry-After'))).toBe(3600 - 60);
+      expect(refused.d1).toBe(1);
+      expect((await create(jake, title, { 'Idempotency-Key': unique('k') })).status).toBe(429);
+      // Nothing of the refused article: no row, no tag, no search row, no webhook, no idempotency claim.
+      const jakeId = await userId(jake.username);
+      const count = async (sql: string, ...values: unknown[]) =>
+        (await env.DB.prepare(`SELECT count(*) AS n FROM (${sql})`)
+          .bind(...values)
+          .first<{ n: number }>())!.n;
+      expect(await count('SELECT 1 FROM articles WHERE author_id = ?', jakeId)).toBe(30);
+      expect(await count('SELECT 1 FROM articles WHERE title = ?', title)).toBe(0);
+      expect(await count('SELECT 1 FROM idempotency_keys WHERE user_id = ?', jakeId)).toBe(0);
+      expect(await count('SELECT 1 FROM users WHERE id = ? AND published_articles_count = 30', jakeId)).toBe(1);
+      expect((await call('GET', `/api/articles?author=${jake.username}&limit=1`)).body.articlesCount).toBe(30);
+      // Per account: others still publish.
+      expect((await create(other, unique('Other '))).status).toBe(201);
+
+      // The next hour opens a new window.
+      vi.setSystemTime(Date.now() + hour);
+      expect((await create(jake, unique('Next hour '))).status).toBe(201);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('GET /api/articles/{slug}', () => {

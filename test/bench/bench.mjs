@@ -1012,6 +1012,8 @@ async function benchWranglerDev(tmp) {
       'IP_RATE_LIMIT:off',
       '--var',
       'GATEWAY:test',
+      '--var',
+      'ARTICLE_CREATE_LIMIT_PER_HOUR:1000000',
       '--persist-to',
       persist,
     ],

@@ -62,6 +62,8 @@ export async function createArticle(
       publishAt: status === 'scheduled' ? new Date(at + 3_600_000) : undefined,
     },
     new Date(at),
+    // Fixtures are not throttled; the per-hour limit is tested through the API (articles.crud.test.ts).
+    { limitPerHour: Number.MAX_SAFE_INTEGER },
   );
   return { id: row.id, slug: row.slug };
 }
