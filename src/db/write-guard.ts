@@ -13,7 +13,7 @@
 import { failedWith } from './errors';
 
 const GUARD_SQL = 'INSERT INTO session_write_guard (session_id, now) VALUES (?, ?)';
-/** The trigger's abort message (migrations/0014_session_write_guard.sql). */
+/** The trigger's abort message (migrations/0014_create_session_write_guard.sql). */
 const REVOKED = 'folio_session_revoked';
 const WRITE = /^\s*(insert|update|delete|replace)\b/i;
 

@@ -73,7 +73,7 @@ export function assertWithinLimit(
   }
 }
 
-/** The abort message of the `rate_limit_guard` trigger (migrations/0015_rate_limit_guard.sql). */
+/** The abort message of the `rate_limit_guard` trigger (migrations/0015_create_rate_limit_guard.sql). */
 const LIMITED = 'folio_rate_limited';
 
 /**
