@@ -3,11 +3,12 @@
  *
  * Sessions are checked on the hot path against their edge copy in KV, which another location may keep
  * for up to about a minute after a revocation (KV is eventually consistent). Reads may lag by that
- * bound; writes must not. So a signed-in write request's D1 client puts one statement at the head of
- * every batch it sends, and sends every lone write as a batch behind it: the migration's trigger
- * (`session_write_guard`, migrations/0014) aborts the batch, and with it the whole transaction, unless
- * the session exists, is not revoked and has not expired. One primary-key read per batch, no extra
- * round trip. Reads sent alone are not guarded (they change nothing).
+ * bound; writes must not. So once a request is signed in, its D1 handle puts one statement at the head
+ * of every batch that writes, and sends every lone write as a batch behind it: the migration's trigger
+ * (`session_write_guard`, migrations/0014_create_session_write_guard.sql) aborts the batch, and with it
+ * the whole transaction, unless the session exists, is not revoked and has not expired. One
+ * primary-key read per writing batch, no extra round trip. Reads, alone or in read-only batches, are
+ * sent as they are, whatever the request's method.
  */
 
 import { failedWith } from './errors';
@@ -24,16 +25,28 @@ export function isRevokedSessionWrite(err: unknown): boolean {
   return failedWith(err, REVOKED);
 }
 
-/** Wraps a (counted) D1 binding or session so every write it sends is guarded by `sessionId`'s liveness. */
-export function guardWrites(d1: D1Like, sessionId: string): D1Database {
-  const inner = new WeakMap<object, D1PreparedStatement>();
-  const batch = async (statements: D1PreparedStatement[]): Promise<D1Result[]> => {
-    const guard = d1.prepare(GUARD_SQL).bind(sessionId, Date.now());
-    const results = await d1.batch([guard, ...statements.map((s) => inner.get(s) ?? s)]);
-    return results.slice(1);
-  };
-  const lone = async (statement: D1PreparedStatement): Promise<D1Result> => (await batch([statement]))[0]!;
+/** A D1 handle whose writes are guarded by a session's liveness once `guardBy` has named it. */
+export interface GuardableD1 extends D1Database {
+  guardBy(sessionId: string): void;
+}
 
+/** Wraps a (counted) D1 binding or session; unguarded (a pass-through) until `guardBy` is called. */
+export function guardableD1(d1: D1Like): GuardableD1 {
+  let sessionId: string | null = null;
+  const inner = new WeakMap<object, D1PreparedStatement>();
+  /** `statements` behind the guard, in one batch; their own results. */
+  const behindGuard = async (statements: D1PreparedStatement[]): Promise<D1Result[]> => {
+    const guard = d1.prepare(GUARD_SQL).bind(sessionId, Date.now());
+    return (await d1.batch([guard, ...statements])).slice(1);
+  };
+  const batch = (statements: D1PreparedStatement[]): Promise<D1Result[]> => {
+    const unwrapped = statements.map((s) => inner.get(s) ?? s);
+    const writes = sessionId !== null && statements.some((s) => inner.has(s));
+    return writes ? behindGuard(unwrapped) : d1.batch(unwrapped);
+  };
+  const lone = async (statement: D1PreparedStatement): Promise<D1Result> => (await behindGuard([statement]))[0]!;
+
+  /** A write statement: sent as a batch behind the guard, and recognised as a write inside a batch. */
   function guarded(statement: D1PreparedStatement): D1PreparedStatement {
     const wrapped = {
       bind: (...values: unknown[]) => guarded(statement.bind(...values)),
@@ -56,7 +69,11 @@ export function guardWrites(d1: D1Like, sessionId: string): D1Database {
   }
 
   return {
-    prepare: (query: string) => (WRITE.test(query) ? guarded(d1.prepare(query)) : d1.prepare(query)),
+    prepare: (query: string) =>
+      sessionId !== null && WRITE.test(query) ? guarded(d1.prepare(query)) : d1.prepare(query),
     batch,
-  } as unknown as D1Database;
+    guardBy: (id: string) => {
+      sessionId = id;
+    },
+  } as unknown as GuardableD1;
 }

@@ -3,7 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import { matchedRoutes } from 'hono/route';
 import { BOOKMARK_HEADER, readBookmark } from '../db/bookmark';
 import { createDb, type Database } from '../db/client';
-import { guardWrites } from '../db/write-guard';
+import { guardableD1, type GuardableD1 } from '../db/write-guard';
 import type { AppEnv } from '../env';
 import { logInfo } from '../lib/log';
 import { countD1, countKv, newMetrics } from '../lib/metrics';
@@ -30,7 +30,7 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
   const session = c.env.DB.withSession(readBookmark(c.req.header(BOOKMARK_HEADER)) ?? 'first-unconstrained');
   c.set('metrics', metrics);
   c.set('d1Session', session);
-  c.set('db', createDb(countD1(session, metrics)));
+  c.set('db', createDb(guardableD1(countD1(session, metrics))));
   c.set('sessionsKv', countKv(c.env.SESSIONS, metrics));
   await next();
   const bookmark = c.get('d1Session').getBookmark();
@@ -56,21 +56,19 @@ export const requestContext = createMiddleware<AppEnv>(async function requestCon
 /** A drizzle client over a D1 session that starts on the primary, counted (and guarded) like `db`. */
 export function primaryDb<E extends AppEnv>(c: Context<E>): { session: D1DatabaseSession; db: Database } {
   const session = c.env.DB.withSession('first-primary');
-  const counted = countD1(session, c.get('metrics'), true);
+  const d1 = guardableD1(countD1(session, c.get('metrics'), true));
   const sessionId = c.get('writeGuard');
-  return { session, db: createDb(sessionId ? guardWrites(counted, sessionId) : counted) };
+  if (sessionId) d1.guardBy(sessionId);
+  return { session, db: createDb(d1) };
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 /**
- * For a signed-in request that may write: from now on every write it sends to D1 commits only while
- * `sessionId` is live there (db/write-guard.ts), whatever the session's edge copy in KV still says.
+ * Once a request is signed in: from now on every write it sends to D1 commits only while `sessionId`
+ * is live there (db/write-guard.ts), whatever the session's edge copy in KV still says.
  */
 export function guardWritesBySession<E extends AppEnv>(c: Context<E>, sessionId: string): void {
-  if (SAFE_METHODS.has(c.req.method)) return;
   c.set('writeGuard', sessionId);
-  c.set('db', createDb(guardWrites(c.get('db').$client, sessionId)));
+  (c.get('db').$client as GuardableD1).guardBy(sessionId);
 }
 
 /**

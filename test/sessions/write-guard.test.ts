@@ -125,6 +125,22 @@ describe('the session write guard', () => {
     expect(await count('SELECT 1 FROM mfa_totp WHERE user_id = ?', await userIdOf(user))).toBe(0);
   });
 
+  it('guards writes whatever the method: a revoked session cannot export the account with a GET', async () => {
+    const user = await registerUser();
+    const restoreCopy = await edgeCopyOf(user);
+    expect((await call('POST', '/api/users/logout', { token: user.token })).status).toBe(204);
+    await restoreCopy();
+    // The export counts a use of its daily allowance first: a write, refused for the revoked session.
+    const exported = await call('GET', '/api/user/export', { token: user.token });
+    expect(exported.status).toBe(401);
+    expect(exported.body).toEqual(REFUSED);
+    const key = `export:${await userIdOf(user)}`;
+    expect(await count('SELECT 1 FROM rate_limits WHERE key = ?', key)).toBe(0);
+    // A live session of the same account exports as before.
+    const again = (await login(user.email, user.password)).body.user;
+    expect((await call('GET', '/api/user/export', { token: again.token })).status).toBe(200);
+  });
+
   it('a deleted account cannot write with a token that outlived it', async () => {
     const user = await registerUser();
     const restoreCopy = await edgeCopyOf(user);
