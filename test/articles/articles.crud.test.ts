@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { unique } from '../helpers/factories';
 import { call } from '../helpers/request';
-import { userId } from '../helpers/content';
+import { countRows, userId } from '../helpers/content';
 import { newUser, postArticle } from './helpers';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -165,14 +165,10 @@ describe('POST /api/articles', () => {
       expect((await create(jake, title, { 'Idempotency-Key': unique('k') })).status).toBe(429);
       // Nothing of the refused article: no row, no tag, no search row, no webhook, no idempotency claim.
       const jakeId = await userId(jake.username);
-      const count = async (sql: string, ...values: unknown[]) =>
-        (await env.DB.prepare(`SELECT count(*) AS n FROM (${sql})`)
-          .bind(...values)
-          .first<{ n: number }>())!.n;
-      expect(await count('SELECT 1 FROM articles WHERE author_id = ?', jakeId)).toBe(30);
-      expect(await count('SELECT 1 FROM articles WHERE title = ?', title)).toBe(0);
-      expect(await count('SELECT 1 FROM idempotency_keys WHERE user_id = ?', jakeId)).toBe(0);
-      expect(await count('SELECT 1 FROM users WHERE id = ? AND published_articles_count = 30', jakeId)).toBe(1);
+      expect(await countRows('SELECT 1 FROM articles WHERE author_id = ?', jakeId)).toBe(30);
+      expect(await countRows('SELECT 1 FROM articles WHERE title = ?', title)).toBe(0);
+      expect(await countRows('SELECT 1 FROM idempotency_keys WHERE user_id = ?', jakeId)).toBe(0);
+      expect(await countRows('SELECT 1 FROM users WHERE id = ? AND published_articles_count = 30', jakeId)).toBe(1);
       expect((await call('GET', `/api/articles?author=${jake.username}&limit=1`)).body.articlesCount).toBe(30);
       // Per account: others still publish.
       expect((await create(other, unique('Other '))).status).toBe(201);

@@ -37,6 +37,14 @@ export async function userId(username: string): Promise<string> {
   return row.id;
 }
 
+/** How many rows `sql` (a SELECT, with `?` for `values`) returns, read straight from D1. */
+export async function countRows(sql: string, ...values: unknown[]): Promise<number> {
+  const row = await env.DB.prepare(`SELECT count(*) AS n FROM (${sql})`)
+    .bind(...values)
+    .first<{ n: number }>();
+  return row!.n;
+}
+
 /**
  * Creates an article through the article service at time `at`, so tests control status, visibility
  * and time (drafts, scheduled — due an hour later —, members-only, paid) without the HTTP layer.

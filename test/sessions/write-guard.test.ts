@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { sessionKey } from '../../src/sessions/sessions.kv';
 import { postArticle } from '../articles/helpers';
+import { countRows, userId } from '../helpers/content';
 import { login, registerUser, sessionIdOf, unique, type TestUser } from '../helpers/factories';
 import { call } from '../helpers/request';
 import { userWithRole } from '../helpers/roles';
@@ -20,20 +21,6 @@ async function edgeCopyOf(user: TestUser): Promise<() => Promise<void>> {
   const copy = await env.SESSIONS.get(key);
   expect(copy).not.toBeNull();
   return () => env.SESSIONS.put(key, copy!);
-}
-
-async function count(sql: string, ...values: unknown[]): Promise<number> {
-  const row = await env.DB.prepare(`SELECT count(*) AS n FROM (${sql})`)
-    .bind(...values)
-    .first<{ n: number }>();
-  return row!.n;
-}
-
-async function userIdOf(user: TestUser): Promise<string> {
-  const row = await env.DB.prepare('SELECT id FROM users WHERE username = ?')
-    .bind(user.username)
-    .first<{ id: string }>();
-  return row!.id;
 }
 
 describe('the session write guard', () => {
@@ -75,15 +62,17 @@ describe('the session write guard', () => {
     }
     // Refused inside the write's own batch: publishing is still one round trip.
     expect(refused[0]!.d1).toBe(1);
-    const authorId = await userIdOf(author);
-    expect(await count('SELECT 1 FROM articles WHERE title = ?', title)).toBe(0);
-    expect(await count('SELECT 1 FROM articles WHERE slug = ? AND body = ?', article.slug, 'rewritten')).toBe(0);
-    expect(await count('SELECT 1 FROM comments WHERE author_id = ?', authorId)).toBe(0);
-    expect(await count('SELECT 1 FROM favorites WHERE user_id = ?', authorId)).toBe(0);
-    const friendId = await userIdOf(friend);
-    expect(await count('SELECT 1 FROM follows WHERE follower_id = ? AND followee_id = ?', authorId, friendId)).toBe(0);
-    expect(await count("SELECT 1 FROM users WHERE id = ? AND bio = 'changed'", authorId)).toBe(0);
-    expect(await count("SELECT 1 FROM messages WHERE body = 'late message'")).toBe(0);
+    const authorId = await userId(author.username);
+    expect(await countRows('SELECT 1 FROM articles WHERE title = ?', title)).toBe(0);
+    expect(await countRows('SELECT 1 FROM articles WHERE slug = ? AND body = ?', article.slug, 'rewritten')).toBe(0);
+    expect(await countRows('SELECT 1 FROM comments WHERE author_id = ?', authorId)).toBe(0);
+    expect(await countRows('SELECT 1 FROM favorites WHERE user_id = ?', authorId)).toBe(0);
+    const friendId = await userId(friend.username);
+    expect(await countRows('SELECT 1 FROM follows WHERE follower_id = ? AND followee_id = ?', authorId, friendId)).toBe(
+      0,
+    );
+    expect(await countRows("SELECT 1 FROM users WHERE id = ? AND bio = 'changed'", authorId)).toBe(0);
+    expect(await countRows("SELECT 1 FROM messages WHERE body = 'late message'")).toBe(0);
     expect((await call('GET', `/api/articles/${article.slug}`)).status).toBe(200);
   });
 
@@ -106,9 +95,9 @@ describe('the session write guard', () => {
     });
     expect(res.status).toBe(401);
     expect(res.body).toEqual(REFUSED);
-    expect(await count('SELECT 1 FROM articles WHERE title = ?', title)).toBe(0);
+    expect(await countRows('SELECT 1 FROM articles WHERE title = ?', title)).toBe(0);
     // The Idempotency-Key's claim rolled back with the effect.
-    expect(await count('SELECT 1 FROM idempotency_keys WHERE user_id = ?', member.id)).toBe(0);
+    expect(await countRows('SELECT 1 FROM idempotency_keys WHERE user_id = ?', member.id)).toBe(0);
   });
 
   it('guards the routes that write on the primary, and sessions that expired in D1', async () => {
@@ -122,7 +111,7 @@ describe('the session write guard', () => {
     const enrol = await call('POST', '/api/user/mfa/totp', { token: user.token });
     expect(enrol.status).toBe(401);
     expect(enrol.body).toEqual(REFUSED);
-    expect(await count('SELECT 1 FROM mfa_totp WHERE user_id = ?', await userIdOf(user))).toBe(0);
+    expect(await countRows('SELECT 1 FROM mfa_totp WHERE user_id = ?', await userId(user.username))).toBe(0);
   });
 
   it('guards writes whatever the method: a revoked session cannot export the account with a GET', async () => {
@@ -134,8 +123,8 @@ describe('the session write guard', () => {
     const exported = await call('GET', '/api/user/export', { token: user.token });
     expect(exported.status).toBe(401);
     expect(exported.body).toEqual(REFUSED);
-    const key = `export:${await userIdOf(user)}`;
-    expect(await count('SELECT 1 FROM rate_limits WHERE key = ?', key)).toBe(0);
+    const key = `export:${await userId(user.username)}`;
+    expect(await countRows('SELECT 1 FROM rate_limits WHERE key = ?', key)).toBe(0);
     // A live session of the same account exports as before.
     const again = (await login(user.email, user.password)).body.user;
     expect((await call('GET', '/api/user/export', { token: again.token })).status).toBe(200);
