@@ -208,11 +208,18 @@ articlesRouter.openapi(
     path: '/articles/{slug}/favorite',
     tags: ['Favorites'],
     summary: 'Favorite an article (idempotent)',
-    description: 'Answers the whole article with `favorited: true` and the new `favoritesCount`.',
+    description:
+      'Answers the whole article with `favorited: true` and the new `favoritesCount`.' +
+      ' Favorites and unfavorites together: at most 300 an hour per account (429 with `Retry-After`).',
     security: tokenAuth,
     middleware: requireAuth,
     request: { params: SlugParam },
-    responses: { 200: jsonResponse(SingleArticleResponse, 'The article'), 401: errors[401], 404: errors[404] },
+    responses: {
+      200: jsonResponse(SingleArticleResponse, 'The article'),
+      401: errors[401],
+      404: errors[404],
+      429: errors[429],
+    },
   }),
   async (c) => {
     const { userId } = c.get('auth');
@@ -227,15 +234,22 @@ articlesRouter.openapi(
     path: '/articles/{slug}/favorite',
     tags: ['Favorites'],
     summary: 'Unfavorite an article (idempotent)',
-    description: 'Answers the whole article with `favorited: false` and the new `favoritesCount`.',
+    description:
+      'Answers the whole article with `favorited: false` and the new `favoritesCount`.' +
+      ' Favorites and unfavorites together: at most 300 an hour per account (429 with `Retry-After`).',
     security: tokenAuth,
     middleware: requireAuth,
     request: { params: SlugParam },
-    responses: { 200: jsonResponse(SingleArticleResponse, 'The article'), 401: errors[401], 404: errors[404] },
+    responses: {
+      200: jsonResponse(SingleArticleResponse, 'The article'),
+      401: errors[401],
+      404: errors[404],
+      429: errors[429],
+    },
   }),
   async (c) => {
     const { userId } = c.get('auth');
-    const row = await unfavoriteArticle(c.get('db'), userId, c.req.valid('param').slug);
+    const row = await unfavoriteArticle(c.get('db'), userId, c.req.valid('param').slug, new Date());
     return c.json({ article: toArticle(row, { userId }) }, 200);
   },
 );

@@ -434,6 +434,10 @@ export async function deleteArticle(
   if (article.authorId !== viewerId && !options.deleteAny) throw AppError.forbidden('article');
 }
 
+/** Favorites and unfavorites together, per account: generous for readers, a brake on like-farming bots. */
+export const FAVORITE_LIMIT: WindowLimit = { limit: 300, windowSeconds: 3600 };
+const favoriteKey = (viewerId: string) => `favorite:${viewerId}`;
+
 /** One D1 round trip; the counter moves only when a favorite row was really inserted (see favoritesCountStatement). */
 export async function favoriteArticle(
   db: Database,
@@ -441,37 +445,48 @@ export async function favoriteArticle(
   slug: string,
   now: Date,
 ): Promise<ArticleDetailRow> {
-  const [, , found] = await db.batch([
-    db
-      .insert(favorites)
-      .select(
-        db
-          .select(insertSelectRow(favorites, { userId: viewerId, articleId: articles.id, createdAt: now }))
-          .from(articles)
-          .where(and(eq(articles.slug, slug), readableBy(viewerId))),
-      )
-      .onConflictDoNothing(),
-    favoritesCountStatement(db, slug, 1),
-    articleBySlugQuery(db, slug, viewerId),
-  ]);
+  const [, , , , found] = await db
+    .batch([
+      ...limitGuard(db, favoriteKey(viewerId), FAVORITE_LIMIT, now),
+      db
+        .insert(favorites)
+        .select(
+          db
+            .select(insertSelectRow(favorites, { userId: viewerId, articleId: articles.id, createdAt: now }))
+            .from(articles)
+            .where(and(eq(articles.slug, slug), readableBy(viewerId))),
+        )
+        .onConflictDoNothing(),
+      favoritesCountStatement(db, slug, 1),
+      articleBySlugQuery(db, slug, viewerId),
+    ])
+    .catch((err: unknown) => rethrowWhenLimited(err, FAVORITE_LIMIT, now));
   if (!found[0]) throw AppError.notFound('article');
   return found[0];
 }
 
 /** One D1 round trip; the counter moves only when a favorite row was really deleted. */
-export async function unfavoriteArticle(db: Database, viewerId: string, slug: string): Promise<ArticleDetailRow> {
-  const [, , found] = await db.batch([
-    db
-      .delete(favorites)
-      .where(
-        and(
-          eq(favorites.userId, viewerId),
-          sql`${favorites.articleId} = (SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${readableBy(viewerId)})`,
+export async function unfavoriteArticle(
+  db: Database,
+  viewerId: string,
+  slug: string,
+  now: Date,
+): Promise<ArticleDetailRow> {
+  const [, , , , found] = await db
+    .batch([
+      ...limitGuard(db, favoriteKey(viewerId), FAVORITE_LIMIT, now),
+      db
+        .delete(favorites)
+        .where(
+          and(
+            eq(favorites.userId, viewerId),
+            sql`${favorites.articleId} = (SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${readableBy(viewerId)})`,
+          ),
         ),
-      ),
-    favoritesCountStatement(db, slug, -1),
-    articleBySlugQuery(db, slug, viewerId),
-  ]);
+      favoritesCountStatement(db, slug, -1),
+      articleBySlugQuery(db, slug, viewerId),
+    ])
+    .catch((err: unknown) => rethrowWhenLimited(err, FAVORITE_LIMIT, now));
   if (!found[0]) throw AppError.notFound('article');
   return found[0];
 }

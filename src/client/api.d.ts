@@ -2585,7 +2585,7 @@ export interface paths {
         put?: never;
         /**
          * Favorite an article (idempotent)
-         * @description Answers the whole article with `favorited: true` and the new `favoritesCount`.
+         * @description Answers the whole article with `favorited: true` and the new `favoritesCount`. Favorites and unfavorites together: at most 300 an hour per account (429 with `Retry-After`).
          */
         post: {
             parameters: {
@@ -2626,11 +2626,20 @@ export interface paths {
                         "application/json": components["schemas"]["GenericErrorModel"];
                     };
                 };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
             };
         };
         /**
          * Unfavorite an article (idempotent)
-         * @description Answers the whole article with `favorited: false` and the new `favoritesCount`.
+         * @description Answers the whole article with `favorited: false` and the new `favoritesCount`. Favorites and unfavorites together: at most 300 an hour per account (429 with `Retry-After`).
          */
         delete: {
             parameters: {
@@ -2664,6 +2673,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2793,7 +2811,7 @@ export interface paths {
         put?: never;
         /**
          * Follow a user
-         * @description Idempotent. Following yourself answers 422.
+         * @description Idempotent. Following yourself answers 422. Follows and unfollows together: at most 200 an hour per account (429 with `Retry-After`).
          */
         post: {
             parameters: {
@@ -2843,11 +2861,20 @@ export interface paths {
                         "application/json": components["schemas"]["GenericErrorModel"];
                     };
                 };
+                /** @description Too many requests; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
             };
         };
         /**
          * Unfollow a user
-         * @description Idempotent: unfollowing someone you do not follow is not an error.
+         * @description Idempotent: unfollowing someone you do not follow is not an error. Follows and unfollows together: at most 200 an hour per account (429 with `Retry-After`).
          */
         delete: {
             parameters: {
@@ -2881,6 +2908,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["GenericErrorModel"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -40,7 +40,8 @@ profilesRouter.openapi(
     path: '/profiles/{username}/follow',
     tags,
     summary: 'Follow a user',
-    description: 'Idempotent. Following yourself answers 422.',
+    description:
+      'Idempotent. Following yourself answers 422. Follows and unfollows together: at most 200 an hour per account (429 with `Retry-After`).',
     middleware: requireAuth,
     security: tokenAuth,
     request: { params: UsernameParam },
@@ -49,6 +50,7 @@ profilesRouter.openapi(
       401: errors[401],
       404: errors[404],
       422: errors[422],
+      429: errors[429],
     },
   }),
   async (c) => {
@@ -63,14 +65,20 @@ profilesRouter.openapi(
     path: '/profiles/{username}/follow',
     tags,
     summary: 'Unfollow a user',
-    description: 'Idempotent: unfollowing someone you do not follow is not an error.',
+    description:
+      'Idempotent: unfollowing someone you do not follow is not an error. Follows and unfollows together: at most 200 an hour per account (429 with `Retry-After`).',
     middleware: requireAuth,
     security: tokenAuth,
     request: { params: UsernameParam },
-    responses: { 200: jsonResponse(ProfileResponse, 'The unfollowed profile'), 401: errors[401], 404: errors[404] },
+    responses: {
+      200: jsonResponse(ProfileResponse, 'The unfollowed profile'),
+      401: errors[401],
+      404: errors[404],
+      429: errors[429],
+    },
   }),
   async (c) => {
-    const profile = await unfollowUser(c.get('db'), c.get('auth').userId, c.req.valid('param').username);
+    const profile = await unfollowUser(c.get('db'), c.get('auth').userId, c.req.valid('param').username, new Date());
     return c.json({ profile: toProfile(profile) }, 200);
   },
 );

@@ -6,6 +6,7 @@ import { insertSelectRow } from '../db/computed';
 import { userIdByUsername, usernameMatches } from '../accounts/users.queries';
 import { AppError } from '../errors';
 import { followingExpr } from './profiles.queries';
+import { limitGuard, rethrowWhenLimited, type WindowLimit } from '../security/rate-limit';
 
 export interface ProfileRow {
   id: string;
@@ -59,41 +60,51 @@ function bumpOwnInbox(db: Database, viewerId: string, changes: SQL) {
     .where(and(eq(users.id, viewerId), changes));
 }
 
+/** Follows and unfollows together, per account: generous for people, a brake on follow-spam bots. */
+export const FOLLOW_LIMIT: WindowLimit = { limit: 200, windowSeconds: 3600 };
+const followKey = (viewerId: string) => `follow:${viewerId}`;
+
 /**
  * Follows a user: one batch (insert-if-absent, then read back). The insert skips the viewer's own row,
  * so the follows CHECK (follower <> followee) is never hit; following yourself answers 422.
  */
 export async function followUser(db: Database, viewerId: string, username: string, now: Date): Promise<ProfileRow> {
-  const [, , rows] = await db.batch([
-    bumpOwnInbox(
-      db,
-      viewerId,
-      sql`NOT ${followed(viewerId, username)} AND ${userIdByUsername(username)} <> ${viewerId}`,
-    ),
-    db
-      .insert(follows)
-      .select(
-        db
-          .select(insertSelectRow(follows, { followerId: viewerId, followeeId: users.id, createdAt: now }))
-          .from(users)
-          .where(and(usernameMatches(username), sql`${users.id} <> ${viewerId}`)),
-      )
-      .onConflictDoNothing(),
-    profileQuery(db, username, viewerId),
-  ]);
+  const [, , , , rows] = await db
+    .batch([
+      ...limitGuard(db, followKey(viewerId), FOLLOW_LIMIT, now),
+      bumpOwnInbox(
+        db,
+        viewerId,
+        sql`NOT ${followed(viewerId, username)} AND ${userIdByUsername(username)} <> ${viewerId}`,
+      ),
+      db
+        .insert(follows)
+        .select(
+          db
+            .select(insertSelectRow(follows, { followerId: viewerId, followeeId: users.id, createdAt: now }))
+            .from(users)
+            .where(and(usernameMatches(username), sql`${users.id} <> ${viewerId}`)),
+        )
+        .onConflictDoNothing(),
+      profileQuery(db, username, viewerId),
+    ])
+    .catch((err: unknown) => rethrowWhenLimited(err, FOLLOW_LIMIT, now));
   const profile = found(rows);
   if (profile.id === viewerId) throw AppError.validation({ profile: ["can't follow yourself"] });
   return profile;
 }
 
 /** Unfollows a user; unfollowing someone not followed (including yourself) is a no-op. One batch. */
-export async function unfollowUser(db: Database, viewerId: string, username: string): Promise<ProfileRow> {
-  const [, , rows] = await db.batch([
-    bumpOwnInbox(db, viewerId, followed(viewerId, username)),
-    db
-      .delete(follows)
-      .where(and(eq(follows.followerId, viewerId), sql`${follows.followeeId} = ${userIdByUsername(username)}`)),
-    profileQuery(db, username, viewerId),
-  ]);
+export async function unfollowUser(db: Database, viewerId: string, username: string, now: Date): Promise<ProfileRow> {
+  const [, , , , rows] = await db
+    .batch([
+      ...limitGuard(db, followKey(viewerId), FOLLOW_LIMIT, now),
+      bumpOwnInbox(db, viewerId, followed(viewerId, username)),
+      db
+        .delete(follows)
+        .where(and(eq(follows.followerId, viewerId), sql`${follows.followeeId} = ${userIdByUsername(username)}`)),
+      profileQuery(db, username, viewerId),
+    ])
+    .catch((err: unknown) => rethrowWhenLimited(err, FOLLOW_LIMIT, now));
   return found(rows);
 }
