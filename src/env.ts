@@ -45,5 +45,7 @@ export type AppEnv = {
     writeGuard?: string;
     /** The JSON text of an anonymous public read, kept for the edge cache (http/conditional-json.ts). */
     publicReadBody?: string;
+    /** Set by a write that changed nothing anonymous readers see (a draft's edit): no cache purge. */
+    publicReadsUnchanged?: boolean;
   };
 };

@@ -139,6 +139,7 @@ articlesRouter.openapi(
       limitPerHour: getConfig(c.env).articleCreateLimitPerHour,
       alsoInBatch: idempotencyClaim(c),
     });
+    if (row.status !== 'published') c.set('publicReadsUnchanged', true);
     return c.json({ article: toArticle(row, { userId }) }, 201);
   },
 );
@@ -164,7 +165,7 @@ articlesRouter.openapi(
   }),
   async (c) => {
     const { userId, role } = c.get('auth');
-    const row = await updateArticle(
+    const updated = await updateArticle(
       c.get('db'),
       { actorId: userId, requestId: c.get('requestId') },
       c.req.valid('param').slug,
@@ -172,7 +173,8 @@ articlesRouter.openapi(
       new Date(),
       { editAny: can(role, 'edit:any-article', getConfig(c.env)) },
     );
-    return c.json({ article: toArticle(row, { userId }) }, 200);
+    if (!updated.public) c.set('publicReadsUnchanged', true);
+    return c.json({ article: toArticle(updated.article, { userId }) }, 200);
   },
 );
 
@@ -191,13 +193,14 @@ articlesRouter.openapi(
   }),
   async (c) => {
     const { userId, role } = c.get('auth');
-    await deleteArticle(
+    const deleted = await deleteArticle(
       c.get('db'),
       { actorId: userId, requestId: c.get('requestId') },
       c.req.valid('param').slug,
       new Date(),
       { deleteAny: can(role, 'delete:any-article', getConfig(c.env)) },
     );
+    if (!deleted.public) c.set('publicReadsUnchanged', true);
     return c.body(null, 204);
   },
 );

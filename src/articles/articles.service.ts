@@ -275,7 +275,8 @@ function articleChangedWebhook(db: Database, articleId: number, before: string, 
  * updates it with its tags, search row and tag counts and reads it back.
  * A new title gives a new slug (as RealWorld's reference implementations do); the old slug then
  * answers 404. A title whose slug still fits the current one (e.g. only punctuation or case changed)
- * keeps the slug.
+ * keeps the slug. `public` tells whether anonymous readers could see a difference (the article was or
+ * is now published): editing a draft or a scheduled article changes no public read.
  */
 export async function updateArticle(
   db: Database,
@@ -284,7 +285,7 @@ export async function updateArticle(
   patch: ArticlePatch,
   now: Date,
   options: { editAny: boolean } = { editAny: false },
-): Promise<ArticleDetailRow> {
+): Promise<{ article: ArticleDetailRow; public: boolean }> {
   const viewerId = actor.actorId;
   const [current] = await db
     .select({
@@ -371,7 +372,7 @@ export async function updateArticle(
   });
   // Deleted between the read and the batch.
   if (!row) throw AppError.notFound('article');
-  return row;
+  return { article: row, public: current.status === 'published' || row.status === 'published' };
 }
 
 /**
@@ -387,7 +388,7 @@ export async function deleteArticle(
   slug: string,
   now: Date,
   options: { deleteAny: boolean } = { deleteAny: false },
-): Promise<void> {
+): Promise<{ public: boolean }> {
   const viewerId = actor.actorId;
   const deletable = and(
     eq(articles.slug, slug),
@@ -396,7 +397,7 @@ export async function deleteArticle(
   const target = sql`(SELECT ${articles.id} FROM ${articles} WHERE ${deletable})`;
   const [found] = await db.batch([
     db
-      .select({ id: articles.id, authorId: articles.authorId })
+      .select({ id: articles.id, authorId: articles.authorId, status: articles.status })
       .from(articles)
       .where(and(eq(articles.slug, slug), readableBy(viewerId)))
       .limit(1),
@@ -432,6 +433,8 @@ export async function deleteArticle(
   const article = found[0];
   if (!article) throw AppError.notFound('article');
   if (article.authorId !== viewerId && !options.deleteAny) throw AppError.forbidden('article');
+  // Only a published article was in any public read.
+  return { public: article.status === 'published' };
 }
 
 /** Favorites and unfavorites together, per account: generous for readers, a brake on like-farming bots. */

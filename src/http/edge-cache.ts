@@ -119,7 +119,9 @@ export const edgeCached = createMiddleware<AppEnv>(async function edgeCached(c, 
 /**
  * App middleware for the paths whose writes change what public reads show (articles, comments,
  * favorites, profiles): after a successful write, this location's cached reads are dropped before
- * the response leaves, so the writer's next read, signed in or not, sees the change.
+ * the response leaves, so the writer's next read, signed in or not, sees the change. A handler whose
+ * write changed no public read (creating, editing or deleting a draft or a scheduled article) sets
+ * `publicReadsUnchanged`, so an author's autosaves do not empty the location's cache.
  */
 export const purgesPublicReads = createMiddleware<AppEnv>(function purgesPublicReads(c, next) {
   const method = c.req.method;
@@ -130,7 +132,8 @@ export const purgesPublicReads = createMiddleware<AppEnv>(function purgesPublicR
 
 async function purgeAfter(c: Context<AppEnv>, next: () => Promise<void>): Promise<void> {
   await next();
-  if (c.res.status >= 400) return;
+  // A refused write, or one whose handler says anonymous readers see no difference (a draft's edits).
+  if (c.res.status >= 400 || c.get('publicReadsUnchanged')) return;
   const seconds = enabled(c);
   if (seconds) await replaceVersion(caches.default, new URL(c.req.url).origin, seconds);
 }

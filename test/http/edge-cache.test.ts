@@ -211,6 +211,41 @@ describe('invalidation', () => {
     expect((await read('/api/tags')).tags).not.toContain(tag);
   });
 
+  it("a draft's creation, edits and deletion keep the cache; publishing it drops it", async () => {
+    const { author } = await setup();
+    const hit = async (path: string) => (await anon(path)).headers.get('Folio-Cache');
+    const list = `/api/articles?author=${author.username}`;
+    await anon(list);
+    await anon('/api/tags');
+    expect(await hit(list)).toBe('hit');
+
+    // Drafts are invisible to anonymous readers: an author's autosaves leave the location's cache alone.
+    const draft = await postArticle(author, { status: 'draft', tagList: [unique('drafttag')] });
+    const edited = await call('PUT', `/api/articles/${draft.slug}`, {
+      token: author.token,
+      body: { article: { body: 'autosave 1' } },
+    });
+    expect(edited.status).toBe(200);
+    expect(await hit(list)).toBe('hit');
+    expect(await hit('/api/tags')).toBe('hit');
+
+    const published = await call('PUT', `/api/articles/${draft.slug}`, {
+      token: author.token,
+      body: { article: { status: 'published' } },
+    });
+    expect(published.status).toBe(200);
+    const after = await anon(list);
+    expect(after.headers.get('Folio-Cache')).toBe('miss');
+    expect(after.body.articlesCount).toBe(2);
+
+    // Unpublishing is a public change too; deleting the draft it became is not.
+    await call('PUT', `/api/articles/${draft.slug}`, { token: author.token, body: { article: { status: 'draft' } } });
+    expect((await anon(list)).body.articlesCount).toBe(1);
+    expect(await hit(list)).toBe('hit');
+    expect((await call('DELETE', `/api/articles/${draft.slug}`, { token: author.token })).status).toBe(204);
+    expect(await hit(list)).toBe('hit');
+  });
+
   it('a refused write keeps the cache', async () => {
     const { article } = await setup();
     const mallory = await registerUser();
