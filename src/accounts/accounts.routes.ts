@@ -215,6 +215,10 @@ accountsRouter.openapi(
     });
     await deleteSessionCopies(c.get('sessionsKv'), revokedSessionIds);
     c.executionCtx.waitUntil(closeRealtimeSessions(c.env, current.id, revokedSessionIds));
+    // Only the username, bio and image are public (profiles, article and comment authors).
+    if (patch.username === undefined && patch.bio === undefined && patch.image === undefined) {
+      c.set('publicReadsUnchanged', true);
+    }
     if (!session) return c.json({ user: toUser(user, c.get('auth').token) }, 200);
     const token = await issueAccessToken(c, { userId: user.id, ...session }, user, now);
     return c.json({ user: toUser(user, token, session.refreshToken) }, 200);

@@ -246,6 +246,26 @@ describe('invalidation', () => {
     expect(await hit(list)).toBe('hit');
   });
 
+  it('an account change no one else sees (email, password) keeps the cache', async () => {
+    const { author } = await setup();
+    const profile = `/api/profiles/${author.username}`;
+    await anon(profile);
+    const changed = await call('PUT', '/api/user', {
+      token: author.token,
+      body: { user: { email: `${unique('moved')}@example.com`, password: 'password456' } },
+    });
+    expect(changed.status).toBe(200);
+    expect((await anon(profile)).headers.get('Folio-Cache')).toBe('hit');
+    const edited = await call('PUT', '/api/user', {
+      token: changed.body.user.token,
+      body: { user: { bio: 'public now' } },
+    });
+    expect(edited.status).toBe(200);
+    const fresh = await anon(profile);
+    expect(fresh.headers.get('Folio-Cache')).toBe('miss');
+    expect(fresh.body.profile.bio).toBe('public now');
+  });
+
   it('a refused write keeps the cache', async () => {
     const { article } = await setup();
     const mallory = await registerUser();
