@@ -35,8 +35,9 @@ function createApp() {
   // Uploads (src/media/media.routes.ts) and Stripe's webhook deliveries carry their own, larger caps;
   // every other /api body has this one.
   app.use('/api/*', bodyLimitExcept(['/api/media', WEBHOOK_PATH]));
-  // Writes that change what anonymous readers see drop this location's cached public reads.
-  for (const path of ['/api/articles', '/api/articles/*', '/api/profiles/*', '/api/user', '/api/admin/*']) {
+  // Writes that change what anonymous readers see drop this location's cached public reads. Of the
+  // admin API only hiding and showing comments changes a public read.
+  for (const path of ['/api/articles', '/api/articles/*', '/api/profiles/*', '/api/user', '/api/admin/comments/*']) {
     app.use(path, purgesPublicReads);
   }
 

@@ -3,6 +3,7 @@ import { lookUpPublicRead } from '../../src/http/edge-cache';
 import { postArticle } from '../articles/helpers';
 import { registerUser, unique, type TestUser } from '../helpers/factories';
 import { call, currentLocation, readFromAnotherLocation, useLocation } from '../helpers/request';
+import { userWithRole } from '../helpers/roles';
 
 const BOUND_SECONDS = 30; // PUBLIC_CACHE_SECONDS in wrangler.toml
 
@@ -264,6 +265,41 @@ describe('invalidation', () => {
     const fresh = await anon(profile);
     expect(fresh.headers.get('Folio-Cache')).toBe('miss');
     expect(fresh.body.profile.bio).toBe('public now');
+  });
+
+  it('of the admin API, hiding and showing a comment drops the cache; a ban or a role change does not', async () => {
+    const { article } = await setup();
+    const admin = await userWithRole('admin');
+    const troll = await userWithRole('member');
+    const posted = await call('POST', `/api/articles/${article.slug}/comments`, {
+      token: troll.token,
+      body: { comment: { body: 'troll' } },
+    });
+    const comments = `/api/articles/${article.slug}/comments`;
+    await anon(comments);
+    expect(
+      (
+        await call('PUT', `/api/admin/users/${troll.id}/role`, {
+          token: admin.token,
+          body: { user: { role: 'author' } },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call('POST', `/api/admin/users/${troll.id}/ban`, {
+          token: admin.token,
+          body: { ban: { reason: 'spam' } },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await anon(comments)).headers.get('Folio-Cache')).toBe('hit');
+
+    const hidden = await call('POST', `/api/admin/comments/${posted.body.comment.id}/hide`, { token: admin.token });
+    expect(hidden.status).toBe(200);
+    const after = await anon(comments);
+    expect(after.headers.get('Folio-Cache')).toBe('miss');
+    expect(after.body.comments).toEqual([]);
   });
 
   it('a refused write keeps the cache', async () => {
