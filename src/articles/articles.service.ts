@@ -441,26 +441,23 @@ export async function deleteArticle(
 export const FAVORITE_LIMIT: WindowLimit = { limit: 300, windowSeconds: 3600 };
 const favoriteKey = (viewerId: string) => `favorite:${viewerId}`;
 
-/** One D1 round trip; the counter moves only when a favorite row was really inserted (see favoritesCountStatement). */
-export async function favoriteArticle(
+/**
+ * One D1 round trip: the limit's guard, the favorite's insert or delete (`change`), the counter (it
+ * moves only when a favorite row really changed, see favoritesCountStatement), and the article read back.
+ */
+async function changeFavorite(
   db: Database,
   viewerId: string,
   slug: string,
   now: Date,
+  change: BatchItem<'sqlite'>,
+  delta: 1 | -1,
 ): Promise<ArticleDetailRow> {
   const [, , , , found] = await db
     .batch([
       ...limitGuard(db, favoriteKey(viewerId), FAVORITE_LIMIT, now),
-      db
-        .insert(favorites)
-        .select(
-          db
-            .select(insertSelectRow(favorites, { userId: viewerId, articleId: articles.id, createdAt: now }))
-            .from(articles)
-            .where(and(eq(articles.slug, slug), readableBy(viewerId))),
-        )
-        .onConflictDoNothing(),
-      favoritesCountStatement(db, slug, 1),
+      change,
+      favoritesCountStatement(db, slug, delta),
       articleBySlugQuery(db, slug, viewerId),
     ])
     .catch((err: unknown) => rethrowWhenLimited(err, FAVORITE_LIMIT, now));
@@ -468,30 +465,29 @@ export async function favoriteArticle(
   return found[0];
 }
 
-/** One D1 round trip; the counter moves only when a favorite row was really deleted. */
-export async function unfavoriteArticle(
-  db: Database,
-  viewerId: string,
-  slug: string,
-  now: Date,
-): Promise<ArticleDetailRow> {
-  const [, , , , found] = await db
-    .batch([
-      ...limitGuard(db, favoriteKey(viewerId), FAVORITE_LIMIT, now),
+export function favoriteArticle(db: Database, viewerId: string, slug: string, now: Date): Promise<ArticleDetailRow> {
+  const insert = db
+    .insert(favorites)
+    .select(
       db
-        .delete(favorites)
-        .where(
-          and(
-            eq(favorites.userId, viewerId),
-            sql`${favorites.articleId} = (SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${readableBy(viewerId)})`,
-          ),
-        ),
-      favoritesCountStatement(db, slug, -1),
-      articleBySlugQuery(db, slug, viewerId),
-    ])
-    .catch((err: unknown) => rethrowWhenLimited(err, FAVORITE_LIMIT, now));
-  if (!found[0]) throw AppError.notFound('article');
-  return found[0];
+        .select(insertSelectRow(favorites, { userId: viewerId, articleId: articles.id, createdAt: now }))
+        .from(articles)
+        .where(and(eq(articles.slug, slug), readableBy(viewerId))),
+    )
+    .onConflictDoNothing();
+  return changeFavorite(db, viewerId, slug, now, insert, 1);
+}
+
+export function unfavoriteArticle(db: Database, viewerId: string, slug: string, now: Date): Promise<ArticleDetailRow> {
+  const remove = db
+    .delete(favorites)
+    .where(
+      and(
+        eq(favorites.userId, viewerId),
+        sql`${favorites.articleId} = (SELECT ${articles.id} FROM ${articles} WHERE ${articles.slug} = ${slug} AND ${readableBy(viewerId)})`,
+      ),
+    );
+  return changeFavorite(db, viewerId, slug, now, remove, -1);
 }
 
 /**
