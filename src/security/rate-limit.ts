@@ -77,10 +77,11 @@ export function assertWithinLimit(
 const LIMITED = 'folio_rate_limited';
 
 /**
- * For a write whose later statements depend on its first one having happened: put these two statements
- * at the head of its batch. They count the hit and, once `key` is over `rule` in the current window,
- * abort the whole batch (the hit included), so nothing of the write lands. Catch the failure with
- * `rethrowWhenLimited`.
+ * A limit that refuses a write as a whole: put these two statements at the head of its batch. They
+ * count the hit and, once `key` is over `rule` in the current window, abort the whole batch (the hit
+ * included), so nothing of the write lands, not even a cache purge. For writes whose later statements
+ * depend on the first one having happened (a new article's tags and counters) and for writes a batch
+ * cannot make conditional as a whole (favorites, follows). Catch the failure with `rethrowWhenLimited`.
  */
 export function limitGuard(
   db: Database,
