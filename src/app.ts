@@ -35,9 +35,10 @@ function createApp() {
   // Uploads (src/media/media.routes.ts) and Stripe's webhook deliveries carry their own, larger caps;
   // every other /api body has this one.
   app.use('/api/*', bodyLimitExcept(['/api/media', WEBHOOK_PATH]));
-  // Writes that change what anonymous readers see drop this location's cached public reads. Of the
-  // admin API only hiding and showing comments changes a public read.
-  for (const path of ['/api/articles', '/api/articles/*', '/api/profiles/*', '/api/user', '/api/admin/comments/*']) {
+  // Writes that change what anonymous readers see drop this location's cached public reads. Follows and
+  // blocks (under /api/profiles) change none: no anonymous response shows them. Of the admin API only
+  // hiding and showing comments changes a public read.
+  for (const path of ['/api/articles', '/api/articles/*', '/api/user', '/api/admin/comments/*']) {
     app.use(path, purgesPublicReads);
   }
 

@@ -7,9 +7,9 @@ import { registerUser } from '../helpers/factories';
 import { call } from '../helpers/request';
 import { newUser, postArticle } from './helpers';
 
-// Favorites and follows (with their undos) are limited per account and hour: every one of them also
-// drops this location's cached public reads, and bots farm both. The window is filled up to one short
-// of the limit directly in D1, then the API is used across the boundary.
+// Favorites and follows (with their undos) are limited per account and hour: bots farm both, and every
+// favorite also drops this location's cached public reads. The window is filled up to one short of the
+// limit directly in D1, then the API is used across the boundary.
 
 const HOUR = 3_600_000;
 

@@ -302,6 +302,19 @@ describe('invalidation', () => {
     expect(after.body.comments).toEqual([]);
   });
 
+  it('a follow keeps the cache: no anonymous response shows it', async () => {
+    const { author } = await setup();
+    const fan = await registerUser();
+    const profile = `/api/profiles/${author.username}`;
+    await anon(profile);
+    expect((await call('POST', `${profile}/follow`, { token: fan.token })).status).toBe(200);
+    const cached = await anon(profile);
+    expect(cached.headers.get('Folio-Cache')).toBe('hit');
+    expect(cached.body.profile.following).toBe(false);
+    // The follower's own, signed-in read is computed for them.
+    expect((await call('GET', profile, { token: fan.token })).body.profile.following).toBe(true);
+  });
+
   it('a refused write keeps the cache', async () => {
     const { article } = await setup();
     const mallory = await registerUser();
