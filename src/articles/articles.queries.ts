@@ -243,7 +243,20 @@ export function listPageQuery(
  * written literally (not bound) so SQLite matches the index expression.
  */
 const FEED_KEY = sql.raw(`printf('%015d%015d', x.published_at, x.id)`);
-const FEED_KEY_ID_FROM = 16;
+const FEED_KEY_DIGITS = 15;
+const FEED_KEY_ID_FROM = FEED_KEY_DIGITS + 1;
+
+/** A bound above every feed key (keys are digits; ':' sorts right after '9'): the walk from the newest. */
+const FEED_TOP = ':';
+
+/** The shape of a feed key, which is the feed's `before` cursor: 30 digits. */
+export const FEED_CURSOR = /^\d{30}$/;
+
+/** The feed key of a listed article (as `FEED_KEY` computes it in SQL): the cursor of the page after it. */
+export function feedKeyOf(row: { publishedAt: Date | null; id: number }): string {
+  const digits = (n: number) => String(n).padStart(FEED_KEY_DIGITS, '0');
+  return digits(row.publishedAt?.getTime() ?? 0) + digits(row.id);
+}
 
 /**
  * The ids of one feed page (published articles by the authors `followerId` follows, newest first) by
@@ -251,15 +264,22 @@ const FEED_KEY_ID_FROM = 16;
  * a recursive CTE whose queue is a priority queue (SQLite takes the queue's rows in the recursive
  * select's ORDER BY order). It starts with each followed author's newest article; every row taken
  * from the queue is the next article of the feed and puts back that author's next older one (one
- * strict seek of the feed-key index, one entry read). The CTE stops after `offset + limit` rows.
- * Rows read ≈ 2 × followed authors + 2 × (offset + limit), whatever the authors have written.
+ * strict seek of the feed-key index, one entry read). The walk starts below `before` (a feed key: the
+ * `nextBefore` cursor of the previous page, or `FEED_TOP` for the newest) and stops after
+ * `offset + limit` rows. Rows read ≈ 2 × followed authors + 2 × (offset + limit), whatever the
+ * authors have written: a cursor page costs what the first page costs, however deep it is.
  * An author without (more) published articles yields one NULL key, taken last and dropped.
  */
-function feedPageIds(followerId: Bindable<string>, limit: Bindable<number>, offset: Bindable<number>): SQL {
-  const nextOf = (authorId: SQL, below: SQL | null) =>
-    sql`(SELECT ${FEED_KEY} FROM ${articles} x WHERE x.author_id = ${authorId} AND x.status = 'published'${below ? sql` AND ${FEED_KEY} < ${below}` : sql``} ORDER BY ${FEED_KEY} DESC LIMIT 1)`;
+function feedPageIds(
+  followerId: Bindable<string>,
+  limit: Bindable<number>,
+  offset: Bindable<number>,
+  before: Bindable<string>,
+): SQL {
+  const nextOf = (authorId: SQL, below: SQL) =>
+    sql`(SELECT ${FEED_KEY} FROM ${articles} x WHERE x.author_id = ${authorId} AND x.status = 'published' AND ${FEED_KEY} < ${below} ORDER BY ${FEED_KEY} DESC LIMIT 1)`;
   return sql`WITH RECURSIVE feed_walk(author_id, feed_key) AS (
-      SELECT f.followee_id, ${nextOf(sql`f.followee_id`, null)} FROM ${follows} f WHERE f.follower_id = ${followerId}
+      SELECT f.followee_id, ${nextOf(sql`f.followee_id`, sql`${before}`)} FROM ${follows} f WHERE f.follower_id = ${followerId}
       UNION ALL
       SELECT w.author_id, ${nextOf(sql`w.author_id`, sql`w.feed_key`)} FROM feed_walk w WHERE w.feed_key IS NOT NULL
       ORDER BY 2 DESC
@@ -289,11 +309,15 @@ export function feedPageQuery(
   followerId: Bindable<string>,
   limit: Bindable<number>,
   offset: Bindable<number>,
+  before: Bindable<string> = FEED_TOP,
 ) {
   return db
     .select({ ...listFields(followerId), following: flag(sql`1`, 'following') })
     .from(articles)
-    .innerJoin(sql`(${feedPageIds(followerId, limit, offset)}) AS feed_page`, sql`feed_page.id = ${articles.id}`)
+    .innerJoin(
+      sql`(${feedPageIds(followerId, limit, offset, before)}) AS feed_page`,
+      sql`feed_page.id = ${articles.id}`,
+    )
     .innerJoin(users, eq(users.id, articles.authorId));
 }
 
@@ -339,7 +363,7 @@ export function isMergedFeed(filters: ArticleFilters, viewerId: string | null): 
 /**
  * A list's shape: its status, whether a viewer is signed in (or reads their own feed), and which
  * filters are present — all that changes the SQL text of `listPageQuery`, `feedPageQuery`,
- * `searchPageQuery` and `countQueryFor`. The filter values, the viewer's id, limit and offset are
+ * `searchPageQuery` and `countQueryFor`. The filter values, the viewer's id, limit, offset and the feed's cursor are
  * bound per request.
  */
 function listShapeOf(filters: ArticleFilters, viewerId: string | null): string {
@@ -368,7 +392,10 @@ const compiledListPage = compiledQuery((db, shape: string) => {
   const limit = placeholder<number>('limit');
   const offset = placeholder<number>('offset');
   // The merge walk's rows have the list's columns (`following` is always true there).
-  if (merged) return feedPageQuery(db, viewerId!, limit, offset) as unknown as ReturnType<typeof listPageQuery>;
+  if (merged) {
+    const before = placeholder<string>('before');
+    return feedPageQuery(db, viewerId!, limit, offset, before) as unknown as ReturnType<typeof listPageQuery>;
+  }
   return filters.match === undefined
     ? listPageQuery(db, filters, viewerId, limit, offset)
     : searchPageQuery(db, { ...filters, match: filters.match }, viewerId, limit, offset);
@@ -383,9 +410,10 @@ export function listReads(
   viewerId: string | null,
   limit: number,
   offset: number,
+  before: string = FEED_TOP,
 ): [ReturnType<typeof listPageQuery>, ReturnType<typeof countQueryFor>] {
   const shape = listShapeOf(filters, viewerId);
-  const values = { ...filters, viewerId, limit, offset };
+  const values = { ...filters, viewerId, limit, offset, before };
   return [compiledListPage(db, shape, values) as ReturnType<typeof listPageQuery>, compiledCount(db, shape, values)];
 }
 

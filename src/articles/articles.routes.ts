@@ -14,7 +14,8 @@ import {
   ListQuery,
   MultipleArticlesResponse,
   NewArticleBody,
-  PageQuery,
+  FeedQuery,
+  FeedResponse,
   SingleArticleResponse,
   UpdateArticleBody,
 } from './articles.schemas';
@@ -47,12 +48,12 @@ articlesRouter.openapi(
     tags,
     summary: 'Articles by followed authors, newest first',
     description:
-      'Published articles of the users you follow, as list items (no `body`). Paged with `limit`/`offset`; `articlesCount` is the total. Answers 304 to a matching `If-None-Match`.',
+      "Published articles of the users you follow, as list items (no `body`). Paged with `limit`/`offset`, or (Folio extension) with `before` = the previous page's `nextBefore`: a cursor page costs the same at any depth and neither skips nor repeats articles published while the reader scrolls. `articlesCount` is the total. Answers 304 to a matching `If-None-Match`.",
     security: tokenAuth,
     middleware: requireAuth,
-    request: { query: PageQuery },
+    request: { query: FeedQuery },
     responses: {
-      200: jsonResponse(MultipleArticlesResponse, 'A page of the feed'),
+      200: jsonResponse(FeedResponse, 'A page of the feed'),
       304: notModified,
       401: errors[401],
       422: errors[422],
@@ -61,7 +62,7 @@ articlesRouter.openapi(
   async (c) => {
     const { userId } = c.get('auth');
     const page = await listFeed(c.get('db'), userId, c.req.valid('query'));
-    return conditionalJson(c, toList(page, viewerOf(userId)), userId);
+    return conditionalJson(c, { ...toList(page, viewerOf(userId)), nextBefore: page.nextBefore }, userId);
   },
 );
 

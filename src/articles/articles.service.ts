@@ -23,6 +23,7 @@ import {
   articleBySlugRead,
   isMergedFeed,
   listReads,
+  feedKeyOf,
   readableBy,
   sortNewestFirst,
   toMatchExpression,
@@ -36,6 +37,11 @@ import { limitGuard, rethrowWhenLimited, type WindowLimit } from '../security/ra
 export interface ArticlePage {
   rows: ArticleListRow[];
   count: number;
+}
+
+/** A feed page: a list page plus the cursor of the page after it (`null` when none can follow). */
+export interface FeedPage extends ArticlePage {
+  nextBefore: string | null;
 }
 
 /** Scheduled articles published per `publishDueArticles` call (keeps one cron batch small). */
@@ -53,8 +59,9 @@ async function runList(
   viewerId: string | null,
   limit: number,
   offset: number,
+  before?: string,
 ): Promise<ArticlePage> {
-  const [rows, counted] = await db.batch(listReads(db, filters, viewerId, limit, offset));
+  const [rows, counted] = await db.batch(listReads(db, filters, viewerId, limit, offset, before));
   // The feed's merge walk returns its page unordered (see feedPageQuery).
   return { rows: isMergedFeed(filters, viewerId) ? sortNewestFirst(rows) : rows, count: counted[0]?.count ?? 0 };
 }
@@ -77,19 +84,24 @@ export async function listArticles(db: Database, query: ListQueryInput, viewerId
   return runList(db, filters, viewerId, query.limit ?? DEFAULT_LIMIT, query.offset ?? 0);
 }
 
-/** `GET /api/articles/feed`: published articles by the authors the viewer follows, newest first. */
+/**
+ * `GET /api/articles/feed`: published articles by the authors the viewer follows, newest first.
+ * `before` (the previous page's `nextBefore`) starts the page below that article, so a reader
+ * scrolling on neither skips nor repeats articles when new ones are published meanwhile, and a deep
+ * page costs what the first one does (`offset` counts from the cursor). `nextBefore` is `null` when
+ * the page is not full, or when an offset page (no cursor) reaches `articlesCount`.
+ */
 export async function listFeed(
   db: Database,
   viewerId: string,
-  page: { limit?: number; offset?: number },
-): Promise<ArticlePage> {
-  return runList(
-    db,
-    { status: 'published', followedBy: viewerId },
-    viewerId,
-    page.limit ?? DEFAULT_LIMIT,
-    page.offset ?? 0,
-  );
+  page: { limit?: number; offset?: number; before?: string },
+): Promise<FeedPage> {
+  const limit = page.limit ?? DEFAULT_LIMIT;
+  const offset = page.offset ?? 0;
+  const listed = await runList(db, { status: 'published', followedBy: viewerId }, viewerId, limit, offset, page.before);
+  const last = listed.rows.at(-1);
+  const more = listed.rows.length === limit && (page.before !== undefined || offset + limit < listed.count);
+  return { ...listed, nextBefore: last && more ? feedKeyOf(last) : null };
 }
 
 export async function getArticle(db: Database, slug: string, viewerId: string | null): Promise<ArticleDetailRow> {

@@ -2176,7 +2176,7 @@ export interface paths {
         };
         /**
          * Articles by followed authors, newest first
-         * @description Published articles of the users you follow, as list items (no `body`). Paged with `limit`/`offset`; `articlesCount` is the total. Answers 304 to a matching `If-None-Match`.
+         * @description Published articles of the users you follow, as list items (no `body`). Paged with `limit`/`offset`, or (Folio extension) with `before` = the previous page's `nextBefore`: a cursor page costs the same at any depth and neither skips nor repeats articles published while the reader scrolls. `articlesCount` is the total. Answers 304 to a matching `If-None-Match`.
          */
         get: {
             parameters: {
@@ -2185,6 +2185,8 @@ export interface paths {
                     limit?: number;
                     /** @description Articles to skip (default 0). */
                     offset?: number;
+                    /** @description Folio extension: the `nextBefore` of the previous page. The page starts with the next older article, whatever was published meanwhile; `offset` counts from there. */
+                    before?: string;
                 };
                 header?: never;
                 path?: never;
@@ -2198,7 +2200,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["MultipleArticlesResponse"];
+                        "application/json": components["schemas"]["FeedResponse"];
                     };
                 };
                 /** @description Not modified (the `If-None-Match` ETag still matches) */
@@ -8408,7 +8410,7 @@ export interface components {
             };
         };
         /**
-         * @description A page of articles.
+         * @description A page of the feed.
          * @example {
          *       "articles": [
          *         {
@@ -8438,14 +8440,13 @@ export interface components {
          *           "locked": false
          *         }
          *       ],
-         *       "articlesCount": 1
+         *       "articlesCount": 1,
+         *       "nextBefore": null
          *     }
          */
-        MultipleArticlesResponse: {
-            /** @description This page, newest first (best match first with `q`). */
-            articles: components["schemas"]["ArticleListItem"][];
-            /** @description Total matches across all pages. */
-            articlesCount: number;
+        FeedResponse: components["schemas"]["MultipleArticlesResponse"] & {
+            /** @description Folio extension: pass as `before` for the next page (cheaper than `offset`, and stable while new articles arrive); `null` when no page follows. */
+            nextBefore: string | null;
         };
         /** @description An article in a list or feed: everything but the `body`. */
         ArticleListItem: {
@@ -8509,6 +8510,46 @@ export interface components {
             image: string | null;
             /** @description Whether the signed-in viewer follows this user (false when anonymous). */
             following: boolean;
+        };
+        /**
+         * @description A page of articles.
+         * @example {
+         *       "articles": [
+         *         {
+         *           "slug": "how-to-train-your-dragon",
+         *           "title": "How to train your dragon",
+         *           "description": "Ever wonder how?",
+         *           "tagList": [
+         *             "dragons",
+         *             "training"
+         *           ],
+         *           "createdAt": "2026-11-23T21:50:36.123Z",
+         *           "updatedAt": "2026-11-23T21:50:36.123Z",
+         *           "favorited": false,
+         *           "favoritesCount": 0,
+         *           "author": {
+         *             "username": "jake",
+         *             "bio": "I work at statefarm",
+         *             "image": null,
+         *             "following": false
+         *           },
+         *           "status": "published",
+         *           "visibility": "public",
+         *           "publishAt": null,
+         *           "publishedAt": "2026-11-23T21:50:36.123Z",
+         *           "price": null,
+         *           "currency": null,
+         *           "locked": false
+         *         }
+         *       ],
+         *       "articlesCount": 1
+         *     }
+         */
+        MultipleArticlesResponse: {
+            /** @description This page, newest first (best match first with `q`). */
+            articles: components["schemas"]["ArticleListItem"][];
+            /** @description Total matches across all pages. */
+            articlesCount: number;
         };
         /**
          * @description One article.

@@ -8,7 +8,7 @@ import {
   type ArticleListRow,
 } from '../../src/articles/articles.queries';
 import { toArticleListItem } from '../../src/articles/articles.present';
-import { sortNewestFirst } from '../../src/articles/articles.queries';
+import { feedKeyOf, sortNewestFirst } from '../../src/articles/articles.queries';
 import { viewerOf } from '../../src/billing/membership';
 import { createDb } from '../../src/db/client';
 import { publishScheduledJob } from '../../src/maintenance/content.jobs';
@@ -47,8 +47,9 @@ async function reference(readerId: string) {
 }
 
 /**
- * Asserts that every page of the feed (several page sizes, every offset up to one past the end)
- * answers exactly the reference's slice and total, in one D1 round trip; returns the total.
+ * Asserts that every page of the feed (several page sizes, every offset up to one past the end, and
+ * every cursor page from the first to the last) answers exactly the reference's slice and total, in
+ * one D1 round trip; returns the total.
  */
 async function expectFeedAsBefore(step: string, reader: TestUser, readerId: string): Promise<number> {
   const expected = await reference(readerId);
@@ -58,11 +59,28 @@ async function expectFeedAsBefore(step: string, reader: TestUser, readerId: stri
       const res = await call('GET', `/api/articles/feed?limit=${limit}&offset=${offset}`, { token: reader.token });
       expect(res.status, `${step}: limit ${limit} offset ${offset}`).toBe(200);
       expect(res.d1, `${step}: one round trip`).toBe(1);
+      const articles = presented.slice(offset, offset + limit);
       expect(res.body, `${step}: limit ${limit} offset ${offset}`).toEqual({
-        articles: presented.slice(offset, offset + limit),
+        articles,
         articlesCount: expected.count,
+        // A cursor for the page after this one, while the total says there is one.
+        nextBefore: offset + limit < expected.count ? feedKeyOf(expected.rows[offset + limit - 1]!) : null,
       });
     }
+    // Cursor pages: following `nextBefore` from the first page lists every article once, in order.
+    const walked: unknown[] = [];
+    let path = `/api/articles/feed?limit=${limit}`;
+    for (let pages = 0; ; pages++) {
+      const res = await call('GET', path, { token: reader.token });
+      expect([res.status, res.d1], `${step}: ${path}`).toEqual([200, 1]);
+      expect(res.body.articlesCount, `${step}: ${path}`).toBe(expected.count);
+      walked.push(...res.body.articles);
+      if (res.body.nextBefore === null) break;
+      expect(res.body.articles, `${step}: ${path} is full`).toHaveLength(limit);
+      expect(pages, `${step}: the cursor walk ends`).toBeLessThanOrEqual(expected.count);
+      path = `/api/articles/feed?limit=${limit}&before=${res.body.nextBefore}`;
+    }
+    expect(walked, `${step}: cursor pages of ${limit}`).toEqual(presented);
   }
   // The rows themselves (every field the presenter may use) match the generic query's.
   const db = createDb(env.DB);
@@ -165,6 +183,54 @@ describe('GET /api/articles/feed (merge walk and maintained counts)', () => {
   });
 });
 
+describe('GET /api/articles/feed?before= (cursor pages)', () => {
+  it('continues below the cursor while new articles are published, where offset pages repeat one', async () => {
+    const reader = await newUser();
+    const author = await newUser();
+    await follow(reader, author);
+    const t0 = Date.parse('2031-03-01T00:00:00.000Z');
+    const written = [];
+    for (let i = 0; i < 5; i++) written.push(await createArticle(author, { at: t0 + i * 1000 }));
+    const slugs = (res: { body: { articles: { slug: string }[] } }) => res.body.articles.map((a) => a.slug);
+    const newestFirst = written.map((a) => a.slug).reverse();
+
+    const first = await call('GET', '/api/articles/feed?limit=2', { token: reader.token });
+    expect(slugs(first)).toEqual(newestFirst.slice(0, 2));
+    await createArticle(author, { at: t0 + 10_000 });
+
+    const next = await call('GET', `/api/articles/feed?limit=2&before=${first.body.nextBefore}`, {
+      token: reader.token,
+    });
+    expect(slugs(next)).toEqual(newestFirst.slice(2, 4));
+    const byOffset = await call('GET', '/api/articles/feed?limit=2&offset=2', { token: reader.token });
+    expect(slugs(byOffset)).toEqual(newestFirst.slice(1, 3));
+    // `offset` counts from the cursor.
+    const skipped = await call('GET', `/api/articles/feed?limit=2&offset=1&before=${first.body.nextBefore}`, {
+      token: reader.token,
+    });
+    expect(slugs(skipped)).toEqual(newestFirst.slice(3, 5));
+    expect(skipped.body.nextBefore).toBe(feedKeyOf({ publishedAt: new Date(t0), id: written[0]!.id }));
+
+    // The last page is not full: no cursor. A full last page is followed by one empty page.
+    const last = await call('GET', `/api/articles/feed?limit=2&before=${next.body.nextBefore}`, {
+      token: reader.token,
+    });
+    expect([slugs(last), last.body.nextBefore]).toEqual([newestFirst.slice(4), null]);
+    const end = await call('GET', `/api/articles/feed?limit=1&before=${skipped.body.nextBefore}`, {
+      token: reader.token,
+    });
+    expect(end.body).toEqual({ articles: [], articlesCount: 6, nextBefore: null });
+  });
+
+  it('refuses a malformed cursor with 422 and names it', async () => {
+    const reader = await newUser();
+    for (const bad of ['abc', '1', `${'9'.repeat(30)}0`, '%3A', `${'1'.repeat(29)}x`]) {
+      const res = await call('GET', `/api/articles/feed?before=${bad}`, { token: reader.token });
+      expect([res.status, Object.keys(res.body.errors)], bad).toEqual([422, ['before']]);
+    }
+  });
+});
+
 describe('feed cost', () => {
   async function rowsRead(queries: Query[]): Promise<number> {
     let total = 0;
@@ -186,14 +252,29 @@ describe('feed cost', () => {
     const authorIds = await Promise.all(authors.map((a) => userId(a.username)));
     const db = createDb(env.DB);
     const limit = 20;
-    const measure = async (offset: number) =>
-      rowsRead([feedPageQuery(db, readerId, limit, offset), countQueryFor(db, feedFilters(readerId))]);
+    const measure = async (offset: number, before?: string) =>
+      rowsRead([feedPageQuery(db, readerId, limit, offset, before), countQueryFor(db, feedFilters(readerId))]);
+    /** The `nextBefore` cursor after the first `position` articles of the feed, as the API gives it. */
+    const cursorAfter = async (position: number) => {
+      const res = await call('GET', `/api/articles/feed?limit=${limit}&offset=${position - limit}`, {
+        token: reader.token,
+      });
+      expect(res.body.nextBefore).toMatch(/^\d{30}$/);
+      return res.body.nextBefore as string;
+    };
+    const measureAll = async () => ({
+      first: await measure(0),
+      second: await measure(20),
+      deep: await measure(200),
+      secondByCursor: await measure(0, await cursorAfter(20)),
+      deepByCursor: await measure(0, await cursorAfter(200)),
+    });
 
     for (const [i, id] of authorIds.entries()) await seedPublishedArticles(id, 150, unique(`cost${i}`), 1e12 + i * 7);
     for (const author of authors) await follow(reader, author);
-    const small = { first: await measure(0), second: await measure(20), deep: await measure(200) };
+    const small = await measureAll();
     for (const [i, id] of authorIds.entries()) await seedPublishedArticles(id, 300, unique(`more${i}`), 2e12 + i * 7);
-    const large = { first: await measure(0), second: await measure(20), deep: await measure(200) };
+    const large = await measureAll();
     console.warn(
       `[feed rows read, 3 authors, page of 20] 450 articles ${JSON.stringify(small)}; 1,350 ${JSON.stringify(large)}`,
     );
@@ -201,6 +282,8 @@ describe('feed cost', () => {
     // The issue's bound for a page of 20, and independent of how much the authors wrote.
     expect(large.first).toBeLessThanOrEqual(5 * limit);
     expect(large).toEqual(small);
+    // A cursor page costs what the first page costs, however deep it is.
+    expect([large.secondByCursor, large.deepByCursor]).toEqual([large.first, large.first]);
     // The stated bound: 2 per followed author (follows entry, newest key) + 2 per walked article
     // (queue row, next key) + 2 per listed article (its row, its author) + the count (2 per author),
     // plus a few rows of the walk's bookkeeping.

@@ -126,7 +126,7 @@ describe('GET /api/articles/feed', () => {
     await postArticle(stranger);
     await postArticle(reader);
     const before = await call('GET', '/api/articles/feed', { token: reader.token });
-    expect(before.body).toEqual({ articles: [], articlesCount: 0 });
+    expect(before.body).toEqual({ articles: [], articlesCount: 0, nextBefore: null });
 
     const j1 = await postArticle(jake);
     const n1 = await postArticle(jane);

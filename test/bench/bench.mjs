@@ -388,11 +388,19 @@ async function seed(afterUsers) {
   log(
     `seeded ${prolific.length} authors with ${SEED.articlesPerProlificAuthor} articles each, followed by one reader, in ${((Date.now() - t3) / 1000).toFixed(1)}s`,
   );
+  // The cursors of the reader's pages 2 and 3, as a scrolling client receives them (fewer at a small scale).
+  const feedCursors = [];
+  for (let path = '/api/articles/feed'; feedCursors.length < 2;) {
+    const page = await expectOk(request('GET', path, { token: feedReader.token }), 'feed cursor');
+    if (page.body.nextBefore === null) break;
+    feedCursors.push(page.body.nextBefore);
+    path = `/api/articles/feed?before=${page.body.nextBefore}`;
+  }
   const conversations = await seedConversations(users);
   return {
     users,
     articles,
-    feedReader,
+    feedReader: { ...feedReader, cursors: feedCursors },
     conversations,
     favoritedPairs: favoritePairs,
     seedSeconds: (Date.now() - t0) / 1000,
@@ -738,6 +746,16 @@ function scenarios(data) {
       floor: 'page',
       make: (i, id) =>
         request('GET', `/api/articles/feed?offset=${(1 + (i % 2)) * 20}`, {
+          token: data.feedReader.token,
+          requestId: id,
+        }),
+    },
+    {
+      // The same pages by the `before` cursor a scrolling client follows: they cost the first page's rows.
+      name: 'GET feed (3 prolific authors), pages 2–3 by cursor',
+      floor: 'page',
+      make: (i, id) =>
+        request('GET', `/api/articles/feed?before=${data.feedReader.cursors[i % data.feedReader.cursors.length]}`, {
           token: data.feedReader.token,
           requestId: id,
         }),
