@@ -124,6 +124,8 @@ interface ListSource {
   where: SQL;
   /** Newest first (publishedAt DESC, id DESC), on the columns of the index the list walks. */
   order: SQL[];
+  /** The two columns `order` sorts on (publishedAt, id), where a cursor page starts below its cursor. */
+  keys: [SQL, SQL];
 }
 
 /**
@@ -138,6 +140,7 @@ function listSource(filters: ArticleFilters): ListSource {
     from,
     where: and(...joins, ...conditions)!,
     order: [...newestFirst],
+    keys: [sql`${articles.publishedAt}`, sql`${articles.id}`],
   });
   switch (driver) {
     case 'search':
@@ -149,12 +152,14 @@ function listSource(filters: ArticleFilters): ListSource {
     case 'publishedTag': {
       const onTag = [eq(articleTags.tagId, tagIdByName(filters.tag!)), isNotNull(articleTags.publishedAt)];
       const order = [desc(articleTags.publishedAt), desc(articleTags.articleId)];
+      const keys: [SQL, SQL] = [sql`${articleTags.publishedAt}`, sql`${articleTags.articleId}`];
       // The tag alone: the index answers by itself, without an article row per skipped entry.
       if (conditions.length === 0)
-        return { id: sql`${articleTags.articleId}`, from: sql`${articleTags}`, where: and(...onTag)!, order };
+        return { id: sql`${articleTags.articleId}`, from: sql`${articleTags}`, where: and(...onTag)!, order, keys };
       return {
         ...joined(sql`${articleTags} CROSS JOIN ${articles}`, ...onTag, sql`${articles.id} = ${articleTags.articleId}`),
         order,
+        keys,
       };
     }
     case 'tag':
@@ -214,10 +219,18 @@ function searchCondition(filters: ArticleFilters): SQL {
   return and(...articleConditions(filters, 'search'))!;
 }
 
+/** Where a cursor page of published articles starts: below this article (publishedAt in ms, id). */
+export interface ArticleCursor {
+  at: Bindable<number>;
+  id: Bindable<number>;
+}
+
 /**
  * One page, newest first. A deferred join: the inner query picks the page's ids (from indexes only
  * for the plain, author, draft and tag lists, so skipping `offset` rows walks index entries), the
- * outer one fetches at most `limit` rows with their author and the viewer's flags.
+ * outer one fetches at most `limit` rows with their author and the viewer's flags. With `below` (a
+ * published list's cursor), the walk starts at the cursor: one range seek of the same index, so a
+ * deep cursor page reads what the first page reads.
  */
 export function listPageQuery(
   db: Database,
@@ -225,8 +238,11 @@ export function listPageQuery(
   viewerId: Bindable<string> | null,
   limit: Bindable<number>,
   offset: Bindable<number>,
+  below?: ArticleCursor,
 ) {
-  const { id, from, where, order } = listSource(filters);
+  const source = listSource(filters);
+  const { id, from, order, keys } = source;
+  const where = below ? and(source.where, sql`(${keys[0]}, ${keys[1]}) < (${below.at}, ${below.id})`)! : source.where;
   const pageIds = sql`SELECT ${id} FROM ${from} WHERE ${where} ORDER BY ${sql.join(order, sql`, `)} LIMIT ${limit} OFFSET ${offset}`;
   return db
     .select(listFields(viewerId))
@@ -249,13 +265,21 @@ const FEED_KEY_ID_FROM = FEED_KEY_DIGITS + 1;
 /** A bound above every feed key (keys are digits; ':' sorts right after '9'): the walk from the newest. */
 const FEED_TOP = ':';
 
-/** The shape of a feed key, which is the feed's `before` cursor: 30 digits. */
-export const FEED_CURSOR = /^\d{30}$/;
+/**
+ * The `before` cursor of published lists and the feed: an article's feed key (as `FEED_KEY` computes
+ * it in SQL), 30 digits.
+ */
+export const ARTICLE_CURSOR = /^\d{30}$/;
 
-/** The feed key of a listed article (as `FEED_KEY` computes it in SQL): the cursor of the page after it. */
-export function feedKeyOf(row: { publishedAt: Date | null; id: number }): string {
+/** The cursor of the page after `row` (its feed key). */
+export function articleCursorOf(row: { publishedAt: Date | null; id: number }): string {
   const digits = (n: number) => String(n).padStart(FEED_KEY_DIGITS, '0');
   return digits(row.publishedAt?.getTime() ?? 0) + digits(row.id);
+}
+
+/** The article a cursor (validated by `ARTICLE_CURSOR`) names, as a list's keyset bound. */
+function cursorBound(cursor: string): { beforeAt: number; beforeId: number } {
+  return { beforeAt: Number(cursor.slice(0, FEED_KEY_DIGITS)), beforeId: Number(cursor.slice(FEED_KEY_DIGITS)) };
 }
 
 /**
@@ -366,29 +390,37 @@ export function isMergedFeed(filters: ArticleFilters, viewerId: string | null): 
  * `searchPageQuery` and `countQueryFor`. The filter values, the viewer's id, limit, offset and the feed's cursor are
  * bound per request.
  */
-function listShapeOf(filters: ArticleFilters, viewerId: string | null): string {
+function listShapeOf(filters: ArticleFilters, viewerId: string | null, cursor: boolean): string {
+  const merged = isMergedFeed(filters, viewerId);
   const present = FILTER_VALUES.filter((name) => filters[name] !== undefined);
-  const viewer = isMergedFeed(filters, viewerId) ? 'follower' : viewerId === null ? 'anonymous' : 'viewer';
-  return [filters.status, viewer, ...present].join(' ');
+  const viewer = merged ? 'follower' : viewerId === null ? 'anonymous' : 'viewer';
+  // The feed's walk always binds its cursor; another list's cursor adds a condition.
+  return [filters.status, viewer, ...present, ...(cursor && !merged ? ['before'] : [])].join(' ');
 }
 
 function filtersOfShape(shape: string): {
   filters: ArticleFilters;
   viewerId: Bindable<string> | null;
   merged: boolean;
+  below: ArticleCursor | undefined;
 } {
   const [status, viewer, ...present] = shape.split(' ');
   const filters: ArticleFilters = { status: status as ArticleStatus };
-  for (const name of present) filters[name as (typeof FILTER_VALUES)[number]] = placeholder<string>(name);
+  let below: ArticleCursor | undefined;
+  for (const name of present) {
+    if (name === 'before') below = { at: placeholder<number>('beforeAt'), id: placeholder<number>('beforeId') };
+    else filters[name as (typeof FILTER_VALUES)[number]] = placeholder<string>(name);
+  }
   return {
     filters,
     viewerId: viewer === 'viewer' || viewer === 'follower' ? placeholder<string>('viewerId') : null,
     merged: viewer === 'follower',
+    below,
   };
 }
 
 const compiledListPage = compiledQuery((db, shape: string) => {
-  const { filters, viewerId, merged } = filtersOfShape(shape);
+  const { filters, viewerId, merged, below } = filtersOfShape(shape);
   const limit = placeholder<number>('limit');
   const offset = placeholder<number>('offset');
   // The merge walk's rows have the list's columns (`following` is always true there).
@@ -397,23 +429,33 @@ const compiledListPage = compiledQuery((db, shape: string) => {
     return feedPageQuery(db, viewerId!, limit, offset, before) as unknown as ReturnType<typeof listPageQuery>;
   }
   return filters.match === undefined
-    ? listPageQuery(db, filters, viewerId, limit, offset)
+    ? listPageQuery(db, filters, viewerId, limit, offset, below)
     : searchPageQuery(db, { ...filters, match: filters.match }, viewerId, limit, offset);
 });
 
 const compiledCount = compiledQuery((db, shape: string) => countQueryFor(db, filtersOfShape(shape).filters));
 
-/** A list's page and its count, ready for one `db.batch` (search text ranks the page by relevance). */
+/**
+ * A list's page and its count, ready for one `db.batch` (search text ranks the page by relevance).
+ * `before` (a cursor, `ARTICLE_CURSOR`) pages published lists other than search; the caller checks that.
+ */
 export function listReads(
   db: Database,
   filters: ArticleFilters,
   viewerId: string | null,
   limit: number,
   offset: number,
-  before: string = FEED_TOP,
+  before?: string,
 ): [ReturnType<typeof listPageQuery>, ReturnType<typeof countQueryFor>] {
-  const shape = listShapeOf(filters, viewerId);
-  const values = { ...filters, viewerId, limit, offset, before };
+  const shape = listShapeOf(filters, viewerId, before !== undefined);
+  const values = {
+    ...filters,
+    viewerId,
+    limit,
+    offset,
+    before: before ?? FEED_TOP,
+    ...(before === undefined ? {} : cursorBound(before)),
+  };
   return [compiledListPage(db, shape, values) as ReturnType<typeof listPageQuery>, compiledCount(db, shape, values)];
 }
 

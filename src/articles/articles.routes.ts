@@ -14,8 +14,7 @@ import {
   ListQuery,
   MultipleArticlesResponse,
   NewArticleBody,
-  FeedQuery,
-  FeedResponse,
+  PageQuery,
   SingleArticleResponse,
   UpdateArticleBody,
 } from './articles.schemas';
@@ -37,7 +36,11 @@ const tags = ['Articles'];
 const notModified = { description: 'Not modified (the `If-None-Match` ETag still matches)' };
 
 function toList(page: ArticlePage, viewer: Viewer | null) {
-  return { articles: page.rows.map((row) => toArticleListItem(row, viewer)), articlesCount: page.count };
+  return {
+    articles: page.rows.map((row) => toArticleListItem(row, viewer)),
+    articlesCount: page.count,
+    nextBefore: page.nextBefore,
+  };
 }
 
 // Registered before `/articles/{slug}`, so "feed" is never read as a slug.
@@ -51,9 +54,9 @@ articlesRouter.openapi(
       "Published articles of the users you follow, as list items (no `body`). Paged with `limit`/`offset`, or (Folio extension) with `before` = the previous page's `nextBefore`: a cursor page costs the same at any depth and neither skips nor repeats articles published while the reader scrolls. `articlesCount` is the total. Answers 304 to a matching `If-None-Match`.",
     security: tokenAuth,
     middleware: requireAuth,
-    request: { query: FeedQuery },
+    request: { query: PageQuery },
     responses: {
-      200: jsonResponse(FeedResponse, 'A page of the feed'),
+      200: jsonResponse(MultipleArticlesResponse, 'A page of the feed'),
       304: notModified,
       401: errors[401],
       422: errors[422],
@@ -62,7 +65,7 @@ articlesRouter.openapi(
   async (c) => {
     const { userId } = c.get('auth');
     const page = await listFeed(c.get('db'), userId, c.req.valid('query'));
-    return conditionalJson(c, { ...toList(page, viewerOf(userId)), nextBefore: page.nextBefore }, userId);
+    return conditionalJson(c, toList(page, viewerOf(userId)), userId);
   },
 );
 
@@ -73,7 +76,7 @@ articlesRouter.openapi(
     tags,
     summary: 'Articles, newest first (or best match first with `q`)',
     description:
-      'Filters combine. `articlesCount` is the total number of matches. Items have no `body`. Folio extensions: `q` (full-text search), `status=draft|scheduled` (your own, needs a token).',
+      "Filters combine. `articlesCount` is the total number of matches. Items have no `body`. Folio extensions: `q` (full-text search), `status=draft|scheduled` (your own, needs a token), `before` (cursor pages of published lists: pass the previous page's `nextBefore`).",
     middleware: [edgeCached, optionalAuth] as const,
     request: { query: ListQuery },
     responses: {

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { ARTICLE_STATUSES, ARTICLE_VISIBILITIES } from '../db/values';
 import { BLANK, requiredText, tooLong } from '../lib/validation';
 import { Profile } from '../profiles/profiles.schemas';
-import { FEED_CURSOR } from './articles.queries';
+import { ARTICLE_CURSOR } from './articles.queries';
 
 const MAX_TAGS = 20;
 const MAX_TAG_LENGTH = 64;
@@ -161,22 +161,19 @@ const intParam = (min: number, max: number, name: string) =>
     .optional()
     .openapi({ param: { name, in: 'query' }, type: 'integer', minimum: min, maximum: max });
 
-const PageQuery = z.object({
+export const PageQuery = z.object({
   limit: intParam(1, MAX_LIMIT, 'limit').openapi({
     description: `Page size, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT}).`,
   }),
   offset: intParam(0, MAX_OFFSET, 'offset').openapi({ description: 'Articles to skip (default 0).' }),
-});
-
-export const FeedQuery = PageQuery.extend({
   before: z
     .string()
-    .regex(FEED_CURSOR, 'must be a `nextBefore` value from a previous page')
+    .regex(ARTICLE_CURSOR, 'must be a `nextBefore` value from a previous page')
     .optional()
     .openapi({
       param: { name: 'before', in: 'query' },
       description:
-        'Folio extension: the `nextBefore` of the previous page. The page starts with the next older article, whatever was published meanwhile; `offset` counts from there.',
+        'Folio extension: the `nextBefore` of the previous page. The page starts with the next older article, whatever was published meanwhile; `offset` counts from there. Published lists only (not with `q` or `status`).',
     }),
 });
 
@@ -274,18 +271,12 @@ export const MultipleArticlesResponse = z
   .object({
     articles: z.array(ArticleListItem).openapi({ description: 'This page, newest first (best match first with `q`).' }),
     articlesCount: z.number().int().openapi({ description: 'Total matches across all pages.' }),
+    nextBefore: z.string().nullable().openapi({
+      description:
+        'Folio extension: pass as `before` for the next page (cheaper than `offset` deep in a list, and stable while new articles arrive); `null` when no page follows, and on search results and drafts.',
+    }),
   })
   .openapi('MultipleArticlesResponse', {
     description: 'A page of articles.',
-    example: { articles: [exampleListItem], articlesCount: 1 },
+    example: { articles: [exampleListItem], articlesCount: 1, nextBefore: null },
   });
-
-export const FeedResponse = MultipleArticlesResponse.extend({
-  nextBefore: z.string().nullable().openapi({
-    description:
-      'Folio extension: pass as `before` for the next page (cheaper than `offset`, and stable while new articles arrive); `null` when no page follows.',
-  }),
-}).openapi('FeedResponse', {
-  description: 'A page of the feed.',
-  example: { articles: [exampleListItem], articlesCount: 1, nextBefore: null },
-});

@@ -23,7 +23,7 @@ import {
   articleBySlugRead,
   isMergedFeed,
   listReads,
-  feedKeyOf,
+  articleCursorOf,
   readableBy,
   sortNewestFirst,
   toMatchExpression,
@@ -37,10 +37,7 @@ import { limitGuard, rethrowWhenLimited, type WindowLimit } from '../security/ra
 export interface ArticlePage {
   rows: ArticleListRow[];
   count: number;
-}
-
-/** A feed page: a list page plus the cursor of the page after it (`null` when none can follow). */
-export interface FeedPage extends ArticlePage {
+  /** The cursor of the page after this one; `null` when none can follow, or the list has no cursor. */
   nextBefore: string | null;
 }
 
@@ -61,14 +58,41 @@ async function runList(
   offset: number,
   before?: string,
 ): Promise<ArticlePage> {
-  const [rows, counted] = await db.batch(listReads(db, filters, viewerId, limit, offset, before));
+  const [listed, counted] = await db.batch(listReads(db, filters, viewerId, limit, offset, before));
   // The feed's merge walk returns its page unordered (see feedPageQuery).
-  return { rows: isMergedFeed(filters, viewerId) ? sortNewestFirst(rows) : rows, count: counted[0]?.count ?? 0 };
+  const rows = isMergedFeed(filters, viewerId) ? sortNewestFirst(listed) : listed;
+  const count = counted[0]?.count ?? 0;
+  return { rows, count, nextBefore: pagesByCursor(filters) ? nextCursor(rows, count, limit, offset, before) : null };
+}
+
+/** Whether a list can be paged by `before`: published articles newest first (not search results, not drafts). */
+function pagesByCursor(filters: ArticleFilters): boolean {
+  return filters.status === 'published' && filters.match === undefined;
+}
+
+/**
+ * The `nextBefore` of a page: its last article's cursor when the page is full and more may follow
+ * (an offset page knows from the total; a cursor page does not, so a full last page is followed by
+ * one empty page).
+ */
+function nextCursor(
+  rows: ArticleListRow[],
+  count: number,
+  limit: number,
+  offset: number,
+  before: string | undefined,
+): string | null {
+  const last = rows.at(-1);
+  const more = rows.length === limit && (before !== undefined || offset + limit < count);
+  return last && more ? articleCursorOf(last) : null;
 }
 
 /**
  * `GET /api/articles`: published articles (or, with `status`, the viewer's own drafts/scheduled),
  * filtered by tag, author, favoriting user and search text, all combinable.
+ * `before` (the previous page's `nextBefore`) starts a published list's page below that article, so
+ * a reader scrolling on neither skips nor repeats articles when new ones are published meanwhile,
+ * and a deep page costs what the first one does (`offset` counts from the cursor).
  */
 export async function listArticles(db: Database, query: ListQueryInput, viewerId: string | null): Promise<ArticlePage> {
   const status = query.status ?? 'published';
@@ -81,27 +105,23 @@ export async function listArticles(db: Database, query: ListQueryInput, viewerId
     filters.match = toMatchExpression(query.q);
     if (filters.match === undefined) throw AppError.validation({ q: ['must contain a word'] });
   }
-  return runList(db, filters, viewerId, query.limit ?? DEFAULT_LIMIT, query.offset ?? 0);
+  if (query.before !== undefined && !pagesByCursor(filters)) {
+    throw AppError.validation({ before: ['pages published lists only (not with q or status)'] });
+  }
+  return runList(db, filters, viewerId, query.limit ?? DEFAULT_LIMIT, query.offset ?? 0, query.before);
 }
 
 /**
  * `GET /api/articles/feed`: published articles by the authors the viewer follows, newest first.
- * `before` (the previous page's `nextBefore`) starts the page below that article, so a reader
- * scrolling on neither skips nor repeats articles when new ones are published meanwhile, and a deep
- * page costs what the first one does (`offset` counts from the cursor). `nextBefore` is `null` when
- * the page is not full, or when an offset page (no cursor) reaches `articlesCount`.
+ * `before` (the previous page's `nextBefore`) works as on `GET /api/articles`.
  */
 export async function listFeed(
   db: Database,
   viewerId: string,
   page: { limit?: number; offset?: number; before?: string },
-): Promise<FeedPage> {
-  const limit = page.limit ?? DEFAULT_LIMIT;
-  const offset = page.offset ?? 0;
-  const listed = await runList(db, { status: 'published', followedBy: viewerId }, viewerId, limit, offset, page.before);
-  const last = listed.rows.at(-1);
-  const more = listed.rows.length === limit && (page.before !== undefined || offset + limit < listed.count);
-  return { ...listed, nextBefore: last && more ? feedKeyOf(last) : null };
+): Promise<ArticlePage> {
+  const filters: ArticleFilters = { status: 'published', followedBy: viewerId };
+  return runList(db, filters, viewerId, page.limit ?? DEFAULT_LIMIT, page.offset ?? 0, page.before);
 }
 
 export async function getArticle(db: Database, slug: string, viewerId: string | null): Promise<ArticleDetailRow> {

@@ -2185,7 +2185,7 @@ export interface paths {
                     limit?: number;
                     /** @description Articles to skip (default 0). */
                     offset?: number;
-                    /** @description Folio extension: the `nextBefore` of the previous page. The page starts with the next older article, whatever was published meanwhile; `offset` counts from there. */
+                    /** @description Folio extension: the `nextBefore` of the previous page. The page starts with the next older article, whatever was published meanwhile; `offset` counts from there. Published lists only (not with `q` or `status`). */
                     before?: string;
                 };
                 header?: never;
@@ -2200,7 +2200,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["FeedResponse"];
+                        "application/json": components["schemas"]["MultipleArticlesResponse"];
                     };
                 };
                 /** @description Not modified (the `If-None-Match` ETag still matches) */
@@ -2247,7 +2247,7 @@ export interface paths {
         };
         /**
          * Articles, newest first (or best match first with `q`)
-         * @description Filters combine. `articlesCount` is the total number of matches. Items have no `body`. Folio extensions: `q` (full-text search), `status=draft|scheduled` (your own, needs a token).
+         * @description Filters combine. `articlesCount` is the total number of matches. Items have no `body`. Folio extensions: `q` (full-text search), `status=draft|scheduled` (your own, needs a token), `before` (cursor pages of published lists: pass the previous page's `nextBefore`).
          */
         get: {
             parameters: {
@@ -2256,6 +2256,8 @@ export interface paths {
                     limit?: number;
                     /** @description Articles to skip (default 0). */
                     offset?: number;
+                    /** @description Folio extension: the `nextBefore` of the previous page. The page starts with the next older article, whatever was published meanwhile; `offset` counts from there. Published lists only (not with `q` or `status`). */
+                    before?: string;
                     /** @description Only articles with this tag. */
                     tag?: string;
                     /** @description Only articles by this username. */
@@ -8410,7 +8412,7 @@ export interface components {
             };
         };
         /**
-         * @description A page of the feed.
+         * @description A page of articles.
          * @example {
          *       "articles": [
          *         {
@@ -8444,8 +8446,12 @@ export interface components {
          *       "nextBefore": null
          *     }
          */
-        FeedResponse: components["schemas"]["MultipleArticlesResponse"] & {
-            /** @description Folio extension: pass as `before` for the next page (cheaper than `offset`, and stable while new articles arrive); `null` when no page follows. */
+        MultipleArticlesResponse: {
+            /** @description This page, newest first (best match first with `q`). */
+            articles: components["schemas"]["ArticleListItem"][];
+            /** @description Total matches across all pages. */
+            articlesCount: number;
+            /** @description Folio extension: pass as `before` for the next page (cheaper than `offset` deep in a list, and stable while new articles arrive); `null` when no page follows, and on search results and drafts. */
             nextBefore: string | null;
         };
         /** @description An article in a list or feed: everything but the `body`. */
@@ -8510,46 +8516,6 @@ export interface components {
             image: string | null;
             /** @description Whether the signed-in viewer follows this user (false when anonymous). */
             following: boolean;
-        };
-        /**
-         * @description A page of articles.
-         * @example {
-         *       "articles": [
-         *         {
-         *           "slug": "how-to-train-your-dragon",
-         *           "title": "How to train your dragon",
-         *           "description": "Ever wonder how?",
-         *           "tagList": [
-         *             "dragons",
-         *             "training"
-         *           ],
-         *           "createdAt": "2026-11-23T21:50:36.123Z",
-         *           "updatedAt": "2026-11-23T21:50:36.123Z",
-         *           "favorited": false,
-         *           "favoritesCount": 0,
-         *           "author": {
-         *             "username": "jake",
-         *             "bio": "I work at statefarm",
-         *             "image": null,
-         *             "following": false
-         *           },
-         *           "status": "published",
-         *           "visibility": "public",
-         *           "publishAt": null,
-         *           "publishedAt": "2026-11-23T21:50:36.123Z",
-         *           "price": null,
-         *           "currency": null,
-         *           "locked": false
-         *         }
-         *       ],
-         *       "articlesCount": 1
-         *     }
-         */
-        MultipleArticlesResponse: {
-            /** @description This page, newest first (best match first with `q`). */
-            articles: components["schemas"]["ArticleListItem"][];
-            /** @description Total matches across all pages. */
-            articlesCount: number;
         };
         /**
          * @description One article.

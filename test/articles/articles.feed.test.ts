@@ -8,7 +8,7 @@ import {
   type ArticleListRow,
 } from '../../src/articles/articles.queries';
 import { toArticleListItem } from '../../src/articles/articles.present';
-import { feedKeyOf, sortNewestFirst } from '../../src/articles/articles.queries';
+import { articleCursorOf, sortNewestFirst } from '../../src/articles/articles.queries';
 import { viewerOf } from '../../src/billing/membership';
 import { createDb } from '../../src/db/client';
 import { publishScheduledJob } from '../../src/maintenance/content.jobs';
@@ -64,7 +64,7 @@ async function expectFeedAsBefore(step: string, reader: TestUser, readerId: stri
         articles,
         articlesCount: expected.count,
         // A cursor for the page after this one, while the total says there is one.
-        nextBefore: offset + limit < expected.count ? feedKeyOf(expected.rows[offset + limit - 1]!) : null,
+        nextBefore: offset + limit < expected.count ? articleCursorOf(expected.rows[offset + limit - 1]!) : null,
       });
     }
     // Cursor pages: following `nextBefore` from the first page lists every article once, in order.
@@ -174,10 +174,10 @@ describe('GET /api/articles/feed (merge walk and maintained counts)', () => {
     const list = async (query: string) => (await call('GET', `/api/articles?${query}`)).body;
     expect((await list(`author=${jake.username}`)).articlesCount).toBe(1);
     expect((await list(`author=${jake.username.toUpperCase()}`)).articlesCount).toBe(1);
-    expect(await list(`author=${unique('nobody')}`)).toEqual({ articles: [], articlesCount: 0 });
+    expect(await list(`author=${unique('nobody')}`)).toEqual({ articles: [], articlesCount: 0, nextBefore: null });
     expect((await put(jake, a.slug, { status: 'draft' })).status).toBe(200);
     const after = await call('GET', `/api/articles?author=${jake.username}&limit=1`);
-    expect(after.body).toEqual({ articles: [], articlesCount: 0 });
+    expect(after.body).toEqual({ articles: [], articlesCount: 0, nextBefore: null });
     // Author with a tag still counts the matches.
     expect((await list(`author=${jake.username}&tag=${tag}`)).articlesCount).toBe(0);
   });
@@ -209,7 +209,7 @@ describe('GET /api/articles/feed?before= (cursor pages)', () => {
       token: reader.token,
     });
     expect(slugs(skipped)).toEqual(newestFirst.slice(3, 5));
-    expect(skipped.body.nextBefore).toBe(feedKeyOf({ publishedAt: new Date(t0), id: written[0]!.id }));
+    expect(skipped.body.nextBefore).toBe(articleCursorOf({ publishedAt: new Date(t0), id: written[0]!.id }));
 
     // The last page is not full: no cursor. A full last page is followed by one empty page.
     const last = await call('GET', `/api/articles/feed?limit=2&before=${next.body.nextBefore}`, {

@@ -64,9 +64,17 @@ describe('GET /api/articles', () => {
     expect(slugs(all3)).toEqual([j1.slug]);
     expect(all3.body.articlesCount).toBe(1);
     const none = await call('GET', `/api/articles?favorited=${fan.username}&author=${jake.username}&tag=other`);
-    expect(none.body).toEqual({ articles: [], articlesCount: 0 });
-    expect((await call('GET', '/api/articles?author=nobody-at-all')).body).toEqual({ articles: [], articlesCount: 0 });
-    expect((await call('GET', '/api/articles?tag=no-such-tag')).body).toEqual({ articles: [], articlesCount: 0 });
+    expect(none.body).toEqual({ articles: [], articlesCount: 0, nextBefore: null });
+    expect((await call('GET', '/api/articles?author=nobody-at-all')).body).toEqual({
+      articles: [],
+      articlesCount: 0,
+      nextBefore: null,
+    });
+    expect((await call('GET', '/api/articles?tag=no-such-tag')).body).toEqual({
+      articles: [],
+      articlesCount: 0,
+      nextBefore: null,
+    });
   });
 
   it('pages with limit and offset while articlesCount stays the total', async () => {
@@ -81,7 +89,7 @@ describe('GET /api/articles', () => {
     expect([...slugs(page1), ...slugs(page2), ...slugs(page3)]).toEqual(newestFirst);
     expect([page1, page2, page3].map((p) => p.body.articlesCount)).toEqual([5, 5, 5]);
     const past = await call('GET', `/api/articles?tag=${tag}&offset=1000000000`);
-    expect(past.body).toEqual({ articles: [], articlesCount: 5 });
+    expect(past.body).toEqual({ articles: [], articlesCount: 5, nextBefore: null });
     const byAuthor = await call('GET', `/api/articles?author=${jake.username}&limit=1&offset=1`);
     expect(slugs(byAuthor)).toEqual([newestFirst[1]]);
     expect(byAuthor.body.articlesCount).toBe(5);

@@ -322,7 +322,7 @@ describe('large offsets', () => {
     expect(listed.body.articles).toHaveLength(1);
 
     const res = await call('GET', `/api/articles?author=${jake.username}&offset=1000000000`);
-    expect(res.body).toEqual({ articles: [], articlesCount: n });
+    expect(res.body).toEqual({ articles: [], articlesCount: n, nextBefore: null });
     expect(res.d1).toBe(1);
   });
 });
