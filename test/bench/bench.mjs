@@ -87,6 +87,8 @@ const SEED = {
   articlesPerProlificAuthor: Math.max(10, Math.round(300 * SCALE)),
   messagesPerConversation: Math.max(5, Math.round(10 * SCALE)),
 };
+/** How far down the site's list the deep-page scenarios read (by offset, and by cursor). */
+const DEEP_LIST_POSITION = Math.max(20, Math.min(1000, SEED.articles - 20));
 // Comments are limited to 10 per user per minute (COMMENT_LIMIT): 9 each stays under it.
 SEED.comments = SEED.users * 9;
 const PASSWORD = 'bench-password-123';
@@ -396,10 +398,16 @@ async function seed(afterUsers) {
     feedCursors.push(page.body.nextBefore);
     path = `/api/articles/feed?before=${page.body.nextBefore}`;
   }
+  // The cursor after the site list's first DEEP_LIST_POSITION articles (a reader scrolled far down).
+  const deep = await expectOk(
+    request('GET', `/api/articles?offset=${DEEP_LIST_POSITION - 20}`, { token: feedReader.token }),
+    'list cursor',
+  );
   const conversations = await seedConversations(users);
   return {
     users,
     articles,
+    deepListCursor: deep.body.nextBefore,
     feedReader: { ...feedReader, cursors: feedCursors },
     conversations,
     favoritedPairs: favoritePairs,
@@ -681,6 +689,19 @@ function scenarios(data) {
       floor: 'page',
       make: (i, id) =>
         request('GET', `/api/articles?offset=${(i % 5) * 20}`, { token: viewer(i).token, requestId: id }),
+    },
+    {
+      // Deep in the site's list: rows read grow with the offset, not with the cursor's depth.
+      name: `GET /api/articles (auth), offset ${DEEP_LIST_POSITION}`,
+      floor: 'page',
+      make: (i, id) =>
+        request('GET', `/api/articles?offset=${DEEP_LIST_POSITION}`, { token: viewer(i).token, requestId: id }),
+    },
+    {
+      name: `GET /api/articles (auth), by cursor at ${DEEP_LIST_POSITION}`,
+      floor: 'page',
+      make: (i, id) =>
+        request('GET', `/api/articles?before=${data.deepListCursor}`, { token: viewer(i).token, requestId: id }),
     },
     {
       name: 'GET ?tag= (anon, cached)',
