@@ -954,6 +954,11 @@ function floorScenarios() {
       name: 'floor: 20-row D1 page',
       make: (i, id) => request('GET', `/floor/d1/page?offset=${(i % 5) * 20}`, { requestId: id }),
     },
+    {
+      floor: 'page-kv',
+      name: 'floor: one KV read + 20-row D1 page',
+      make: (i, id) => request('GET', `/floor/d1/page-kv?offset=${(i % 5) * 20}`, { requestId: id }),
+    },
   ];
 }
 
@@ -1248,17 +1253,19 @@ const FLOOR_LABEL = {
   one: 'one-row',
   'one-kv': 'KV + one-row',
   page: '20-row',
+  'page-kv': 'KV + 20-row',
 };
 
 /**
  * The diagnostic floor doing the same storage work as the endpoint (not issue 7's target floor): two
  * Cache API lookups for a cached anonymous read, a KV read plus a one-row read for a signed-in
- * single read, the request log line (which every Folio response writes) for `/api/health`. It
+ * single read (plus the 20-row page for a signed-in list), the request log line (which every Folio response writes) for `/api/health`. It
  * separates what the local runtime's storage and log pipe cost from Folio's own code.
  */
 function sameWorkFloor(r) {
   if (r.name.includes('(anon, cached)')) return 'hello-cache';
   if (r.floor === 'one' && r.kv === 1) return 'one-kv';
+  if (r.floor === 'page' && r.kv === 1) return 'page-kv';
   if (r.floor === 'hello') return 'hello-log';
   return undefined;
 }

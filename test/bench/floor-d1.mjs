@@ -5,6 +5,7 @@
 //   /floor/d1/page?offset=N a 20-row page of articles, newest id first (no body)
 //   /floor/d1/one-kv?id=N   one KV read (a session key, as a signed-in request's check does) and
 //                           then the one-row read (diagnostic: what the KV read costs on this runtime)
+//   /floor/d1/page-kv?offset=N  the same KV read, then the 20-row page (diagnostic, for signed-in lists)
 // Each answer reports D1's rows_read for its one query in `X-Floor-Rows-Read`.
 /* global Response, URL */
 const ONE =
@@ -17,7 +18,9 @@ const PAGE =
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    if (url.pathname === '/floor/d1/one-kv') await env.SESSIONS.get(`session:floor-${url.searchParams.get('id')}`);
+    if (url.pathname === '/floor/d1/one-kv' || url.pathname === '/floor/d1/page-kv') {
+      await env.SESSIONS.get(`session:floor-${url.searchParams.get('id') ?? url.searchParams.get('offset')}`);
+    }
     if (url.pathname === '/floor/d1/one' || url.pathname === '/floor/d1/one-kv') {
       const { results, meta } = await env.DB.prepare(ONE)
         .bind(Number(url.searchParams.get('id') ?? 1))
@@ -25,7 +28,7 @@ export default {
       if (results.length === 0) return Response.json({ errors: { article: ['not found'] } }, { status: 404 });
       return Response.json({ article: results[0] }, { headers: { 'X-Floor-Rows-Read': String(meta.rows_read) } });
     }
-    if (url.pathname === '/floor/d1/page') {
+    if (url.pathname === '/floor/d1/page' || url.pathname === '/floor/d1/page-kv') {
       const { results, meta } = await env.DB.prepare(PAGE)
         .bind(Number(url.searchParams.get('offset') ?? 0))
         .all();
