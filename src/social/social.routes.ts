@@ -209,7 +209,8 @@ socialRouter.openapi(
       if (err instanceof SocialError) return fail(flow.redirectTo, err.code, err.code);
       // Protocol failures (bad ID token, PKCE or nonce mismatch, provider errors) are the provider's
       // problem as far as the front end is concerned: a neutral code, never a 500.
-      const reason = err instanceof Error ? `${err.name}${'code' in err ? `:${String(err.code)}` : ''}` : 'unknown';
+      // oauth4webapi's errors carry a stable code; their class names do not survive the minified build.
+      const reason = err instanceof Error ? ('code' in err ? String(err.code) : err.name) : 'unknown';
       return fail(flow.redirectTo, 'provider_error', reason.slice(0, 120));
     }
   },
