@@ -940,6 +940,11 @@ function floorScenarios() {
       make: (i, id) => request('GET', '/floor/hello-cache', { requestId: id }),
     },
     {
+      floor: 'hello-cache1',
+      name: 'floor: hello from the Cache API (1 lookup)',
+      make: (i, id) => request('GET', '/floor/hello-cache1', { requestId: id }),
+    },
+    {
       floor: 'one-kv',
       name: 'floor: one KV read + one-row D1 read',
       make: (i, id) => request('GET', `/floor/d1/one-kv?id=${((i * 13) % SEED.articles) + 1}`, { requestId: id }),
@@ -1250,6 +1255,7 @@ const FLOOR_LABEL = {
   hello: 'hello',
   'hello-log': 'hello + log line',
   'hello-cache': 'cache hit',
+  'hello-cache1': 'one cache lookup',
   one: 'one-row',
   'one-kv': 'KV + one-row',
   page: '20-row',

@@ -6,6 +6,8 @@
 //   /floor/hello-cache  the JSON answer from the Cache API after two lookups made at once, as an
 //                     edge-cache hit needs them (the location's version and the entry; diagnostic: what
 //                     the cache itself costs on this runtime, locally Miniflare's cache service)
+//   /floor/hello-cache1  the same from one Cache API lookup (diagnostic: the least any design that answers
+//                     from the Cache API pays, whatever it keeps in the isolate)
 /* global Response, URL, console, caches */
 const VERSION_KEY = 'http://floor.bench/__version';
 const ENTRY_KEY = 'http://floor.bench/__entry';
@@ -27,10 +29,22 @@ async function cachedHello() {
   });
 }
 
+async function cachedHelloOneLookup() {
+  const cache = caches.default;
+  let entry = await cache.match(ENTRY_KEY);
+  if (!entry) {
+    await cache.put(ENTRY_KEY, Response.json({ status: 'ok' }, { headers: { 'Cache-Control': 'max-age=3600' } }));
+    entry = await cache.match(ENTRY_KEY);
+  }
+  return new Response(entry.body, { headers: { 'Content-Type': 'application/json' } });
+}
+
 export default {
   fetch(request) {
-    if (new URL(request.url).pathname === '/floor/hello-cache') return cachedHello();
-    if (new URL(request.url).pathname === '/floor/hello-log') {
+    const { pathname } = new URL(request.url);
+    if (pathname === '/floor/hello-cache') return cachedHello();
+    if (pathname === '/floor/hello-cache1') return cachedHelloOneLookup();
+    if (pathname === '/floor/hello-log') {
       console.log(
         JSON.stringify({
           level: 'info',
