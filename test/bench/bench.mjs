@@ -2,7 +2,7 @@
 // `npm run bench`: throughput and latency of the bundled Worker served by Miniflare's API directly,
 // over loopback, on fresh local D1/KV state seeded through the HTTP API. See BENCHMARKS.md.
 //
-//   node test/bench/bench.mjs [--requests N] [--seconds S] [--concurrency C] [--scale F]
+//   node test/bench/bench.mjs [--requests N] [--seconds S] [--min-seconds S] [--concurrency C] [--scale F]
 //                             [--only REGEX] [--variant NAME=bundle.js ...] [--rounds N]
 //                             [--wrangler-dev] [--json out.json] [--keep] [--smoke]
 //
@@ -49,6 +49,9 @@ const { values: args } = parseArgs({
   options: {
     requests: { type: 'string', default: '2000' },
     seconds: { type: 'string', default: '15' },
+    // Reads and floors run at least this long even past --requests: 2,000 requests of a fast route
+    // last a third of a second, and such short windows swung by ±15 % from one to the next.
+    'min-seconds': { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '8' },
     scale: { type: 'string', default: '1' },
     // Only the scenarios (floors included) whose name matches this regular expression.
@@ -64,9 +67,11 @@ const { values: args } = parseArgs({
     smoke: { type: 'boolean', default: false },
   },
 });
-if (args.smoke) Object.assign(args, { requests: '20', seconds: '5', concurrency: '4', scale: '0.02' });
+if (args.smoke)
+  Object.assign(args, { requests: '20', seconds: '5', 'min-seconds': '0', concurrency: '4', scale: '0.02' });
 const REQUESTS = Number(args.requests);
 const SECONDS = Number(args.seconds);
+const MIN_SECONDS = Number(args['min-seconds']);
 const CONCURRENCY = Number(args.concurrency);
 const SCALE = Number(args.scale);
 const ONLY = args.only ? new RegExp(args.only, 'i') : null;
@@ -505,7 +510,7 @@ function workerdCpuNs() {
  */
 let measureCount = 0;
 
-async function measure(name, make, { requests = REQUESTS, warmup = 50 } = {}) {
+async function measure(name, make, { requests = REQUESTS, warmup = 50, minSeconds = 0 } = {}) {
   // Request ids must match [\w=-]+ for the Worker to keep (and log) them.
   const key = `bench-m${++measureCount}-`;
   await pool(Math.min(warmup, requests), CONCURRENCY, (i) => make(i, `bench-warmup-${i}`));
@@ -514,12 +519,13 @@ async function measure(name, make, { requests = REQUESTS, warmup = 50 } = {}) {
   let firstError;
   let sent = 0;
   const deadline = Date.now() + SECONDS * 1000;
+  const minUntil = Date.now() + minSeconds * 1000;
   const cpuBefore = workerdCpuNs();
   const clientCpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (sent < requests && Date.now() < deadline) {
+      while ((sent < requests || Date.now() < minUntil) && Date.now() < deadline) {
         const i = sent++;
         const res = await make(i + warmup, `${key}${i}`);
         latencies.push(res.ms);
@@ -1149,7 +1155,7 @@ async function run(tmp) {
     // Floors before and after Folio's scenarios: the machine's load drifts, so ratios use their mean.
     const measureFloors = async (when) => {
       for (const f of floors) {
-        const result = await measure(`${f.name} (${when})`, f.make);
+        const result = await measure(`${f.name} (${when})`, f.make, { minSeconds: MIN_SECONDS });
         const sample = await f.make(0, 'bench-floor-sample');
         result.floor = f.floor;
         result.rowsRead = sample.headers['x-floor-rows-read'] ? Number(sample.headers['x-floor-rows-read']) : null;
@@ -1157,6 +1163,19 @@ async function run(tmp) {
       }
     };
     await measureFloors('before');
+    // Each scenario's own floors, measured right before and right after it: the machine's speed drifts
+    // by ±15 % over minutes (the run-wide floors above differ that much before and after), which moved
+    // the ratios more than most code changes do. The ratio columns use these adjacent measurements.
+    const floorByKey = Object.fromEntries(floorScenarios().map((f) => [f.floor, f]));
+    const measureAdjacent = async (keys, scenario, when) => {
+      const rps = {};
+      for (const key of keys) {
+        const floor = floorByKey[key];
+        rps[key] = (await measure(`${floor.name} (${when} ${scenario})`, floor.make, { minSeconds: MIN_SECONDS })).rps;
+      }
+      return rps;
+    };
+    const adjacentKeys = (s, kv) => [s.floor, sameWorkFloor({ name: s.name, floor: s.floor, kv })].filter(Boolean);
     const targets = [{ name: 'folio' }, ...VARIANTS.map((v) => ({ name: v.name, host: `${v.name}.variant` }))];
     // Each scenario is measured on every target back to back, so the machine's drifting load hits all alike.
     for (let round = 1; round <= ROUNDS; round++) {
@@ -1164,9 +1183,18 @@ async function run(tmp) {
         for (const target of targets) {
           targetHost = target.host;
           let result;
+          // The scenario's floors before it (main build, first round). Reads are signed in (one KV read)
+          // unless their name says anon.
+          const adjacent = !target.host && round === 1 && s.floor !== undefined;
+          const kv = s.name.includes('(anon') ? 0 : 1;
+          const before = adjacent ? await measureAdjacent(adjacentKeys(s, kv), s.name, 'before') : undefined;
           try {
             const label = target.host ? `[${target.name}] ${s.name}` : s.name;
-            result = await measure(label, s.make, { requests: s.requests ?? REQUESTS });
+            // Writes keep their fixed counts (per-account limits and seed size); reads run at least MIN_SECONDS.
+            result = await measure(label, s.make, {
+              requests: s.requests ?? REQUESTS,
+              minSeconds: s.requests === undefined ? MIN_SECONDS : 0,
+            });
             // An instrumented variant may report in-isolate timings of its pieces (summed, then reset).
             if (target.host) {
               const timing = await request('GET', '/__bench/timing');
@@ -1179,6 +1207,12 @@ async function run(tmp) {
             targetHost = undefined;
           }
           Object.assign(result, { name: s.name, target: target.name, round, floor: s.floor });
+          if (before) {
+            const after = await measureAdjacent(Object.keys(before), s.name, 'after');
+            result.adjacentFloorRps = Object.fromEntries(
+              Object.keys(before).map((k) => [k, Math.round((before[k] + after[k]) / 2)]),
+            );
+          }
 
           if (target.host || round > 1) {
             results.variants.push(result);
@@ -1212,8 +1246,11 @@ async function run(tmp) {
 
   results.floorRps = floorRps(results.floors);
   for (const r of [...results.miniflare, ...results.variants]) {
-    const floor = results.floorRps[r.floor];
+    const floor = r.adjacentFloorRps?.[r.floor] ?? results.floorRps[r.floor];
     if (floor) r.ofFloor = Number((r.rps / floor).toFixed(2));
+    const work = sameWorkFloor(r);
+    const workRps = work && (r.adjacentFloorRps?.[work] ?? results.floorRps[work]);
+    if (workRps) r.ofSameWorkFloor = Number((r.rps / workRps).toFixed(2));
   }
   printTable(results);
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(results, null, 2));
@@ -1294,14 +1331,17 @@ function printTable(results) {
   }
   if (results.floors.length) console.log(`${floorRows.join('\n')}\n`);
   const rows = [
-    '| Endpoint | req/s | × floor | × same-work floor | p50 ms | p99 ms | server CPU µs/req | D1 round trips | KV ops | rows read | rows written | requests | errors |',
+    '| Endpoint | req/s | × floor (its req/s) | × same-work floor (its req/s) | p50 ms | p99 ms | server CPU µs/req | D1 round trips | KV ops | rows read | rows written | requests | errors |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results.miniflare) {
-    const ratio = r.ofFloor === undefined ? '–' : `${r.ofFloor.toFixed(2)} (${FLOOR_LABEL[r.floor]})`;
-    const work = sameWorkFloor(r);
-    const workRps = work && results.floorRps[work];
-    const workRatio = workRps ? `${(r.rps / workRps).toFixed(2)} (${FLOOR_LABEL[work]})` : '–';
+    // Each ratio names its floor and that floor's req/s next to this scenario (or over the run).
+    const of = (ratio, key) =>
+      ratio === undefined
+        ? '–'
+        : `${ratio.toFixed(2)} (${FLOOR_LABEL[key]} ${r.adjacentFloorRps?.[key] ?? results.floorRps[key]})`;
+    const ratio = of(r.ofFloor, r.floor);
+    const workRatio = of(r.ofSameWorkFloor, sameWorkFloor(r));
     rows.push(
       `| ${r.name} | ${r.rps} | ${ratio} | ${workRatio} | ${r.p50} | ${r.p99} | ${r.serverCpuUs} | ${r.d1} | ${r.kv} | ${r.d1Profile?.rowsRead ?? '–'} | ${r.d1Profile?.rowsWritten ?? '–'} | ${r.requests} | ${r.errors} |`,
     );
