@@ -259,6 +259,11 @@ async function main() {
       { name: 'GET /api/articles/:slug (anon, uncached)', path: (i) => `/api/articles/${slugs[i % 20]}?nocache=${i}` },
       { name: 'GET /api/articles/:slug (signed in)', path: (i) => `/api/articles/${slugs[i % 20]}`, token: user.token },
       { name: 'GET /api/articles (anon, uncached)', path: (i) => `/api/articles?limit=20&nocache=${i}` },
+      {
+        name: 'GET /api/articles (signed in)',
+        path: (i) => `/api/articles?limit=20&offset=${i % 2}`,
+        token: user.token,
+      },
     ].filter((s) => !ONLY || ONLY.test(s.name));
 
     for (const s of scenarios) {

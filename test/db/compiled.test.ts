@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { articleBySlugQuery, articleBySlugRead, listPageQuery, listReads } from '../../src/articles/articles.queries';
 import { createDb } from '../../src/db/client';
 import { compiledQuery, placeholder } from '../../src/db/compiled';
-import { users } from '../../src/db/schema';
+import { articles, favorites, users } from '../../src/db/schema';
 import { countD1, newMetrics } from '../../src/lib/metrics';
 import { createArticle, favorite, userId } from '../helpers/content';
 import { registerUser } from '../helpers/factories';
@@ -70,6 +70,43 @@ describe('compiled queries (src/db/compiled.ts)', () => {
     expect(plain).toEqual([{ one: 1 }]);
     expect(builds).toBe(1);
     expect(metrics.d1).toBe(3);
+  });
+
+  it('map rows as drizzle does: nested fields, SQL decoders, NULLs, and a left join’s missing side', async () => {
+    const author = await registerUser();
+    const post = await createArticle(author, { tagList: ['compiled-map'] });
+    const db = createDb(env.DB);
+    const fields = {
+      id: articles.id,
+      tags: articles.tagList,
+      at: articles.publishedAt,
+      publishAt: articles.publishAt,
+      author: { name: users.username, bio: users.bio, since: users.createdAt },
+      stars: sql<number>`${articles.favoritesCount} + 1`.mapWith(Number),
+    };
+    const inner = (d: typeof db) =>
+      d
+        .select(fields)
+        .from(articles)
+        .innerJoin(users, eq(users.id, articles.authorId))
+        .where(eq(articles.slug, placeholder<string>('slug')));
+    const compiledInner = compiledQuery((d, _shape: 'one') => inner(d));
+    const built = await inner(db).where(eq(articles.slug, post.slug));
+    expect(built).toHaveLength(1);
+    expect(built[0]!.at).toBeInstanceOf(Date);
+    expect(await compiledInner(db, 'one', { slug: post.slug })).toEqual(built);
+    const [inBatch] = await db.batch([compiledInner(db, 'one', { slug: post.slug })]);
+    expect(inBatch).toEqual(built);
+
+    // A left join may null a whole side: such a template keeps drizzle's own mapping.
+    const left = (d: typeof db) =>
+      d
+        .select({ id: articles.id, favoriter: { id: favorites.userId } })
+        .from(articles)
+        .leftJoin(favorites, eq(favorites.articleId, articles.id))
+        .where(eq(articles.slug, placeholder<string>('slug')));
+    const compiledLeft = compiledQuery((d, _shape: 'one') => left(d));
+    expect(await compiledLeft(db, 'one', { slug: post.slug })).toEqual([{ id: built[0]!.id, favoriter: null }]);
   });
 
   it('refuse to run without a value for every placeholder', async () => {
