@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { articleBySlugQuery, articleBySlugRead, listPageQuery, listReads } from '../../src/articles/articles.queries';
 import { createDb } from '../../src/db/client';
-import { compiledQuery, placeholder } from '../../src/db/compiled';
+import { compiledQuery, placeholder, type Bindable } from '../../src/db/compiled';
 import { articles, favorites, users } from '../../src/db/schema';
 import { countD1, newMetrics } from '../../src/lib/metrics';
 import { createArticle, favorite, userId } from '../helpers/content';
@@ -84,14 +84,10 @@ describe('compiled queries (src/db/compiled.ts)', () => {
       author: { name: users.username, bio: users.bio, since: users.createdAt },
       stars: sql<number>`${articles.favoritesCount} + 1`.mapWith(Number),
     };
-    const inner = (d: typeof db) =>
-      d
-        .select(fields)
-        .from(articles)
-        .innerJoin(users, eq(users.id, articles.authorId))
-        .where(eq(articles.slug, placeholder<string>('slug')));
-    const compiledInner = compiledQuery((d, _shape: 'one') => inner(d));
-    const built = await inner(db).where(eq(articles.slug, post.slug));
+    const inner = (d: typeof db, slug: Bindable<string>) =>
+      d.select(fields).from(articles).innerJoin(users, eq(users.id, articles.authorId)).where(eq(articles.slug, slug));
+    const compiledInner = compiledQuery((d, _shape: 'one') => inner(d, placeholder<string>('slug')));
+    const built = await inner(db, post.slug);
     expect(built).toHaveLength(1);
     expect(built[0]!.at).toBeInstanceOf(Date);
     expect(await compiledInner(db, 'one', { slug: post.slug })).toEqual(built);
