@@ -1183,9 +1183,9 @@ async function run(tmp) {
         for (const target of targets) {
           targetHost = target.host;
           let result;
-          // The scenario's floors before it (main build, first round). Reads are signed in (one KV read)
-          // unless their name says anon.
-          const adjacent = !target.host && round === 1 && s.floor !== undefined;
+          // The scenario's floors before it (main build, first round; not in the smoke check, which
+          // measures nothing). Reads are signed in (one KV read) unless their name says anon.
+          const adjacent = !args.smoke && !target.host && round === 1 && s.floor !== undefined;
           const kv = s.name.includes('(anon') ? 0 : 1;
           const before = adjacent ? await measureAdjacent(adjacentKeys(s, kv), s.name, 'before') : undefined;
           try {
